@@ -1,0 +1,18 @@
+package db
+
+// System collections. Their names start with "_", which the data API never
+// lets a client reach.
+const (
+	Users            = "_users"
+	Sessions         = "_sessions"
+	Functions        = "_functions"
+	FunctionVersions = "_function_versions"
+	Executions       = "_executions"
+	Events           = "_events"
+	Jobs             = "_jobs"
+	Schedules        = "_schedules"
+	Dedupe           = "_dedupe"
+	Outbox           = "_outbox"
+	Secrets          = "_secrets"
+	Meta             = "_meta"
+)

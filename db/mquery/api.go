@@ -1,0 +1,59 @@
+package mquery
+
+import (
+	"go.mongodb.org/mongo-driver/bson"
+)
+
+// The signatures below are the contract the embedded store builds on.
+
+// Matcher is a compiled filter. It is immutable and safe for concurrent use.
+type Matcher struct {
+	root node
+}
+
+type node interface{ match(doc bson.M) bool }
+
+// Compile checks filter and compiles it. Unknown or unsupported operators
+// give a *db.QueryError.
+func Compile(filter bson.M) (*Matcher, error) { panic("not implemented") }
+
+// Match reports whether doc matches.
+func (m *Matcher) Match(doc bson.M) bool { return m.root.match(doc) }
+
+// Compare orders two BSON values the way MongoDB sorts them: by type class
+// (MinKey, null, numbers, strings, documents, arrays, binary, ObjectID,
+// booleans, dates, timestamps, regex, MaxKey), then by value; numbers of
+// different types compare by numeric value. It returns -1, 0 or 1.
+func Compare(a, b any) int { panic("not implemented") }
+
+// Sort sorts docs in place by spec (field → 1 or -1), stably, with
+// MongoDB's semantics (missing fields sort as null; an array sorts by its
+// smallest element ascending and its largest descending).
+func Sort(docs []bson.M, spec bson.D) error { panic("not implemented") }
+
+// Update is a compiled update document.
+type Update struct{}
+
+// CompileUpdate checks an update document ($set, $unset, $inc, $push with
+// $each, $pull, $addToSet with $each). Anything else, a field named twice,
+// conflicting paths or a change to _id give a *db.QueryError.
+func CompileUpdate(update bson.M) (*Update, error) { panic("not implemented") }
+
+// Apply returns a changed deep copy of doc and whether anything changed.
+// doc itself is not modified. Type errors ($inc on a string, $push on a
+// non-array) give a *db.QueryError.
+func (u *Update) Apply(doc bson.M) (bson.M, bool, error) { panic("not implemented") }
+
+// UpsertSeed builds the document an upsert starts from: the filter's
+// top-level equalities (field: value and field: {$eq: value}, $and of them).
+func UpsertSeed(filter bson.M) bson.M { panic("not implemented") }
+
+// Projection is a compiled projection.
+type Projection struct{}
+
+// CompileProjection checks a projection: all inclusions or all exclusions
+// (1/true or 0/false), dotted paths allowed, _id included unless excluded.
+func CompileProjection(proj bson.M) (*Projection, error) { panic("not implemented") }
+
+// Apply returns the projected copy of doc.
+func (p *Projection) Apply(doc bson.M) bson.M { panic("not implemented") }
