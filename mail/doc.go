@@ -1,0 +1,3 @@
+// Package mail validates and sends email over SMTP, or stores it in the
+// outbox when no SMTP server is configured.
+package mail
