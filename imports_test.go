@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/moonbase-dev/moonbase"
+
+// pkgInfo is what go list says of one package.
+type pkgInfo struct {
+	Imports []string // direct imports
+	Deps    []string // every package it depends on, transitively
+}
+
+// listPackages returns every package of the module with its imports.
+func listPackages(t *testing.T, args ...string) map[string]pkgInfo {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list", "-json"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string]pkgInfo{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+			Deps       []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatalf("decode go list: %v", err)
+		}
+		pkgs[p.ImportPath] = pkgInfo{Imports: p.Imports, Deps: p.Deps}
+	}
+	return pkgs
+}
+
+// part names the top-level part of the module a package belongs to ("db",
+// "server", "" for the command itself).
+func part(pkg string) string {
+	rest := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
+	return strings.SplitN(rest, "/", 2)[0]
+}
+
+// TestImportDirection keeps the dependency rules of the design true:
+// main → server → {admin, lua, channels, events, webhooks, mail} → db, and
+// only the owning part imports fiber, the MongoDB driver or gorilla/websocket.
+func TestImportDirection(t *testing.T) {
+	forbidden := map[string][]string{
+		"db":       {"server", "lua", "events", "channels", "mail", "webhooks", "admin"},
+		"lua":      {"server", "events", "channels", "mail", "webhooks", "admin"},
+		"events":   {"server", "lua", "channels", "mail", "webhooks", "admin"},
+		"channels": {"server", "lua", "events", "admin"},
+		"mail":     {"server", "lua", "events", "channels", "admin"},
+		"webhooks": {"server", "lua", "channels", "admin"},
+		"admin":    {"server"},
+	}
+	// Which parts may import a library directly.
+	owners := map[string][]string{
+		"github.com/gofiber/fiber":              {"server", "admin", "bench"},
+		"go.mongodb.org/mongo-driver/mongo":     {"db", "bench"},
+		"github.com/gorilla/websocket":          {"channels"},
+		"github.com/FerretDB/FerretDB/ferretdb": {"db"},
+		"github.com/valyala/fasthttp":           {"server", "channels", "bench"},
+		"github.com/wneessen/go-mail":           {"mail"},
+		"github.com/yuin/gopher-lua":            {"lua"},
+	}
+	for pkg, info := range listPackages(t, "./...") {
+		if !strings.HasPrefix(pkg, module) {
+			continue
+		}
+		from := part(pkg)
+		for _, imp := range info.Deps {
+			if strings.HasPrefix(imp, module+"/") {
+				to := part(imp)
+				for _, bad := range forbidden[from] {
+					if to == bad {
+						t.Errorf("%s imports %s: %s must not depend on %s", pkg, imp, from, bad)
+					}
+				}
+				if to == "server" && from != "" && from != "server" && from != "bench" && from != "examples" {
+					t.Errorf("%s imports %s: nothing but the command imports server", pkg, imp)
+				}
+			}
+		}
+		for _, imp := range info.Imports {
+			for lib, allowed := range owners {
+				if imp != lib && !strings.HasPrefix(imp, lib+"/") {
+					continue
+				}
+				ok := false
+				for _, a := range allowed {
+					ok = ok || a == from
+				}
+				if !ok {
+					t.Errorf("%s imports %s, which only %v may use", pkg, imp, allowed)
+				}
+			}
+		}
+	}
+}
+
+// TestBinaryLeavesOutTestStores keeps FerretDB, the MongoDB stand-in of the
+// tests, out of the moonbase binary.
+func TestBinaryLeavesOutTestStores(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "FerretDB") || strings.HasSuffix(dep, "/db/storetest") {
+			t.Errorf("the binary links %s, which belongs in tests only", dep)
+		}
+	}
+}
