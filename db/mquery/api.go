@@ -24,7 +24,7 @@ func (m *Matcher) Match(doc bson.M) bool { return m.root.match(doc) }
 // (MinKey, null, numbers, strings, documents, arrays, binary, ObjectID,
 // booleans, dates, timestamps, regex, MaxKey), then by value; numbers of
 // different types compare by numeric value. It returns -1, 0 or 1.
-func Compare(a, b any) int { panic("not implemented") }
+func Compare(a, b any) int { return compareValues(a, b) }
 
 // Sort sorts docs in place by spec (field → 1 or -1), stably, with
 // MongoDB's semantics (missing fields sort as null; an array sorts by its
