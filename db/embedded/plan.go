@@ -1,0 +1,369 @@
+package embedded
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsontype"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+)
+
+// Query planning.
+//
+// The planner reads the filter's top-level conjunction (its fields and
+// $and), keeps the conditions an index can answer (equality, $eq, $in and
+// the range operators) and picks the index that narrows most. It writes
+// the WHERE clause with exactly the expression the index was built on, so
+// SQLite uses it. The clause only narrows: every row it returns still goes
+// through the full matcher, which keeps MongoDB's semantics for arrays,
+// cross-type comparisons and everything else an index cannot express.
+
+// maxPlanFields bounds how many fields of a compound index the WHERE clause
+// spells out: each field can have several alternatives (its values, the
+// array bracket), and the clause is their cartesian product.
+const maxPlanFields = 3
+
+// maxPlanTerms bounds that product.
+const maxPlanTerms = 64
+
+// alt is one set of keys a field may have: a list of exact keys, or a range.
+type alt struct {
+	in             []any
+	lo, hi         any // nil is open
+	loIncl, hiIncl bool
+}
+
+// fieldCond is what the filter says about one field, as a disjunction of
+// key sets.
+type fieldCond struct {
+	alts []alt
+	eq   bool // an equality, usable as the prefix of a compound index
+}
+
+// plan is the SQL side of a query.
+type plan struct {
+	where string // empty: every row
+	args  []any
+	index string // the index the clause leans on, "" for a full scan
+}
+
+// conditions collects the indexable conditions of filter by field.
+func conditions(filter bson.M) map[string]fieldCond {
+	out := map[string]fieldCond{}
+	collectConds(filter, out, 0)
+	return out
+}
+
+func collectConds(filter any, out map[string]fieldCond, depth int) {
+	if depth > maxDepth {
+		return
+	}
+	elems, _ := fieldsOf(filter)
+	for _, e := range elems {
+		switch {
+		case e.Key == "$and":
+			items, _ := itemsOf(e.Value)
+			for _, item := range items {
+				collectConds(item, out, depth+1)
+			}
+		case strings.HasPrefix(e.Key, "$"):
+		default:
+			c, ok := fieldCondition(e.Key, e.Value)
+			if !ok {
+				continue
+			}
+			// Conditions on one field are ANDed, so any one of them
+			// narrows correctly; an equality narrows most.
+			if prev, seen := out[e.Key]; !seen || (!prev.eq && c.eq) {
+				out[e.Key] = c
+			}
+		}
+	}
+}
+
+// fieldCondition turns the condition on one field into key sets.
+func fieldCondition(field string, v any) (fieldCond, bool) {
+	multikey := field != "_id" // _id is never an array
+	ops, isOps := operators(v)
+	if !isOps {
+		if _, isRegex := v.(primitive.Regex); isRegex {
+			return fieldCond{}, false // a pattern, not a value
+		}
+		return equality([]any{v}, multikey)
+	}
+	if e, ok := ops["$eq"]; ok {
+		return equality([]any{e}, multikey)
+	}
+	if in, ok := ops["$in"]; ok {
+		if items, ok := itemsOf(in); ok {
+			return equality(items, multikey)
+		}
+	}
+	return rangeCond(ops, multikey)
+}
+
+// equality is the key set of a field equal to one of values.
+func equality(values []any, multikey bool) (fieldCond, bool) {
+	c := fieldCond{eq: true}
+	var in []any
+	object := false
+	for _, v := range values {
+		if _, isRegex := v.(primitive.Regex); isRegex {
+			return fieldCond{}, false
+		}
+		key, t, ok := goValueKey(v)
+		if !ok {
+			return fieldCond{}, false
+		}
+		switch t {
+		case bsontype.EmbeddedDocument:
+			// Documents compare field by field with numbers by value, which
+			// their BLOB keys do not; keep the whole document bracket.
+			object = true
+		case bsontype.Array:
+			// Equal arrays and arrays holding this array as an element are
+			// both in the array bracket, added below.
+			if !multikey {
+				return fieldCond{}, false
+			}
+		default:
+			in = append(in, key)
+		}
+	}
+	if len(in) > 0 {
+		c.alts = append(c.alts, alt{in: in})
+	}
+	if object {
+		c.alts = append(c.alts, bracketAlt(objectBracket))
+	}
+	if multikey {
+		c.alts = append(c.alts, bracketAlt(arrayBracket))
+	}
+	return c, true
+}
+
+// rangeCond is the key set of $gt/$gte/$lt/$lte, bounded to the type
+// bracket of the first bound as MongoDB bounds it.
+func rangeCond(ops map[string]any, multikey bool) (fieldCond, bool) {
+	var br bracket
+	var a alt
+	found := false
+	for _, op := range []string{"$gt", "$gte", "$lt", "$lte"} {
+		v, ok := ops[op]
+		if !ok {
+			continue
+		}
+		key, t, ok := goValueKey(v)
+		if !ok {
+			continue
+		}
+		b, ok := bracketOf(t, key)
+		if !ok || (found && !keysEqual(b.lo, br.lo)) {
+			continue
+		}
+		if !found {
+			br, found = b, true
+			a = bracketAlt(b)
+		}
+		switch op {
+		case "$gt", "$gte":
+			a.lo, a.loIncl = key, op == "$gte"
+		default:
+			a.hi, a.hiIncl = key, op == "$lte"
+		}
+	}
+	if !found {
+		return fieldCond{}, false
+	}
+	c := fieldCond{alts: []alt{a}}
+	if br.lo == nil && a.lo == nil {
+		// MongoDB sorts NaN below every number; keep it a candidate of
+		// an upper-bounded number range and let the matcher decide.
+		c.alts = append(c.alts, alt{in: []any{[]byte{tagNaN}}})
+	}
+	if multikey {
+		c.alts = append(c.alts, bracketAlt(arrayBracket))
+	}
+	return c, true
+}
+
+func bracketAlt(b bracket) alt { return alt{lo: b.lo, loIncl: true, hi: b.hi} }
+
+// choose picks the index that narrows the query most and writes its
+// WHERE clause.
+func choose(conds map[string]fieldCond, specs []indexSpec) plan {
+	best, bestScore := plan{}, 0
+	if c, ok := conds["_id"]; ok {
+		score := 5
+		if c.eq {
+			score = 1000
+		}
+		best, bestScore = whereClause(idIndex, []string{"id"}, []fieldCond{c}), score
+	}
+	for _, spec := range specs {
+		var exprs []string
+		var used []fieldCond
+		eqs, ranged := 0, false
+		for _, k := range spec.Keys {
+			c, ok := conds[k.Field]
+			if !ok || len(used) == maxPlanFields {
+				break
+			}
+			exprs, used = append(exprs, keyExpr(k.Field)), append(used, c)
+			if !c.eq {
+				ranged = true
+				break
+			}
+			eqs++
+		}
+		if len(used) == 0 {
+			continue
+		}
+		score := 10 * eqs
+		if ranged {
+			score += 5
+		}
+		if spec.Unique && eqs == len(spec.Keys) {
+			score += 100
+		}
+		if score > bestScore {
+			best, bestScore = whereClause(spec.Name, exprs, used), score
+		}
+	}
+	return best
+}
+
+// whereClause ORs together every combination of the fields' alternatives.
+func whereClause(index string, exprs []string, conds []fieldCond) plan {
+	combos := [][]int{{}}
+	for i, c := range conds {
+		if len(combos)*len(c.alts) > maxPlanTerms && i > 0 {
+			exprs, conds = exprs[:i], conds[:i]
+			break
+		}
+		var next [][]int
+		for _, combo := range combos {
+			for j := range c.alts {
+				next = append(next, append(append([]int(nil), combo...), j))
+			}
+		}
+		combos = next
+	}
+	if len(combos) == 0 {
+		return plan{where: "0", index: index}
+	}
+	p := plan{index: index}
+	terms := make([]string, 0, len(combos))
+	for _, combo := range combos {
+		parts := make([]string, 0, len(combo))
+		for i, j := range combo {
+			parts = append(parts, altSQL(exprs[i], conds[i].alts[j], &p.args))
+		}
+		terms = append(terms, "("+strings.Join(parts, " AND ")+")")
+	}
+	p.where = strings.Join(terms, " OR ")
+	return p
+}
+
+func altSQL(expr string, a alt, args *[]any) string {
+	if a.in != nil {
+		*args = append(*args, a.in...)
+		if len(a.in) == 1 {
+			return expr + " = ?"
+		}
+		return expr + " IN (?" + strings.Repeat(", ?", len(a.in)-1) + ")"
+	}
+	var parts []string
+	if a.lo != nil {
+		op := " > ?"
+		if a.loIncl {
+			op = " >= ?"
+		}
+		parts = append(parts, expr+op)
+		*args = append(*args, a.lo)
+	}
+	if a.hi != nil {
+		op := " < ?"
+		if a.hiIncl {
+			op = " <= ?"
+		}
+		parts = append(parts, expr+op)
+		*args = append(*args, a.hi)
+	}
+	if len(parts) == 0 {
+		return "1"
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// keyExpr is the SQL expression of an index key. CREATE INDEX and every
+// WHERE clause spell it identically, which is how SQLite matches them.
+func keyExpr(field string) string { return "mb_key(doc, " + literal(field) + ")" }
+
+// operators returns v's operators when v is a document of them.
+func operators(v any) (map[string]any, bool) {
+	elems, ok := fieldsOf(v)
+	if !ok || len(elems) == 0 || !strings.HasPrefix(elems[0].Key, "$") {
+		return nil, false
+	}
+	ops := make(map[string]any, len(elems))
+	for _, e := range elems {
+		ops[e.Key] = e.Value
+	}
+	return ops, true
+}
+
+// fieldsOf lists the fields of v when v is a document: bson.M, bson.D or a
+// map with string keys. Map fields come sorted, so plans are deterministic.
+func fieldsOf(v any) ([]bson.E, bool) {
+	switch d := v.(type) {
+	case bson.D:
+		return d, true
+	case bson.M:
+		return sortedFields(d), true
+	case map[string]any:
+		return sortedFields(d), true
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
+		return nil, false
+	}
+	m := make(map[string]any, rv.Len())
+	for it := rv.MapRange(); it.Next(); {
+		m[it.Key().String()] = it.Value().Interface()
+	}
+	return sortedFields(m), true
+}
+
+func sortedFields(m map[string]any) []bson.E {
+	out := make([]bson.E, 0, len(m))
+	for k, v := range m {
+		out = append(out, bson.E{Key: k, Value: v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// itemsOf lists the elements of v when v is an array or slice (but not
+// []byte, which is binary data).
+func itemsOf(v any) ([]any, bool) {
+	switch a := v.(type) {
+	case bson.A:
+		return a, true
+	case []any:
+		return a, true
+	case []byte, nil:
+		return nil, false
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return nil, false
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, true
+}
