@@ -15,9 +15,10 @@ type node interface{ match(doc bson.M) bool }
 
 // Compile checks filter and compiles it. Unknown or unsupported operators
 // give a *db.QueryError.
-func Compile(filter bson.M) (*Matcher, error) { panic("not implemented") }
+func Compile(filter bson.M) (*Matcher, error) { return compile(filter) }
 
-// Match reports whether doc matches.
+// Match reports whether doc matches. doc must be canonical, as a store
+// returns it (int32/int64 rather than int, bson.M and bson.A containers).
 func (m *Matcher) Match(doc bson.M) bool { return m.root.match(doc) }
 
 // Compare orders two BSON values the way MongoDB sorts them: by type class
