@@ -48,7 +48,7 @@ func TestValidateDocumentAccepts(t *testing.T) {
 		{"nested documents and arrays", bson.M{
 			"profile": bson.M{"name": "Ada", "langs": bson.A{"en", bson.M{"code": "fr"}}},
 			"m":       map[string]any{"k": []any{1, 2}}, "d": bson.D{{Key: "x", Value: 1}},
-			"tags":    []string{"a", "b"}, "docs": []bson.M{{"x": 1}},
+			"tags": []string{"a", "b"}, "docs": []bson.M{{"x": 1}},
 		}, Limits{}},
 		{"unicode and spaces in names", bson.M{"prénom": 1, "with space": 2, "a-b": 3}, Limits{}},
 		{"dollar inside a name", bson.M{"price$": 1}, Limits{}},
