@@ -59,11 +59,11 @@ func compilePhrase(expr string) (string, error) {
 		return untimed("* * * * *")
 	case b == "daily" || b == "every day":
 		return timed(day, "* * *"), nil
-	case b == "weekly":
+	case b == "weekly" || b == "every week":
 		return timed(day, "* * 0"), nil
-	case b == "monthly":
+	case b == "monthly" || b == "every month":
 		return timed(day, "1 * *"), nil
-	case b == "yearly" || b == "annually":
+	case b == "yearly" || b == "annually" || b == "every year":
 		return timed(day, "1 1 *"), nil
 	case b == "every weekday":
 		return timed(day, "* * 1-5"), nil
@@ -80,7 +80,7 @@ func compilePhrase(expr string) (string, error) {
 		}
 	case len(body) == 5 && body[2] == "of" && isEachMonth(body[3:]):
 		return monthlyOrdinal(expr, body[0], body[1], day)
-	case len(body) >= 4 && (body[0] == "every" && body[1] == "month" || body[0] == "monthly"):
+	case len(body) >= 3 && (body[0] == "every" && body[1] == "month" || body[0] == "monthly"):
 		on := body[1:]
 		if body[0] == "every" {
 			on = body[2:]

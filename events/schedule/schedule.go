@@ -9,6 +9,10 @@ import (
 	_ "time/tzdata"
 )
 
+// earliest is where occurrences are looked for from at the earliest. It
+// keeps the zero time, which the libraries use for "none", out of results.
+var earliest = time.Unix(0, 0).Add(-time.Nanosecond)
+
 // maxExprLen bounds an expression; real ones are far shorter.
 const maxExprLen = 1000
 
@@ -77,8 +81,12 @@ func loadZone(expr, name string) (*time.Location, error) {
 // Next returns the first occurrence strictly after after, in the
 // schedule's time zone, or the zero time when the schedule has no further
 // occurrence (an RRULE past its UNTIL or COUNT, a date that never comes
-// such as 30 February).
+// such as 30 February). A time before 1970, such as the zero time, counts
+// as the start of 1970.
 func (s *Schedule) Next(after time.Time) time.Time {
+	if after.Before(earliest) {
+		after = earliest
+	}
 	if s.every > 0 {
 		return nextEvery(s.every, after).In(s.loc)
 	}

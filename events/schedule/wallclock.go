@@ -1,6 +1,9 @@
 package schedule
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Cron and RRULE describe wall-clock times ("09:00 every day"), while the
 // scheduler needs instants. Both rules are therefore evaluated on a clock
@@ -41,13 +44,13 @@ func resolve(w time.Time, loc *time.Location) []time.Time {
 	// offsets in use), so the offsets at both ends and in the middle cover
 	// every offset loc can use there.
 	var out []time.Time
-	seen := map[time.Duration]bool{}
+	var seen []time.Duration
 	for _, probe := range []time.Duration{-14 * time.Hour, 0, 14 * time.Hour} {
 		off := offsetAt(w.Add(probe), loc)
-		if seen[off] {
+		if slices.Contains(seen, off) {
 			continue
 		}
-		seen[off] = true
+		seen = append(seen, off)
 		t := w.Add(-off)
 		if wallOf(t, loc).Equal(w) {
 			out = append(out, t.In(loc))
