@@ -58,14 +58,19 @@ func (n notNode) match(doc bson.M) bool { return !n.inner.match(doc) }
 
 // compile is Compile.
 func compile(filter bson.M) (*Matcher, error) {
-	root, err := compileFilter(filter, 0)
+	nf, err := normalize(filter)
+	if err != nil {
+		return nil, err
+	}
+	f, _ := nf.(bson.M) // nil for a nil filter, which matches everything
+	root, err := compileFilter(f, 0)
 	if err != nil {
 		return nil, err
 	}
 	return &Matcher{root: root}, nil
 }
 
-// compileFilter compiles a query document. Keys are visited in sorted
+// compileFilter compiles a normalized query document. Keys are visited in sorted
 // order so that the error reported for a filter with several faults is
 // always the same one.
 func compileFilter(f bson.M, depth int) (node, error) {
@@ -109,11 +114,7 @@ func andOf(nodes []node) node {
 }
 
 func compileLogical(op string, v any, depth int) (node, error) {
-	nv, err := normalize(v)
-	if err != nil {
-		return nil, withOp(err, op)
-	}
-	list, ok := nv.(bson.A)
+	list, ok := v.(bson.A)
 	if !ok || len(list) == 0 {
 		return nil, &db.QueryError{Op: op, Msg: "needs a non-empty array of documents"}
 	}
@@ -141,21 +142,9 @@ func compileLogical(op string, v any, depth int) (node, error) {
 	return norNode(nodes), nil
 }
 
-// withOp names the operator in an error from normalize, which cannot know it.
-func withOp(err error, op string) error {
-	if qe, ok := err.(*db.QueryError); ok && qe.Op == "" {
-		return &db.QueryError{Op: op, Msg: qe.Msg}
-	}
-	return err
-}
-
 // compileField compiles path: value, where value is either an operator
 // document ({$gt: 1}) or a value to compare for equality.
-func compileField(path string, v any, depth int) (node, error) {
-	nv, err := normalize(v)
-	if err != nil {
-		return nil, withOp(err, path)
-	}
+func compileField(path string, nv any, depth int) (node, error) {
 	parts := splitPath(path)
 	if d, ok := nv.(bson.M); ok {
 		isOps, err := operatorDoc(d, path)

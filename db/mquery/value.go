@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/moonbase-dev/moonbase/db"
@@ -22,9 +23,28 @@ const maxValueDepth = 200
 // are always rebuilt, so the result shares no map or slice with v.
 func normalize(v any) (any, error) { return normalizeDepth(v, 0) }
 
+// errTooDeep is normalize's refusal of a value nested beyond maxValueDepth.
+// It is not annotated with a path, which would be as long as the nesting.
+func errTooDeep() *db.QueryError {
+	return &db.QueryError{Msg: fmt.Sprintf("value nested more than %d levels deep", maxValueDepth)}
+}
+
+// inField names the field (or array index) an error came from, so that
+// {a: {$in: [f]}} with a func f reports "a.$in.0".
+func inField(err error, key string) error {
+	qe, ok := err.(*db.QueryError)
+	if !ok || qe.Msg == errTooDeep().Msg {
+		return err
+	}
+	if qe.Op == "" {
+		return &db.QueryError{Op: key, Msg: qe.Msg}
+	}
+	return &db.QueryError{Op: key + "." + qe.Op, Msg: qe.Msg}
+}
+
 func normalizeDepth(v any, depth int) (any, error) {
 	if depth > maxValueDepth {
-		return nil, &db.QueryError{Msg: fmt.Sprintf("value nested more than %d levels deep", maxValueDepth)}
+		return nil, errTooDeep()
 	}
 	switch t := v.(type) {
 	case nil, string, bool, int32, int64, float64,
@@ -103,7 +123,7 @@ func normalizeMap[M ~map[string]any](m M, depth int) (any, error) {
 	for k, e := range m {
 		n, err := normalizeDepth(e, depth+1)
 		if err != nil {
-			return nil, err
+			return nil, inField(err, k)
 		}
 		out[k] = n
 	}
@@ -121,7 +141,7 @@ func normalizeD[D ~[]bson.E](d D, depth int) (any, error) {
 		}
 		n, err := normalizeDepth(e.Value, depth+1)
 		if err != nil {
-			return nil, err
+			return nil, inField(err, e.Key)
 		}
 		out[e.Key] = n
 	}
@@ -136,7 +156,7 @@ func normalizeSlice[S ~[]any](s S, depth int) (any, error) {
 	for i, e := range s {
 		n, err := normalizeDepth(e, depth+1)
 		if err != nil {
-			return nil, err
+			return nil, inField(err, strconv.Itoa(i))
 		}
 		out[i] = n
 	}
@@ -180,7 +200,7 @@ func normalizeReflect(v any, depth int) (any, error) {
 		for i := range out {
 			n, err := normalizeDepth(rv.Index(i).Interface(), depth+1)
 			if err != nil {
-				return nil, err
+				return nil, inField(err, strconv.Itoa(i))
 			}
 			out[i] = n
 		}
@@ -197,7 +217,7 @@ func normalizeReflect(v any, depth int) (any, error) {
 		for iter.Next() {
 			n, err := normalizeDepth(iter.Value().Interface(), depth+1)
 			if err != nil {
-				return nil, err
+				return nil, inField(err, iter.Key().String())
 			}
 			out[iter.Key().String()] = n
 		}

@@ -89,7 +89,7 @@ func TestNormalizeRefuses(t *testing.T) {
 		{"uint64 too large", uint64(math.MaxUint64), "invalid query: integer 18446744073709551615 does not fit in 64 bits"},
 		{"duplicate key in bson.D", bson.D{{Key: "a", Value: 1}, {Key: "a", Value: 2}}, "invalid query: a: field named twice in one document"},
 		{"cycle", cyclic, "invalid query: value nested more than 200 levels deep"},
-		{"nested channel", bson.M{"a": bson.A{make(chan int)}}, "invalid query: unsupported value of Go type chan int"},
+		{"nested channel", bson.M{"a": bson.A{make(chan int)}}, "invalid query: a.0: unsupported value of Go type chan int"},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
