@@ -30,7 +30,7 @@ func Compare(a, b any) int { return compareValues(a, b) }
 // Sort sorts docs in place by spec (field → 1 or -1), stably, with
 // MongoDB's semantics (missing fields sort as null; an array sorts by its
 // smallest element ascending and its largest descending).
-func Sort(docs []bson.M, spec bson.D) error { panic("not implemented") }
+func Sort(docs []bson.M, spec bson.D) error { return sortDocs(docs, spec) }
 
 // Update is a compiled update document.
 type Update struct{}
