@@ -32,18 +32,36 @@ func Compare(a, b any) int { return compareValues(a, b) }
 // smallest element ascending and its largest descending).
 func Sort(docs []bson.M, spec bson.D) error { return sortDocs(docs, spec) }
 
-// Update is a compiled update document.
-type Update struct{}
+// Update is a compiled update document. It is immutable and safe for
+// concurrent use.
+type Update struct {
+	ops []updateOp
+}
 
 // CompileUpdate checks an update document ($set, $unset, $inc, $push with
 // $each, $pull, $addToSet with $each). Anything else, a field named twice,
 // conflicting paths or a change to _id give a *db.QueryError.
-func CompileUpdate(update bson.M) (*Update, error) { panic("not implemented") }
+//
+// $setOnInsert is accepted too and applied only by ApplyInsert. Paths are
+// dotted; a numeric component indexes an existing array (padding it with
+// nulls when a value is set past its end) and otherwise names a field. An
+// update document that holds anything but operators (a replacement
+// document) is refused: replacing is the store's job.
+func CompileUpdate(update bson.M) (*Update, error) { return compileUpdate(update) }
 
 // Apply returns a changed deep copy of doc and whether anything changed.
 // doc itself is not modified. Type errors ($inc on a string, $push on a
 // non-array) give a *db.QueryError.
-func (u *Update) Apply(doc bson.M) (bson.M, bool, error) { panic("not implemented") }
+// Changing the value of _id is refused; setting it to the value it has is
+// not a change.
+func (u *Update) Apply(doc bson.M) (bson.M, bool, error) { return u.apply(doc, false) }
+
+// ApplyInsert is Apply for a document an upsert is creating (usually
+// UpsertSeed's result): it also applies $setOnInsert.
+func (u *Update) ApplyInsert(doc bson.M) (bson.M, error) {
+	out, _, err := u.apply(doc, true)
+	return out, err
+}
 
 // UpsertSeed builds the document an upsert starts from: the filter's
 // top-level equalities (field: value and field: {$eq: value}, $and of them).
