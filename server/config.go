@@ -1,0 +1,301 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
+)
+
+// Config is moonbase's whole configuration, as read from config.yaml. Each
+// part owns its section; every key can be overridden by an environment
+// variable named after its path (see LoadConfig).
+type Config struct {
+	Server  HTTPConfig `yaml:"server"`
+	DataDir string     `yaml:"data_dir"`
+	DB      DBConfig   `yaml:"db"`
+	// AdminToken sets the admin token instead of generating one. It is meant
+	// for MOONBASE_ADMIN_TOKEN; config.yaml holds no secrets.
+	AdminToken  string                      `yaml:"admin_token"`
+	Log         LogConfig                   `yaml:"log"`
+	Auth        AuthConfig                  `yaml:"auth"`
+	Limits      LimitsConfig                `yaml:"limits"`
+	Collections map[string]CollectionConfig `yaml:"collections"`
+	Events      events.Config               `yaml:"events"`
+}
+
+// HTTPConfig is the HTTP listener's section, `server`.
+type HTTPConfig struct {
+	// Addr is host:port to listen on; port 0 picks a free port.
+	Addr string `yaml:"addr"`
+	// CORSOrigins lists the origins browsers may call from; "*" allows any.
+	// Empty sends no CORS headers.
+	CORSOrigins []string `yaml:"cors_origins"`
+	// ProxyHeader names the header holding the client's address (such as
+	// X-Forwarded-For) when moonbase runs behind a reverse proxy. Empty uses
+	// the connection's address.
+	ProxyHeader     string        `yaml:"proxy_header"`
+	ReadTimeout     time.Duration `yaml:"read_timeout"`
+	WriteTimeout    time.Duration `yaml:"write_timeout"`
+	IdleTimeout     time.Duration `yaml:"idle_timeout"`
+	RequestTimeout  time.Duration `yaml:"request_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// DBConfig selects the store, section `db`.
+type DBConfig struct {
+	// URI is empty or "embedded" for the embedded store under data_dir, or a
+	// mongodb:// or mongodb+srv:// connection string.
+	URI string `yaml:"uri"`
+	// Database is the MongoDB database; empty takes the URI's path, else
+	// "moonbase". The embedded store ignores it.
+	Database string `yaml:"database"`
+}
+
+// Embedded reports whether the configuration selects the embedded store.
+func (c DBConfig) Embedded() bool { return c.URI == "" || c.URI == "embedded" }
+
+// LogConfig is the `log` section.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn or error
+	Format string `yaml:"format"` // text or json
+}
+
+// AuthConfig is the `auth` section: sign-in and sessions.
+type AuthConfig struct {
+	SessionTTL        time.Duration  `yaml:"session_ttl"`
+	PasswordMinLength int            `yaml:"password_min_length"`
+	BcryptCost        int            `yaml:"bcrypt_cost"`
+	Throttle          ThrottleConfig `yaml:"throttle"`
+}
+
+// ThrottleConfig bounds failed sign-ins, section `auth.throttle`.
+type ThrottleConfig struct {
+	// EmailFailures failed logins for one email within Window answer 429
+	// until the window ends.
+	EmailFailures int `yaml:"email_failures"`
+	// AddressFailures is the same bound per client address.
+	AddressFailures int           `yaml:"address_failures"`
+	Window          time.Duration `yaml:"window"`
+}
+
+// LimitsConfig caps what one request may cost, section `limits`.
+type LimitsConfig struct {
+	BodyBytes int `yaml:"body_bytes"`
+	MaxDepth  int `yaml:"max_depth"`
+	MaxFields int `yaml:"max_fields"`
+}
+
+// DB returns the limits in the form the db validators take.
+func (l LimitsConfig) DB() db.Limits {
+	return db.Limits{MaxDepth: l.MaxDepth, MaxKeys: l.MaxFields, MaxBytes: l.BodyBytes}.WithDefaults()
+}
+
+// CollectionConfig configures one collection of the data API.
+type CollectionConfig struct {
+	Indexes []IndexConfig `yaml:"indexes"`
+	Read    db.Rule       `yaml:"read"`
+	Write   db.Rule       `yaml:"write"`
+}
+
+// Access returns the collection's rules; an unset rule is owner.
+func (c CollectionConfig) Access() db.Access {
+	a := db.Access{Read: c.Read, Write: c.Write}
+	if a.Read == "" {
+		a.Read = db.RuleOwner
+	}
+	if a.Write == "" {
+		a.Write = db.RuleOwner
+	}
+	return a
+}
+
+// IndexConfig is one index of a collection: fields in order, a leading "-"
+// making a field descending.
+type IndexConfig struct {
+	Fields []string `yaml:"fields" json:"fields"`
+	Unique bool     `yaml:"unique" json:"unique"`
+}
+
+// Index returns the index in the store's form.
+func (ic IndexConfig) Index() db.Index {
+	idx := db.Index{Unique: ic.Unique}
+	for _, f := range ic.Fields {
+		idx.Keys = append(idx.Keys, db.IndexKey{Field: strings.TrimPrefix(f, "-"), Desc: strings.HasPrefix(f, "-")})
+	}
+	return idx
+}
+
+// DefaultConfig is the configuration with no config.yaml and no environment.
+// config.yaml in the repository spells out the same values.
+func DefaultConfig() Config {
+	return Config{
+		Server: HTTPConfig{
+			Addr:            "127.0.0.1:8080",
+			CORSOrigins:     []string{"*"},
+			ReadTimeout:     30 * time.Second,
+			WriteTimeout:    30 * time.Second,
+			IdleTimeout:     60 * time.Second,
+			RequestTimeout:  30 * time.Second,
+			ShutdownTimeout: 15 * time.Second,
+		},
+		DataDir: "./data",
+		Log:     LogConfig{Level: "info", Format: "text"},
+		Auth: AuthConfig{
+			SessionTTL:        14 * 24 * time.Hour,
+			PasswordMinLength: 8,
+			BcryptCost:        10,
+			Throttle:          ThrottleConfig{EmailFailures: 5, AddressFailures: 20, Window: 15 * time.Minute},
+		},
+		Limits: LimitsConfig{BodyBytes: 1 << 20, MaxDepth: db.DefaultMaxDepth, MaxFields: db.DefaultMaxKeys},
+	}
+}
+
+// ErrConfig marks every configuration error.
+var ErrConfig = errors.New("config")
+
+func configErr(key, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrConfig, key, fmt.Sprintf(format, args...))
+}
+
+// Validate reports the first setting that cannot work, naming its key.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
+		return configErr("server.addr", "%q is not host:port", c.Server.Addr)
+	}
+	if err := validateOrigins(c.Server.CORSOrigins); err != nil {
+		return err
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < minAdminTokenLen {
+		return configErr("admin_token", "must be at least %d characters", minAdminTokenLen)
+	}
+	durations := []struct {
+		key string
+		d   time.Duration
+	}{
+		{"server.read_timeout", c.Server.ReadTimeout},
+		{"server.write_timeout", c.Server.WriteTimeout},
+		{"server.idle_timeout", c.Server.IdleTimeout},
+		{"server.request_timeout", c.Server.RequestTimeout},
+		{"server.shutdown_timeout", c.Server.ShutdownTimeout},
+		{"auth.session_ttl", c.Auth.SessionTTL},
+		{"auth.throttle.window", c.Auth.Throttle.Window},
+	}
+	for _, d := range durations {
+		if d.d <= 0 {
+			return configErr(d.key, "must be a positive duration such as 30s or 15m")
+		}
+	}
+	if c.DB.Embedded() {
+		if c.DataDir == "" {
+			return configErr("data_dir", "must not be empty with the embedded store")
+		}
+	} else if !strings.HasPrefix(c.DB.URI, "mongodb://") && !strings.HasPrefix(c.DB.URI, "mongodb+srv://") {
+		return configErr("db.uri", "must be empty, embedded, or start with mongodb:// or mongodb+srv://")
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		return configErr("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		return configErr("log.format", "%q is not one of text, json", c.Log.Format)
+	}
+	if err := c.Auth.validate(); err != nil {
+		return err
+	}
+	ints := []struct {
+		key string
+		v   int
+	}{
+		{"limits.body_bytes", c.Limits.BodyBytes},
+		{"limits.max_depth", c.Limits.MaxDepth},
+		{"limits.max_fields", c.Limits.MaxFields},
+	}
+	for _, n := range ints {
+		if n.v <= 0 {
+			return configErr(n.key, "must be a positive number")
+		}
+	}
+	if err := validateCollections(c.Collections); err != nil {
+		return err
+	}
+	if err := c.Events.Validate(); err != nil {
+		return configErr("events", "%v", err)
+	}
+	return nil
+}
+
+// validateOrigins accepts "*" alone or origins such as
+// https://app.example.com, http://localhost:3000 or https://*.example.com.
+func validateOrigins(origins []string) error {
+	for _, o := range origins {
+		if o == "*" {
+			if len(origins) > 1 {
+				return configErr("server.cors_origins", `"*" allows every origin and cannot be combined with others`)
+			}
+			continue
+		}
+		u, err := url.Parse(strings.Replace(o, "://*.", "://", 1))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return configErr("server.cors_origins", "%q is not an origin such as https://app.example.com", o)
+		}
+	}
+	return nil
+}
+
+func (a AuthConfig) validate() error {
+	// bcrypt reads at most 72 bytes of a password.
+	if a.PasswordMinLength < 1 || a.PasswordMinLength > maxPasswordBytes {
+		return configErr("auth.password_min_length", "must be between 1 and %d", maxPasswordBytes)
+	}
+	if a.BcryptCost < 4 || a.BcryptCost > 31 {
+		return configErr("auth.bcrypt_cost", "must be between 4 and 31")
+	}
+	if a.Throttle.EmailFailures < 1 {
+		return configErr("auth.throttle.email_failures", "must be at least 1")
+	}
+	if a.Throttle.AddressFailures < 1 {
+		return configErr("auth.throttle.address_failures", "must be at least 1")
+	}
+	return nil
+}
+
+func validateCollections(cols map[string]CollectionConfig) error {
+	names := make([]string, 0, len(cols))
+	for name := range cols {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		key := "collections." + name
+		if err := db.ValidateCollectionName(name); err != nil {
+			return configErr(key, "not a valid collection name (use 1-64 letters, digits, _ or -, not starting with a digit or -)")
+		}
+		if db.IsSystemCollection(name) {
+			return configErr(key, "names starting with _ belong to moonbase")
+		}
+		col := cols[name]
+		if err := col.Access().Validate(); err != nil {
+			return configErr(key, "%v", err)
+		}
+		for i, ic := range col.Indexes {
+			if len(ic.Fields) == 0 {
+				return configErr(fmt.Sprintf("%s.indexes[%d].fields", key, i), "must list at least one field")
+			}
+			for _, f := range ic.Fields {
+				p := strings.TrimPrefix(f, "-")
+				if p == "" || strings.HasPrefix(p, "$") || strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".") || strings.Contains(p, "..") {
+					return configErr(fmt.Sprintf("%s.indexes[%d].fields", key, i), "%q is not a field path", f)
+				}
+			}
+		}
+	}
+	return nil
+}

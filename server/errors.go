@@ -1,0 +1,174 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+// Error is an error with the HTTP answer it gets. Handlers return one for a
+// failure no package error describes; everything else is mapped by
+// toAPIError.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// badInput is a 400 about a request field or parameter.
+func badInput(format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, "invalid_input", format, args...)
+}
+
+// Errors of sign-in.
+var (
+	// ErrInvalidCredentials: the email or the password is wrong. Which one
+	// is never said.
+	ErrInvalidCredentials = errors.New("invalid email or password")
+	// ErrInvalidSession: a bearer token that is unknown or expired.
+	ErrInvalidSession = errors.New("session is invalid or has expired")
+	// ErrInvalidAdminToken: /api/admin was called without the admin token.
+	ErrInvalidAdminToken = errors.New("admin token missing or wrong")
+	// ErrThrottled: too many failed attempts; see ThrottledError.
+	ErrThrottled = errors.New("too many failed attempts")
+)
+
+// ThrottledError says how long until a throttled caller may try again.
+// errors.Is(err, ErrThrottled) holds for it.
+type ThrottledError struct {
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("too many failed attempts, try again in %d seconds", retryAfterSeconds(e.RetryAfter))
+}
+
+// retryAfterSeconds rounds up, so a client that waits as told is let in.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}
+
+// Unwrap makes errors.Is(err, ErrThrottled) hold.
+func (e *ThrottledError) Unwrap() error { return ErrThrottled }
+
+// toAPIError maps any error a handler returns to its answer. It is the one
+// place that decides statuses and codes; a nil result's caller answers 500.
+func toAPIError(err error) *Error {
+	var (
+		apiErr   *Error
+		fiberErr *fiber.Error
+		dupErr   *db.DuplicateKeyError
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr
+	case errors.As(err, &fiberErr):
+		return fromFiberError(fiberErr)
+	case errors.Is(err, ErrThrottled):
+		return &Error{http.StatusTooManyRequests, "too_many_requests", err.Error()}
+	case errors.Is(err, ErrEmailTaken):
+		return &Error{http.StatusConflict, "email_taken", err.Error()}
+	case errors.Is(err, ErrInvalidCredentials):
+		return &Error{http.StatusUnauthorized, "invalid_credentials", err.Error()}
+	case errors.Is(err, ErrInvalidSession):
+		return &Error{http.StatusUnauthorized, "unauthenticated", err.Error()}
+	case errors.Is(err, ErrInvalidAdminToken):
+		return &Error{http.StatusUnauthorized, "unauthenticated", err.Error()}
+	case errors.Is(err, db.ErrUnauthenticated):
+		return &Error{http.StatusUnauthorized, "unauthenticated", "sign in required"}
+	case errors.Is(err, db.ErrForbidden):
+		return &Error{http.StatusForbidden, "forbidden", "not allowed"}
+	case errors.Is(err, db.ErrNotFound):
+		return &Error{http.StatusNotFound, "not_found", "not found"}
+	case errors.As(err, &dupErr):
+		return &Error{http.StatusConflict, "conflict", duplicateMessage(dupErr)}
+	case errors.Is(err, db.ErrDuplicateKey):
+		return &Error{http.StatusConflict, "conflict", "a document with the same unique value exists"}
+	case errors.Is(err, db.ErrInvalidQuery):
+		return &Error{http.StatusBadRequest, "invalid_query", err.Error()}
+	case errors.Is(err, db.ErrInvalidDocument):
+		return &Error{http.StatusBadRequest, "invalid_document", err.Error()}
+	case errors.Is(err, db.ErrInvalidName):
+		return &Error{http.StatusBadRequest, "invalid_name", err.Error()}
+	case errors.Is(err, db.ErrClosed):
+		return &Error{http.StatusServiceUnavailable, "unavailable", "the server is shutting down"}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{http.StatusServiceUnavailable, "timeout", "the request took too long"}
+	}
+	return nil
+}
+
+func duplicateMessage(e *db.DuplicateKeyError) string {
+	if e.Index == "" {
+		return "a document with the same unique value exists"
+	}
+	return fmt.Sprintf("a document with the same unique value exists (index %s)", e.Index)
+}
+
+// fromFiberError maps the errors fiber and fasthttp raise themselves.
+func fromFiberError(e *fiber.Error) *Error {
+	switch e.Code {
+	case http.StatusNotFound:
+		return &Error{e.Code, "not_found", "no such route"}
+	case http.StatusMethodNotAllowed:
+		return &Error{e.Code, "method_not_allowed", "method not allowed on this route"}
+	case http.StatusRequestEntityTooLarge:
+		return &Error{e.Code, "body_too_large", "request body is too large"}
+	case http.StatusRequestHeaderFieldsTooLarge:
+		return &Error{e.Code, "headers_too_large", "request headers are too large"}
+	case http.StatusRequestTimeout:
+		return &Error{e.Code, "timeout", "request timed out"}
+	}
+	code := strings.ToLower(strings.ReplaceAll(http.StatusText(e.Code), " ", "_"))
+	if e.Code >= 500 || code == "" {
+		return nil
+	}
+	return &Error{e.Code, code, e.Message}
+}
+
+// errorBody is the one JSON shape of every error answer.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// errorHandler is fiber's single ErrorHandler. 5xx answers carry a generic
+// message; the real error is logged with the request id.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	apiErr := toAPIError(err)
+	if apiErr == nil || apiErr.Status >= 500 {
+		level := slog.LevelError
+		if apiErr != nil {
+			level = slog.LevelWarn
+		}
+		s.requestLogger(c).Log(c.UserContext(), level, "request failed", "error", err.Error())
+		if apiErr == nil {
+			apiErr = &Error{http.StatusInternalServerError, "internal", "internal error"}
+		}
+	}
+	var te *ThrottledError
+	if errors.As(err, &te) {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retryAfterSeconds(te.RetryAfter)))
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message = apiErr.Code, apiErr.Message
+	return c.Status(apiErr.Status).JSON(body)
+}

@@ -1,0 +1,279 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/db/embedded"
+	"github.com/moonbase-dev/moonbase/db/mongostore"
+	"github.com/moonbase-dev/moonbase/events"
+)
+
+// setupTimeout bounds what New does against the store: opening it,
+// creating indexes, reading the admin token's hash.
+const setupTimeout = 30 * time.Second
+
+// Deps are what a Server is built from besides its Config. Every field is
+// optional.
+type Deps struct {
+	// Store is the database. Nil opens the one cfg.DB selects. The Server
+	// owns it either way and closes it in Shutdown.
+	Store db.Store
+	// Events receives the system events (user_registered, doc_created, …).
+	// Nil records them with an events.Bus over Store.
+	Events events.Emitter
+	// Logger is where logs go; nil is slog.Default().
+	Logger *slog.Logger
+	// Stderr is where the admin token generated on first start is printed;
+	// nil is os.Stderr.
+	Stderr io.Writer
+}
+
+// Server is moonbase's HTTP server: the fiber app, its routes and
+// middleware, over one store.
+type Server struct {
+	cfg          Config
+	store        db.Store
+	events       events.Emitter
+	log          *slog.Logger
+	app          *fiber.App
+	limits       db.Limits
+	throttle     *throttle
+	adminHash    []byte
+	dummyHash    []byte   // compared against when an email is unknown, so timing does not tell
+	ownerIndexed sync.Map // collection name → struct{}: _owner index ensured by this process
+
+	baseCtx    context.Context // parent of every request's context
+	cancelBase context.CancelFunc
+
+	mu        sync.Mutex
+	ln        net.Listener
+	serveDone chan struct{}
+	stop      chan struct{} // closes background loops
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// New validates cfg, opens the store when deps has none, ensures the system
+// indexes and the configured collections' indexes, sets up the admin token
+// and builds every route. It does not listen; Start does.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Stderr == nil {
+		deps.Stderr = os.Stderr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	store := deps.Store
+	if store == nil {
+		var err error
+		if store, err = OpenStore(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{
+		cfg:      cfg,
+		store:    store,
+		events:   deps.Events,
+		log:      deps.Logger,
+		limits:   cfg.Limits.DB(),
+		throttle: newThrottle(cfg.Auth.Throttle),
+		stop:     make(chan struct{}),
+	}
+	if s.events == nil {
+		s.events = events.NewBus(cfg.Events, events.Deps{Store: store})
+	}
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	if err := s.setup(ctx, deps.Stderr); err != nil {
+		s.cancelBase()
+		_ = store.Close(context.Background())
+		return nil, err
+	}
+	s.app = s.newApp()
+	return s, nil
+}
+
+// OpenStore opens the store cfg.DB selects: the embedded store under
+// cfg.DataDir, or MongoDB.
+func OpenStore(ctx context.Context, cfg Config) (db.Store, error) {
+	if cfg.DB.Embedded() {
+		st, err := embedded.Open(embedded.Config{Dir: cfg.DataDir})
+		if err != nil {
+			return nil, fmt.Errorf("open embedded store in %s: %w", cfg.DataDir, err)
+		}
+		return st, nil
+	}
+	st, err := mongostore.Open(ctx, mongostore.Config{URI: cfg.DB.URI, Database: cfg.DB.Database})
+	if err != nil {
+		return nil, fmt.Errorf("open MongoDB store: %w", err)
+	}
+	return st, nil
+}
+
+// setup prepares the store and the secrets New needs before serving.
+func (s *Server) setup(ctx context.Context, stderr io.Writer) error {
+	if err := db.EnsureSystemIndexes(ctx, s.store); err != nil {
+		return err
+	}
+	for name, col := range s.cfg.Collections {
+		for _, ic := range col.Indexes {
+			if err := s.store.C(name).EnsureIndex(ctx, ic.Index()); err != nil {
+				return fmt.Errorf("ensure index %v on %s: %w", ic.Fields, name, err)
+			}
+		}
+		if err := s.ensureOwnerIndex(ctx, name); err != nil {
+			return err
+		}
+	}
+	hash, err := s.setupAdminToken(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	s.adminHash = hash
+	s.dummyHash, err = dummyPasswordHash(s.cfg.Auth.BcryptCost)
+	return err
+}
+
+// newApp builds the fiber app and binds every area's routes.
+func (s *Server) newApp() *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:               "moonbase",
+		ErrorHandler:          s.errorHandler,
+		BodyLimit:             s.cfg.Limits.BodyBytes,
+		ReadTimeout:           s.cfg.Server.ReadTimeout,
+		WriteTimeout:          s.cfg.Server.WriteTimeout,
+		IdleTimeout:           s.cfg.Server.IdleTimeout,
+		ProxyHeader:           s.cfg.Server.ProxyHeader,
+		CaseSensitive:         true,
+		DisableStartupMessage: true,
+	})
+	s.useMiddleware(app)
+	// One route table per area, each in its own file.
+	for _, bind := range []func(*Server, fiber.Router){
+		bindHealthApi,
+		bindAuthApi,
+		bindDataApi,
+		bindAdminApi,
+	} {
+		bind(s, app)
+	}
+	return app
+}
+
+// App is the fiber app, for driving the server without a listener
+// (app.Test) and for mounting extra routes before Start.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Store is the store the server runs on.
+func (s *Server) Store() db.Store { return s.store }
+
+// Start listens on cfg.Server.Addr and serves in the background. Port 0
+// picks a free port; Addr and URL report the one bound. ctx bounds only
+// the start itself.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return errors.New("server already started")
+	}
+	select {
+	case <-s.stop:
+		return errors.New("server was shut down")
+	default:
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Server.Addr, err)
+	}
+	s.ln = ln
+	s.serveDone = make(chan struct{})
+	go func() {
+		defer close(s.serveDone)
+		if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Error("server stopped serving", "error", err.Error())
+		}
+	}()
+	go s.sweepSessions()
+	s.log.Info("moonbase listening", "addr", ln.Addr().String(), "store", storeKind(s.cfg.DB))
+	return nil
+}
+
+func storeKind(c DBConfig) string {
+	if c.Embedded() {
+		return "embedded"
+	}
+	return "mongodb"
+}
+
+// Addr is the address the server listens on ("127.0.0.1:43121"), or "" before
+// Start.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// URL is the server's base URL ("http://127.0.0.1:43121"), or "" before
+// Start.
+func (s *Server) URL() string {
+	addr := s.Addr()
+	if addr == "" {
+		return ""
+	}
+	return "http://" + addr
+}
+
+// Shutdown stops accepting connections, lets in-flight requests finish
+// until ctx ends, then closes the store. It is idempotent: later calls
+// return the first call's result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
+	return s.shutdownErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	close(s.stop)
+	ln, serveDone := s.ln, s.serveDone
+	s.mu.Unlock()
+
+	var errs []error
+	if ln != nil {
+		if err := s.app.ShutdownWithContext(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("drain requests: %w", err))
+		}
+		// Serve may not have taken the listener yet; closing it makes sure
+		// it never accepts.
+		_ = ln.Close()
+		select {
+		case <-serveDone:
+		case <-ctx.Done():
+		}
+	}
+	s.cancelBase()
+	if err := s.store.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	s.log.Info("moonbase stopped")
+	return errors.Join(errs...)
+}

@@ -1,0 +1,169 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+// maxPasswordBytes is what bcrypt reads of a password; longer ones are
+// refused rather than silently cut.
+const maxPasswordBytes = 72
+
+// Bounds of the user fields a client sends.
+const (
+	maxEmailBytes = 254
+	maxNameChars  = 200
+)
+
+// ErrEmailTaken: registration with an email that already has an account.
+var ErrEmailTaken = errors.New("an account with this email already exists")
+
+// User is a signed-up user as the API shows it. The password hash never
+// leaves the store.
+type User struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// EventData is the user as events carry it: {id, email, name, created_at}.
+func (u *User) EventData() map[string]any {
+	if u == nil {
+		return nil
+	}
+	return map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "created_at": u.CreatedAt}
+}
+
+// userFromDoc reads a _users document.
+func userFromDoc(doc bson.M) (*User, error) {
+	oid, ok := doc["_id"].(primitive.ObjectID)
+	if !ok {
+		return nil, fmt.Errorf("user document has _id of type %T", doc["_id"])
+	}
+	u := &User{ID: oid.Hex()}
+	u.Email, _ = doc["email"].(string)
+	u.Name, _ = doc["name"].(string)
+	if t, ok := doc["created_at"].(primitive.DateTime); ok {
+		u.CreatedAt = t.Time().UTC()
+	}
+	return u, nil
+}
+
+// normalizeEmail trims and lowercases an email and checks it is one plain
+// address (no display name, no list).
+func normalizeEmail(raw string) (string, error) {
+	email := strings.ToLower(strings.TrimSpace(raw))
+	if email == "" {
+		return "", badInput("email is required")
+	}
+	if len(email) > maxEmailBytes {
+		return "", badInput("email is longer than %d characters", maxEmailBytes)
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return "", badInput("email %q is not a valid address", raw)
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || !strings.Contains(email[at+1:], ".") {
+		return "", badInput("email %q is not a valid address", raw)
+	}
+	return email, nil
+}
+
+// checkPassword applies the length rules.
+func (s *Server) checkPassword(pw string) error {
+	if n := utf8.RuneCountInString(pw); n < s.cfg.Auth.PasswordMinLength {
+		return badInput("password must be at least %d characters", s.cfg.Auth.PasswordMinLength)
+	}
+	if len(pw) > maxPasswordBytes {
+		return badInput("password must be at most %d bytes", maxPasswordBytes)
+	}
+	return nil
+}
+
+// createUser stores a new user with a bcrypt hash of the password.
+func (s *Server) createUser(ctx context.Context, email, name, password string) (*User, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.Auth.BcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	oid := primitive.NewObjectID()
+	doc := bson.M{
+		"_id":           oid,
+		"email":         email,
+		"name":          name,
+		"password_hash": string(hash),
+		"created_at":    now,
+		"updated_at":    now,
+	}
+	if _, err := s.store.C(db.Users).InsertOne(ctx, doc); err != nil {
+		if errors.Is(err, db.ErrDuplicateKey) {
+			return nil, ErrEmailTaken
+		}
+		return nil, err
+	}
+	return &User{ID: oid.Hex(), Email: email, Name: name, CreatedAt: now}, nil
+}
+
+// authenticate checks an email and password. An unknown email costs the
+// same bcrypt work as a wrong password, so timing does not reveal accounts.
+func (s *Server) authenticate(ctx context.Context, email, password string) (*User, error) {
+	doc, err := s.store.C(db.Users).FindOne(ctx, bson.M{"email": email}, nil)
+	if errors.Is(err, db.ErrNotFound) {
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		return nil, ErrInvalidCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	hash, _ := doc["password_hash"].(string)
+	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)); err != nil {
+		return nil, ErrInvalidCredentials
+	}
+	return userFromDoc(doc)
+}
+
+// userByID loads a user; a missing one is ErrInvalidSession, since only a
+// session points at a user by id.
+func (s *Server) userByID(ctx context.Context, id string) (*User, error) {
+	oid, err := primitive.ObjectIDFromHex(id)
+	if err != nil {
+		return nil, ErrInvalidSession
+	}
+	doc, err := s.store.C(db.Users).FindOne(ctx, db.ByID(oid), &db.FindOptions{Projection: bson.M{"password_hash": 0}})
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, ErrInvalidSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	return userFromDoc(doc)
+}
+
+// dummyPasswordHash is a hash of a random password at the configured cost.
+func dummyPasswordHash(cost int) ([]byte, error) {
+	pw := make([]byte, 32)
+	_, _ = rand.Read(pw)
+	for i := range pw {
+		pw[i] = 'a' + pw[i]%26
+	}
+	h, err := bcrypt.GenerateFromPassword(pw, cost)
+	if err != nil {
+		return nil, fmt.Errorf("prepare password hashing: %w", err)
+	}
+	return h, nil
+}
