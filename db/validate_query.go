@@ -243,6 +243,7 @@ func (w *filterWalker) operator(field, op string, v any, depth int) error {
 		if err := w.deep(depth + 1); err != nil {
 			return err
 		}
+		elemMatches := 0
 		for _, e := range es {
 			if err := w.count(0); err != nil {
 				return err
@@ -251,11 +252,15 @@ func (w *filterWalker) operator(field, op string, v any, depth int) error {
 				if err := w.operators(field, fs, depth+2); err != nil {
 					return err
 				}
+				elemMatches++
 				continue
 			}
 			if err := w.literal(e, depth+2); err != nil {
 				return err
 			}
+		}
+		if elemMatches > 0 && elemMatches != len(es) {
+			return &QueryError{Op: op, Msg: fmt.Sprintf("cannot mix {$elemMatch: …} with plain values (field %q)", field)}
 		}
 		return nil
 	case "$exists":
@@ -320,7 +325,13 @@ func (w *filterWalker) regex(path string, v any, options *kv) error {
 		if !ok {
 			return &QueryError{Op: "$options", Msg: fmt.Sprintf("needs a string, got %s (field %q)", typeName(options.val), path)}
 		}
+		if opts != "" && s != "" {
+			return &QueryError{Op: "$options", Msg: fmt.Sprintf("options are set both in the regular expression and in $options (field %q)", path)}
+		}
 		opts += s
+	}
+	if strings.IndexByte(pattern, 0) >= 0 {
+		return &QueryError{Op: "$regex", Msg: fmt.Sprintf("pattern may not contain NUL (field %q)", path)}
 	}
 	if len(pattern) > w.lim.MaxRegexBytes {
 		return &QueryError{Op: "$regex", Msg: fmt.Sprintf("pattern is longer than %d bytes (field %q)", w.lim.MaxRegexBytes, path)}
