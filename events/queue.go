@@ -1,0 +1,314 @@
+package events
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+// KindOptions tune one kind of job.
+type KindOptions struct {
+	// MaxAttempts is the default for jobs of the kind enqueued without
+	// EnqueueOptions.MaxAttempts; zero takes Config.MaxAttempts.
+	MaxAttempts int
+	// Backoff gives the delay before a retry; nil takes
+	// ExponentialBackoff(Config.BackoffBase, Config.BackoffMax).
+	Backoff BackoffFunc
+}
+
+// EnqueueOptions modify one Enqueue.
+type EnqueueOptions struct {
+	// MaxAttempts caps the job's attempts; zero takes the kind's default.
+	MaxAttempts int
+	// RunAt delays the job; zero runs it now.
+	RunAt time.Time
+	// Key is an optional idempotency key: while a job with the same key is
+	// kept (see Retention), enqueuing another returns ErrDuplicateJob and
+	// the existing job's id instead of a second job.
+	Key string
+}
+
+// kind is one registered kind of job.
+type kind struct {
+	handler     JobHandler
+	maxAttempts int
+	backoff     BackoffFunc
+}
+
+// Queue is the durable job queue over _jobs, shared by every instance that
+// uses the same database. Each job runs at least once and, while workers
+// keep their leases, exactly once: a worker claims a job atomically
+// (find-one-and-update) and holds it with a lease it renews; a job whose
+// worker died is claimed again when its lease runs out.
+type Queue struct {
+	cfg    Config
+	jobs   db.Collection
+	log    *slog.Logger
+	now    func() time.Time
+	worker string
+
+	mu    sync.RWMutex
+	kinds map[string]kind
+
+	wake    chan struct{}
+	slots   chan struct{}
+	started atomic.Bool
+	stop    chan struct{}
+	stopped sync.Once
+	fetched chan struct{} // closed when the fetch loop has returned
+	running sync.WaitGroup
+	// runCtx is the parent of every job's context; cancelling it cuts off
+	// jobs still running when Shutdown's deadline passes.
+	runCtx     context.Context
+	cancelRuns context.CancelFunc
+	cutOff     atomic.Bool
+}
+
+// NewQueue returns a queue over deps.Store. When deps.Runner is set, jobs
+// of KindFunction run functions through it. The queue claims nothing
+// before Start.
+func NewQueue(cfg Config, deps Deps) (*Queue, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Store == nil {
+		return nil, fmt.Errorf("%w: the queue needs a store", ErrInvalidConfig)
+	}
+	cfg = cfg.WithDefaults()
+	runCtx, cancel := context.WithCancel(context.Background())
+	q := &Queue{
+		cfg:        cfg,
+		jobs:       deps.Store.C(db.Jobs),
+		log:        deps.logger(),
+		now:        deps.clock(),
+		worker:     workerName(),
+		kinds:      map[string]kind{},
+		wake:       make(chan struct{}, 1),
+		slots:      make(chan struct{}, cfg.Workers),
+		stop:       make(chan struct{}),
+		fetched:    make(chan struct{}),
+		runCtx:     runCtx,
+		cancelRuns: cancel,
+	}
+	if deps.Runner != nil {
+		q.Register(KindFunction, FunctionJobHandler(deps.Runner))
+	}
+	return q, nil
+}
+
+// workerName names this process's workers in the jobs they hold.
+func workerName() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// Worker names this queue in the jobs it holds (host/pid/random).
+func (q *Queue) Worker() string { return q.worker }
+
+// Register makes h run the jobs of kind. Adding a kind of job is this one
+// call at start-up, e.g. q.Register("email", sendEmail). It panics on an
+// empty kind, a nil handler or a kind registered twice, which are
+// programming errors.
+func (q *Queue) Register(kind string, h JobHandler) { q.RegisterKind(kind, h, KindOptions{}) }
+
+// RegisterKind is Register with options for the kind, such as its own
+// backoff formula.
+func (q *Queue) RegisterKind(name string, h JobHandler, opts KindOptions) {
+	if name == "" || len(name) > 64 {
+		panic("events: a job kind needs a name of 1 to 64 bytes")
+	}
+	if h == nil {
+		panic("events: job kind " + name + " registered with a nil handler")
+	}
+	if opts.MaxAttempts < 0 || opts.MaxAttempts > MaxAttemptsLimit {
+		panic(fmt.Sprintf("events: job kind %s: MaxAttempts %d is not within 0 to %d", name, opts.MaxAttempts, MaxAttemptsLimit))
+	}
+	k := kind{handler: h, maxAttempts: opts.MaxAttempts, backoff: opts.Backoff}
+	if k.maxAttempts == 0 {
+		k.maxAttempts = q.cfg.MaxAttempts
+	}
+	if k.backoff == nil {
+		k.backoff = ExponentialBackoff(q.cfg.BackoffBase, q.cfg.BackoffMax)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, dup := q.kinds[name]; dup {
+		panic("events: job kind " + name + " registered twice")
+	}
+	q.kinds[name] = k
+	q.signal()
+}
+
+// kind returns the registration of name.
+func (q *Queue) kind(name string) (kind, bool) {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	k, ok := q.kinds[name]
+	return k, ok
+}
+
+// kindNames lists the registered kinds, so an instance claims only jobs it
+// can run (during a rolling upgrade, an older instance leaves a newer
+// kind to the instances that know it).
+func (q *Queue) kindNames() bson.A {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	names := make([]string, 0, len(q.kinds))
+	for n := range q.kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make(bson.A, len(names))
+	for i, n := range names {
+		out[i] = n
+	}
+	return out
+}
+
+// Enqueue adds a job of kind with payload and returns its id. A job due now
+// starts at once on this instance when a worker is free. With opts.Key set
+// and a job of that key already kept, it returns the existing job's id and
+// an error wrapping ErrDuplicateJob.
+func (q *Queue) Enqueue(ctx context.Context, kind string, payload map[string]any, opts EnqueueOptions) (string, error) {
+	k, ok := q.kind(kind)
+	if !ok {
+		return "", fmt.Errorf("%w: %q", ErrUnknownKind, kind)
+	}
+	maxAttempts := opts.MaxAttempts
+	switch {
+	case maxAttempts == 0:
+		maxAttempts = k.maxAttempts
+	case maxAttempts < 0 || maxAttempts > MaxAttemptsLimit:
+		return "", fmt.Errorf("%w: max attempts %d is not within 1 to %d", ErrInvalidJob, maxAttempts, MaxAttemptsLimit)
+	}
+	if len(opts.Key) > 512 {
+		return "", fmt.Errorf("%w: key is longer than 512 bytes", ErrInvalidJob)
+	}
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	now := storeTime(q.now())
+	runAt := now
+	if !opts.RunAt.IsZero() {
+		runAt = storeTime(opts.RunAt)
+	}
+	id := primitive.NewObjectID().Hex()
+	key := opts.Key
+	if key == "" {
+		// Every job has a key, so the unique index needs no sparse or
+		// partial option, which not every store offers.
+		key = id
+	}
+	_, err := q.jobs.InsertOne(ctx, bson.M{
+		"_id":          id,
+		"kind":         kind,
+		"payload":      payload,
+		"status":       StatusPending,
+		"key":          key,
+		"attempt":      0,
+		"max_attempts": maxAttempts,
+		"run_at":       runAt,
+		"errors":       bson.A{},
+		"created_at":   now,
+		"updated_at":   now,
+	})
+	if errors.Is(err, db.ErrDuplicateKey) {
+		existing, ferr := q.jobs.FindOne(ctx, bson.M{"key": key}, &db.FindOptions{Projection: bson.M{"_id": 1}})
+		if ferr != nil {
+			return "", fmt.Errorf("%w: key %q", ErrDuplicateJob, key)
+		}
+		return str(existing["_id"]), fmt.Errorf("%w: key %q", ErrDuplicateJob, key)
+	}
+	if err != nil {
+		return "", fmt.Errorf("enqueue %s job: %w", kind, err)
+	}
+	if !runAt.After(now) {
+		q.signal()
+	}
+	return id, nil
+}
+
+// isDuplicate reports whether an Enqueue error only says the job exists.
+func isDuplicate(err error) bool { return errors.Is(err, ErrDuplicateJob) }
+
+// signal tells the local fetch loop that a job may be waiting.
+func (q *Queue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// jobIndexes serve claiming (by status and run_at), reclaiming (by status
+// and lease), sweeping and listing; key makes idempotency keys unique.
+var jobIndexes = []db.Index{
+	{Name: "key_unique", Keys: []db.IndexKey{{Field: "key"}}, Unique: true},
+	{Keys: []db.IndexKey{{Field: "status"}, {Field: "run_at"}}},
+	{Keys: []db.IndexKey{{Field: "status"}, {Field: "lease_until"}}},
+	{Keys: []db.IndexKey{{Field: "status"}, {Field: "finished_at"}}},
+	{Keys: []db.IndexKey{{Field: "created_at"}}},
+}
+
+// EnsureIndexes creates the indexes of _jobs. Start calls it; it is safe
+// from several instances at once.
+func (q *Queue) EnsureIndexes(ctx context.Context) error {
+	for _, idx := range jobIndexes {
+		if err := q.jobs.EnsureIndex(ctx, idx); err != nil {
+			return fmt.Errorf("ensure index on %s: %w", db.Jobs, err)
+		}
+	}
+	return nil
+}
+
+// Start ensures the indexes and starts claiming jobs. ctx bounds the
+// start-up only; the workers run until Shutdown.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if !q.started.CompareAndSwap(false, true) {
+		return fmt.Errorf("queue: %w", ErrAlreadyStarted)
+	}
+	go q.fetchLoop()
+	return nil
+}
+
+// Shutdown stops claiming jobs and waits for the running ones until ctx
+// ends. Jobs still running then have their context cancelled and are left
+// leased: another instance, or this one after a restart, claims them again
+// once the lease runs out. It is idempotent.
+func (q *Queue) Shutdown(ctx context.Context) error {
+	q.stopped.Do(func() { close(q.stop) })
+	if !q.started.Load() {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		<-q.fetched
+		q.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		q.cutOff.Store(true)
+		q.cancelRuns()
+		return fmt.Errorf("queue shutdown: jobs still running were left to their leases: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,256 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+// fetchLoop claims jobs while a worker slot is free. It polls only when
+// it found nothing: a local Enqueue wakes it at once, and a finished job
+// frees a slot that it fills without waiting.
+func (q *Queue) fetchLoop() {
+	defer close(q.fetched)
+	ticker := time.NewTicker(q.cfg.PollInterval)
+	defer ticker.Stop()
+	// Expired leases are rare; looking for them every few polls is
+	// enough, and each look is a write on the store.
+	reclaimEvery := max(q.cfg.PollInterval, q.cfg.Lease/4)
+	var lastReclaim time.Time
+	for {
+		select {
+		case q.slots <- struct{}{}:
+		case <-q.stop:
+			return
+		}
+		var (
+			claimed *claim
+			err     error
+		)
+		if time.Since(lastReclaim) >= reclaimEvery {
+			lastReclaim = time.Now()
+			claimed, err = q.claim(true)
+		}
+		if claimed == nil && err == nil {
+			claimed, err = q.claim(false)
+		}
+		if claimed != nil {
+			q.running.Add(1)
+			go q.run(claimed)
+			continue
+		}
+		<-q.slots
+		if err != nil {
+			// A busy or unreachable store: try again at the next poll.
+			q.log.Warn("claim job", "err", err)
+		}
+		select {
+		case <-q.wake:
+		case <-ticker.C:
+		case <-q.stop:
+			return
+		}
+	}
+}
+
+// claim is a job this instance holds, with what it needs to finish it.
+type claim struct {
+	job  Job
+	kind kind
+}
+
+// claim atomically takes the oldest due pending job, or with reclaim the
+// job whose lease ran out longest ago. It returns nil when there is none.
+func (q *Queue) claim(reclaim bool) (*claim, error) {
+	kinds := q.kindNames()
+	if len(kinds) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.Lease)
+	defer cancel()
+	now := storeTime(q.now())
+	filter := bson.M{"status": StatusPending, "run_at": bson.M{"$lte": now}, "kind": bson.M{"$in": kinds}}
+	sortBy := bson.D{{Key: "run_at", Value: 1}}
+	if reclaim {
+		filter = bson.M{"status": StatusRunning, "lease_until": bson.M{"$lt": now}, "kind": bson.M{"$in": kinds}}
+		sortBy = bson.D{{Key: "lease_until", Value: 1}}
+	}
+	lease := storeTime(now.Add(q.cfg.Lease))
+	before, err := q.jobs.FindOneAndUpdate(ctx, filter, bson.M{
+		"$set": bson.M{"status": StatusRunning, "worker": q.worker, "lease_until": lease, "started_at": now, "updated_at": now},
+		"$inc": bson.M{"attempt": 1},
+	}, &db.FindOneAndUpdateOptions{Sort: sortBy})
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The document as it was tells which worker lost its lease.
+	job := jobFromDoc(before)
+	lostWorker := job.Worker
+	job.Status, job.Worker, job.LeaseUntil, job.StartedAt, job.UpdatedAt = StatusRunning, q.worker, lease, now, now
+	job.Attempt++
+	k, ok := q.kind(job.Kind)
+	if !ok {
+		// Kinds are never unregistered, so this cannot happen; leave the
+		// job to its lease rather than lose it.
+		return nil, fmt.Errorf("claimed job %s of unregistered kind %q", job.ID, job.Kind)
+	}
+	c := &claim{job: job, kind: k}
+	if reclaim {
+		lost := fmt.Errorf("lease expired: worker %s stopped or stalled during attempt %d", lostWorker, job.Attempt-1)
+		q.log.Warn("reclaimed job", "job", job.ID, "kind", job.Kind, "err", lost)
+		if err := q.recordLost(ctx, job, lost, now); err != nil {
+			return nil, err
+		}
+		if job.Attempt > job.MaxAttempts {
+			// The lost attempt was the last one.
+			return nil, nil
+		}
+	}
+	return c, nil
+}
+
+// recordLost adds the attempt a dead worker left unfinished to the error
+// history of the job just reclaimed, and makes the job dead when that
+// attempt was its last.
+func (q *Queue) recordLost(ctx context.Context, job Job, lost error, now time.Time) error {
+	msg := lost.Error()
+	entry := bson.M{"attempt": job.Attempt - 1, "at": now, "error": msg}
+	update := bson.M{"$set": bson.M{"last_error": msg}}
+	if job.Attempt > job.MaxAttempts {
+		update = bson.M{
+			"$set":   bson.M{"status": StatusDead, "last_error": msg, "finished_at": now, "updated_at": now},
+			"$unset": bson.M{"lease_until": ""},
+			"$inc":   bson.M{"attempt": -1},
+		}
+		q.log.Warn("job dead", "job", job.ID, "kind", job.Kind, "attempt", job.Attempt-1, "err", msg)
+	} else {
+		entry["retry_at"] = now
+	}
+	update["$push"] = bson.M{"errors": entry}
+	_, err := q.jobs.UpdateOne(ctx, q.fence(job), update, nil)
+	return err
+}
+
+// fence selects the job only while this instance still holds the attempt
+// it claimed, so a worker that lost its lease cannot overwrite the work of
+// the one that took the job over.
+func (q *Queue) fence(j Job) bson.M {
+	return bson.M{"_id": j.ID, "status": StatusRunning, "worker": q.worker, "attempt": j.Attempt}
+}
+
+// run runs one attempt of a claimed job and records its outcome.
+func (q *Queue) run(c *claim) {
+	defer q.running.Done()
+	defer func() { <-q.slots }()
+	ctx, cancel := context.WithCancel(q.runCtx)
+	renewed := make(chan struct{})
+	go q.renew(ctx, cancel, c.job, renewed)
+	err := call(ctx, c.kind.handler, c.job)
+	cancel()
+	<-renewed
+	if err != nil && q.cutOff.Load() {
+		// Cut off by Shutdown: the job stays leased and is claimed again
+		// when the lease runs out.
+		return
+	}
+	q.finish(c, err, storeTime(q.now()))
+}
+
+// call runs h, turning a panic into an error so one bad job cannot stop
+// the workers.
+func call(ctx context.Context, h JobHandler, job Job) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return h(ctx, job)
+}
+
+// renew extends the lease of a running job every third of the lease until
+// ctx ends. When the lease turns out lost (another worker reclaimed the
+// job), it cancels the job's context.
+func (q *Queue) renew(ctx context.Context, lost context.CancelFunc, job Job, done chan<- struct{}) {
+	defer close(done)
+	ticker := time.NewTicker(q.cfg.Lease / 3)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		now := q.now()
+		res, err := q.jobs.UpdateOne(ctx, q.fence(job), bson.M{"$set": bson.M{
+			"lease_until": storeTime(now.Add(q.cfg.Lease)), "updated_at": storeTime(now),
+		}}, nil)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			q.log.Warn("renew job lease", "job", job.ID, "err", err)
+		case res.Matched == 0:
+			q.log.Warn("job lease lost to another worker", "job", job.ID, "kind", job.Kind)
+			lost()
+			return
+		}
+	}
+}
+
+// finish records the outcome of an attempt: done, a retry after the
+// kind's backoff, or dead after the last attempt or a permanent error.
+func (q *Queue) finish(c *claim, runErr error, now time.Time) {
+	job := c.job
+	var update bson.M
+	switch {
+	case runErr == nil:
+		update = bson.M{
+			"$set":   bson.M{"status": StatusDone, "finished_at": now, "updated_at": now},
+			"$unset": bson.M{"lease_until": ""},
+		}
+	case IsPermanent(runErr) || job.Attempt >= job.MaxAttempts:
+		msg := summarize(runErr)
+		update = bson.M{
+			"$set":   bson.M{"status": StatusDead, "last_error": msg, "finished_at": now, "updated_at": now},
+			"$unset": bson.M{"lease_until": ""},
+			"$push":  bson.M{"errors": bson.M{"attempt": job.Attempt, "at": now, "error": msg}},
+		}
+		q.log.Warn("job dead", "job", job.ID, "kind", job.Kind, "attempt", job.Attempt, "err", msg)
+	default:
+		msg := summarize(runErr)
+		retryAt := storeTime(now.Add(c.kind.backoff(job.Attempt)))
+		update = bson.M{
+			"$set":   bson.M{"status": StatusPending, "run_at": retryAt, "last_error": msg, "updated_at": now},
+			"$unset": bson.M{"lease_until": "", "worker": ""},
+			"$push":  bson.M{"errors": bson.M{"attempt": job.Attempt, "at": now, "error": msg, "retry_at": retryAt}},
+		}
+		q.log.Info("job failed, will retry", "job", job.ID, "kind", job.Kind, "attempt", job.Attempt, "retry_at", retryAt, "err", msg)
+	}
+	// The outcome is worth a few tries: if it is not recorded, the job
+	// runs again once its lease expires.
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), q.cfg.Lease)
+		res, err := q.jobs.UpdateOne(ctx, q.fence(job), update, nil)
+		cancel()
+		switch {
+		case err == nil && res.Matched == 0:
+			q.log.Warn("job outcome not recorded: its lease was lost to another worker", "job", job.ID, "kind", job.Kind)
+			return
+		case err == nil:
+			return
+		case try == 3:
+			q.log.Error("record job outcome", "job", job.ID, "kind", job.Kind, "err", err)
+			return
+		}
+		time.Sleep(time.Duration(try) * 100 * time.Millisecond)
+	}
+}
