@@ -1,12 +1,22 @@
 // Package events records what happens in an app and makes functions run
 // because of it: the event bus, function triggers, the durable job queue
-// (leases, retries with backoff, dead letters) and the scheduler.
+// (leases, retries with backoff, dead letters), the scheduler and the
+// retention sweeper.
 //
 // Every event goes through one emit point, Bus.Emit, which records it in
-// _events and then hands it to whatever is subscribed.
+// _events and then enqueues a job (KindFunction) for each function whose
+// triggers in _functions subscribe to it. The Queue runs jobs of every kind
+// (function runs, email, webhooks) at least once, across every instance
+// sharing the database; the Scheduler enqueues a function run for each
+// occurrence of a schedule trigger, once across instances. Functions run
+// through the FunctionRunner the server wires in, so this package never
+// imports the Lua runtime.
 //
 // Example:
 //
-//	bus := events.NewBus(events.Config{}, events.Deps{Store: store})
-//	ev, err := bus.Emit(ctx, "order_placed", map[string]any{"orderId": 123})
+//	svc, err := events.New(cfg, events.Deps{Store: store, Runner: runner})
+//	svc.Queue.Register("email", sendEmail) // a new kind of job
+//	err = svc.Start(ctx)
+//	ev, err := svc.Bus.Emit(ctx, "order_placed", map[string]any{"orderId": 123})
+//	defer svc.Shutdown(shutdownCtx)
 package events

@@ -3,6 +3,9 @@ package events
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -39,36 +42,203 @@ type Emitter interface {
 // Handler is told of every event after it has been recorded.
 type Handler func(ctx context.Context, ev Event)
 
-// Deps are what a Bus needs.
-type Deps struct {
-	Store db.Store
-}
-
-// Bus records events in _events and passes them to its subscribers.
+// Bus records events in _events, passes them to its in-process
+// subscribers, and enqueues a job for every function subscribed to them.
 type Bus struct {
+	cfg      Config
 	store    db.Store
+	queue    *Queue
+	log      *slog.Logger
+	now      func() time.Time
 	handlers []Handler
+
+	started atomic.Bool
+	stop    chan struct{}
+	stopped sync.Once
+	done    chan struct{}
 }
 
-// NewBus returns a bus over deps.Store.
+// NewBus returns a bus over deps.Store. With deps.Queue set, every event
+// runs its subscribed functions as jobs on that queue; without it the bus
+// only records events.
 func NewBus(cfg Config, deps Deps) *Bus {
-	return &Bus{store: deps.Store}
+	return &Bus{
+		cfg:   cfg.WithDefaults(),
+		store: deps.Store,
+		queue: deps.Queue,
+		log:   deps.logger(),
+		now:   deps.clock(),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
 }
 
 // Subscribe adds h; it is called for every event emitted afterwards. It is
 // meant for start-up wiring and is not safe to call while events flow.
 func (b *Bus) Subscribe(h Handler) { b.handlers = append(b.handlers, h) }
 
-// Emit records the event and then hands it to the subscribers. The event is
-// durable once Emit returns without error.
+// Emit records the event, hands it to the in-process subscribers and
+// enqueues a job per subscribed function. The event is durable once Emit
+// returns without error: should enqueuing fail, the event stays marked
+// undispatched and the bus enqueues its jobs later (see Start).
 func (b *Bus) Emit(ctx context.Context, name string, data map[string]any) (Event, error) {
-	ev := Event{ID: primitive.NewObjectID().Hex(), Name: name, Data: data, At: time.Now().UTC().Truncate(time.Millisecond)}
-	_, err := b.store.C(db.Events).InsertOne(ctx, bson.M{"_id": ev.ID, "name": name, "data": data, "at": ev.At})
+	if data == nil {
+		data = map[string]any{}
+	}
+	ev := Event{ID: primitive.NewObjectID().Hex(), Name: name, Data: data, At: storeTime(b.now())}
+	_, err := b.store.C(db.Events).InsertOne(ctx, bson.M{
+		"_id": ev.ID, "name": name, "data": data, "at": ev.At,
+		// With no queue there is nothing to dispatch to.
+		"dispatched": b.queue == nil,
+	})
 	if err != nil {
 		return Event{}, fmt.Errorf("record event %s: %w", name, err)
 	}
 	for _, h := range b.handlers {
 		h(ctx, ev)
 	}
+	if b.queue != nil {
+		// The event is recorded: finish dispatching it even if the
+		// caller gives up waiting.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := b.dispatch(dctx, ev); err != nil {
+			b.log.Warn("dispatch event, will retry", "event", ev.ID, "name", name, "err", err)
+		}
+	}
 	return ev, nil
+}
+
+// Publish emits a custom event after checking its name (ValidateEventName)
+// and the size of its data (Config.MaxEventBytes). POST /api/events and
+// backend.publishEvent go through it; system events use Emit.
+func (b *Bus) Publish(ctx context.Context, name string, data map[string]any) (Event, error) {
+	if err := ValidateEventName(name); err != nil {
+		return Event{}, err
+	}
+	if err := checkEventSize(data, b.cfg.MaxEventBytes); err != nil {
+		return Event{}, err
+	}
+	return b.Emit(ctx, name, data)
+}
+
+// dispatch enqueues one job per function subscribed to ev, then marks the
+// event dispatched. Each job's idempotency key is the event and the
+// function, so dispatching an event twice enqueues nothing new.
+func (b *Bus) dispatch(ctx context.Context, ev Event) error {
+	docs, err := b.store.C(db.Functions).Find(ctx, bson.M{"triggers.event": ev.Name}, &db.FindOptions{Projection: functionProjection})
+	if err != nil {
+		return fmt.Errorf("find subscribers of %s: %w", ev.Name, err)
+	}
+	for _, d := range docs {
+		f := functionFromDoc(d)
+		if !f.subscribes(ev) {
+			continue
+		}
+		payload := functionPayload(FunctionRun{
+			Function: f.Name, Input: ev.Data, Trigger: TriggerEvent,
+			EventName: ev.Name, EventID: ev.ID, At: ev.At,
+		})
+		_, err := b.queue.Enqueue(ctx, KindFunction, payload, EnqueueOptions{
+			MaxAttempts: f.MaxAttempts,
+			Key:         "event:" + ev.ID + ":" + f.Name,
+		})
+		if err != nil && !isDuplicate(err) {
+			return fmt.Errorf("enqueue %s for event %s: %w", f.Name, ev.ID, err)
+		}
+	}
+	if _, err := b.store.C(db.Events).UpdateOne(ctx, db.ByID(ev.ID), bson.M{"$set": bson.M{"dispatched": true}}, nil); err != nil {
+		return fmt.Errorf("mark event %s dispatched: %w", ev.ID, err)
+	}
+	return nil
+}
+
+// Redispatch timing: an event left undispatched for redispatchGrace (its
+// Emit failed half-way, or its process died) is dispatched again by the
+// next sweep, which runs at start and every redispatchEvery.
+const (
+	redispatchGrace = 10 * time.Second
+	redispatchEvery = 30 * time.Second
+)
+
+// Start ensures the index the redispatch sweep uses and starts the sweep.
+// A bus without a queue has nothing to start. ctx bounds the start-up only.
+func (b *Bus) Start(ctx context.Context) error {
+	if b.queue == nil {
+		return nil
+	}
+	err := b.store.C(db.Events).EnsureIndex(ctx, db.Index{Keys: []db.IndexKey{{Field: "dispatched"}, {Field: "at"}}})
+	if err != nil {
+		return fmt.Errorf("ensure index on %s: %w", db.Events, err)
+	}
+	if !b.started.CompareAndSwap(false, true) {
+		return fmt.Errorf("bus: %w", ErrAlreadyStarted)
+	}
+	go b.redispatchLoop()
+	return nil
+}
+
+// Shutdown stops the redispatch sweep. It is idempotent.
+func (b *Bus) Shutdown(ctx context.Context) error {
+	b.stopped.Do(func() { close(b.stop) })
+	if !b.started.Load() {
+		return nil
+	}
+	select {
+	case <-b.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bus shutdown: %w", ctx.Err())
+	}
+}
+
+func (b *Bus) redispatchLoop() {
+	defer close(b.done)
+	ticker := time.NewTicker(redispatchEvery)
+	defer ticker.Stop()
+	for {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-b.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if n, err := b.redispatch(ctx); err != nil {
+			b.log.Warn("redispatch events", "err", err)
+		} else if n > 0 {
+			b.log.Info("redispatched events", "count", n)
+		}
+		cancel()
+		select {
+		case <-ticker.C:
+		case <-b.stop:
+			return
+		}
+	}
+}
+
+// redispatch dispatches the events left undispatched for longer than
+// redispatchGrace and returns how many it dispatched.
+func (b *Bus) redispatch(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		cutoff := storeTime(b.now().Add(-redispatchGrace))
+		docs, err := b.store.C(db.Events).Find(ctx, bson.M{"dispatched": false, "at": bson.M{"$lt": cutoff}},
+			&db.FindOptions{Sort: bson.D{{Key: "at", Value: 1}}, Limit: 100})
+		if err != nil {
+			return n, err
+		}
+		for _, d := range docs {
+			ev := Event{ID: str(d["_id"]), Name: str(d["name"]), Data: mapOf(d["data"]), At: timeOf(d["at"])}
+			if err := b.dispatch(ctx, ev); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(docs) < 100 {
+			return n, nil
+		}
+	}
 }

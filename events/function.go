@@ -1,0 +1,160 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+)
+
+// KindFunction is the kind of the jobs that run a function because of an
+// event or a schedule.
+const KindFunction = "function"
+
+// Triggers of a function run, as FunctionRun.Trigger says them.
+const (
+	TriggerEvent    = "event"
+	TriggerSchedule = "schedule"
+)
+
+// FunctionRunner runs a stored function. The server implements it over the
+// Lua registry; events never imports the runtime itself. An error counts as
+// a failed attempt and is retried; wrap it with Permanent when retrying
+// cannot help (the function no longer exists).
+type FunctionRunner interface {
+	RunFunction(ctx context.Context, run FunctionRun) error
+}
+
+// FunctionRun is one run of a function by the queue. The handler sees Input
+// as its input and the rest as ctx.trigger, ctx.event, ctx.id, ctx.at and
+// ctx.attempt.
+type FunctionRun struct {
+	Function string
+	// Input is the event's data, or {scheduled_at = …} for a schedule.
+	Input map[string]any
+	// Trigger is TriggerEvent or TriggerSchedule.
+	Trigger string
+	// EventName is the event's name; empty for a schedule.
+	EventName string
+	// EventID is stable across the retries of one delivery: the event's id,
+	// or for a schedule an id of the occurrence. It is the key to make a
+	// handler's writes idempotent.
+	EventID string
+	// At is when the event happened or the occurrence was due.
+	At time.Time
+	// Attempt is 1 on the first attempt.
+	Attempt int
+	JobID   string
+}
+
+// FunctionJobHandler returns the handler of KindFunction jobs that runs
+// them through r. NewQueue registers it when Deps.Runner is set; register
+// it yourself when the runner exists only after the queue:
+//
+//	q.Register(events.KindFunction, events.FunctionJobHandler(runner))
+func FunctionJobHandler(r FunctionRunner) JobHandler {
+	return func(ctx context.Context, job Job) error {
+		p := job.Payload
+		run := FunctionRun{
+			Function:  str(p["function"]),
+			Input:     mapOf(p["input"]),
+			Trigger:   str(p["trigger"]),
+			EventName: str(p["event_name"]),
+			EventID:   str(p["event_id"]),
+			At:        timeOf(p["at"]),
+			Attempt:   job.Attempt,
+			JobID:     job.ID,
+		}
+		if run.Function == "" {
+			return Permanent(errors.New("function job names no function"))
+		}
+		return r.RunFunction(ctx, run)
+	}
+}
+
+// functionPayload is the payload of a KindFunction job.
+func functionPayload(run FunctionRun) map[string]any {
+	input := run.Input
+	if input == nil {
+		input = map[string]any{}
+	}
+	return map[string]any{
+		"function":   run.Function,
+		"trigger":    run.Trigger,
+		"input":      input,
+		"event_name": run.EventName,
+		"event_id":   run.EventID,
+		"at":         storeTime(run.At),
+	}
+}
+
+// trigger is one entry of a stored function's triggers.
+type trigger struct {
+	Event      string
+	Collection string
+	Schedule   string
+	Timezone   string
+}
+
+// storedFunction is what the queue needs of a _functions document.
+type storedFunction struct {
+	Name     string
+	Triggers []trigger
+	// MaxAttempts is retries + 1, or 0 when the function does not say.
+	MaxAttempts int
+}
+
+// functionProjection reads only what storedFunction needs, not the source.
+var functionProjection = bson.M{"name": 1, "triggers": 1, "retries": 1}
+
+// functionFromDoc reads a _functions document:
+// {_id: name, name, triggers: [{event, collection} | {schedule, timezone} | …], retries}.
+func functionFromDoc(d bson.M) storedFunction {
+	f := storedFunction{Name: str(d["name"])}
+	if f.Name == "" {
+		f.Name = str(d["_id"])
+	}
+	if isNumber(d["retries"]) {
+		// An explicit retries: 0 means one attempt and no retry.
+		f.MaxAttempts = min(max(intOf(d["retries"]), 0)+1, MaxAttemptsLimit)
+	}
+	if ts, ok := d["triggers"].(bson.A); ok {
+		for _, t := range ts {
+			m := mapOf(t)
+			f.Triggers = append(f.Triggers, trigger{
+				Event:      str(m["event"]),
+				Collection: str(m["collection"]),
+				Schedule:   str(m["schedule"]),
+				Timezone:   str(m["timezone"]),
+			})
+		}
+	}
+	return f
+}
+
+// subscribes reports whether f runs on ev: a trigger names the event and,
+// when it names a collection, the event's data is about that collection
+// (doc_* events carry {collection, id, doc, user}).
+func (f storedFunction) subscribes(ev Event) bool {
+	for _, t := range f.Triggers {
+		if t.Event != ev.Name {
+			continue
+		}
+		if t.Collection == "" || t.Collection == str(ev.Data["collection"]) {
+			return true
+		}
+	}
+	return false
+}
+
+// schedules returns f's schedule triggers.
+func (f storedFunction) schedules() []ScheduleTrigger {
+	var out []ScheduleTrigger
+	for _, t := range f.Triggers {
+		if t.Schedule != "" {
+			out = append(out, ScheduleTrigger{Schedule: t.Schedule, Timezone: t.Timezone})
+		}
+	}
+	return out
+}
