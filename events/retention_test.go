@@ -1,0 +1,116 @@
+package events
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+func TestSweepDeletesOnlyOldRecords(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	now := time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
+	clk := newClock(now)
+	q, err := NewQueue(testConfig(), Deps{Store: store, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := NewSweeper(testConfig(), Deps{Store: store, Queue: q, Logger: quiet, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	insert := func(collection string, docs ...bson.M) {
+		t.Helper()
+		for _, d := range docs {
+			if _, err := store.C(collection).InsertOne(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	insert(db.Events,
+		bson.M{"_id": "old", "name": "x", "at": ago(31 * day)},
+		bson.M{"_id": "new", "name": "x", "at": ago(29 * day)},
+	)
+	insert(db.Executions,
+		bson.M{"_id": "old-started", "started_at": ago(15 * day)},
+		bson.M{"_id": "old-at", "at": ago(15 * day)},
+		bson.M{"_id": "new", "started_at": ago(13 * day)},
+	)
+	job := func(id, status string, finished time.Time) bson.M {
+		return bson.M{"_id": id, "key": id, "kind": "x", "status": status, "finished_at": finished, "run_at": ago(60 * day)}
+	}
+	insert(db.Jobs,
+		job("done-old", StatusDone, ago(8*day)),
+		job("done-new", StatusDone, ago(6*day)),
+		job("dead-old", StatusDead, ago(31*day)),
+		job("dead-new", StatusDead, ago(8*day)),
+		bson.M{"_id": "pending-old", "key": "p", "kind": "x", "status": StatusPending, "run_at": ago(60 * day)},
+	)
+	// More than one batch of old events.
+	var many []bson.M
+	for i := range sweepBatch + 20 {
+		many = append(many, bson.M{"name": "bulk", "at": ago(40*day + time.Duration(i)*time.Second)})
+	}
+	if _, err := store.C(db.Events).InsertMany(ctx, many); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := sw.Sweep(ctx)
+	if err != nil {
+		t.Fatalf("Sweep: %v", err)
+	}
+	want := SweepResult{Events: 1 + sweepBatch + 20, Executions: 2, DoneJobs: 1, DeadJobs: 1}
+	if res != want {
+		t.Fatalf("Sweep = %+v, want %+v", res, want)
+	}
+	for collection, ids := range map[string][]string{
+		db.Events:     {"new"},
+		db.Executions: {"new"},
+		db.Jobs:       {"done-new", "dead-new", "pending-old"},
+	} {
+		docs, err := store.C(collection).Find(ctx, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range docs {
+			got = append(got, str(d["_id"]))
+		}
+		if len(got) != len(ids) {
+			t.Fatalf("%s kept %v, want %v", collection, got, ids)
+		}
+	}
+}
+
+// Every instance enqueues the sweep of an interval; one job results, and
+// it runs.
+func TestSweepRunsOncePerInterval(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	var queues []*Queue
+	for range 2 {
+		q := newQueue(t, testConfig(), Deps{Store: store}, nil)
+		sw, err := NewSweeper(testConfig(), Deps{Store: store, Queue: q, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sw.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sw.Shutdown(context.Background()) })
+		queues = append(queues, q)
+	}
+	jobs, err := queues[0].List(ctx, "", 0)
+	if err != nil || len(jobs) != 1 || jobs[0].Kind != KindRetention {
+		t.Fatalf("jobs = %+v, %v; want one retention job", jobs, err)
+	}
+	waitJob(t, queues[0], jobs[0].ID, StatusDone)
+}
