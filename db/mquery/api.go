@@ -65,7 +65,9 @@ func (u *Update) ApplyInsert(doc bson.M) (bson.M, error) {
 
 // UpsertSeed builds the document an upsert starts from: the filter's
 // top-level equalities (field: value and field: {$eq: value}, $and of them).
-func UpsertSeed(filter bson.M) bson.M { panic("not implemented") }
+// Dotted paths become nested documents ({"a.b": 1} gives {a: {b: 1}}).
+// Values are copies; the result is never nil.
+func UpsertSeed(filter bson.M) bson.M { return upsertSeed(filter) }
 
 // Projection is a compiled projection.
 type Projection struct{}
