@@ -191,11 +191,11 @@ func TestRunRefusesBadFlags(t *testing.T) {
 func TestStoreScenariosOnEmbedded(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
-	err := run([]string{"-only", "store/embedded/get-by-id,store/embedded/find-one-by-indexed-field,store/embedded/insert-one,sqlite", "-docs", "300", "-n", "300", "-warmup", "0", "-dir", t.TempDir()}, &out, &errOut)
+	err := run([]string{"-only", "store/embedded,sqlite", "-docs", "300", "-n", "300", "-warmup", "0", "-dir", t.TempDir()}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("run: %v\n%s\n%s", err, out.String(), errOut.String())
 	}
-	for _, name := range []string{"sqlite/raw/find-by-indexed-field", "store/embedded/get-by-id", "store/embedded/find-one-by-indexed-field", "store/embedded/insert-one"} {
+	for _, name := range []string{"sqlite/raw/find-by-indexed-field", "store/embedded/get-by-id", "store/embedded/find-one-by-indexed-field", "store/embedded/insert-one", "store/embedded/update-mix"} {
 		if !regexp.MustCompile(`(?m)^\| ` + name + ` \| 4 \| 300 \| .* \| 0 \|$`).MatchString(out.String()) {
 			t.Errorf("no clean row for %s:\n%s", name, out.String())
 		}
