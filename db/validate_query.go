@@ -74,6 +74,9 @@ func (w *filterWalker) filter(v any, depth int) error {
 		return err
 	}
 	fs, _ := fields(v)
+	if err := repeated(fs); err != nil {
+		return err
+	}
 	for _, f := range fs {
 		if err := w.count(len(f.key)); err != nil {
 			return err
@@ -192,6 +195,9 @@ func (w *filterWalker) operators(field string, fs []kv, depth int) error {
 	if err := w.deep(depth); err != nil {
 		return err
 	}
+	if err := repeated(fs); err != nil {
+		return err
+	}
 	var pattern, options *kv
 	for i := range fs {
 		f := &fs[i]
@@ -296,6 +302,17 @@ func (w *filterWalker) operator(field, op string, v any, depth int) error {
 		return w.filter(v, depth+1)
 	}
 	return refuseOperator(op)
+}
+
+// repeated refuses a key given twice, which only a bson.D can hold; fs is
+// sorted, so repeats are adjacent.
+func repeated(fs []kv) error {
+	for i := 1; i < len(fs); i++ {
+		if fs[i].key == fs[i-1].key {
+			return &QueryError{Op: fs[i].key, Msg: "given twice in one document"}
+		}
+	}
+	return nil
 }
 
 func anyLogical(fs []kv) bool {

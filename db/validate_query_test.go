@@ -122,6 +122,8 @@ func TestValidateFilterRefuses(t *testing.T) {
 		{"$elemMatch array", bson.M{"a": bson.M{"$elemMatch": bson.A{1}}}, Limits{}, `invalid query: $elemMatch: needs a document, got an array (field "a")`},
 		{"$elemMatch mixed", bson.M{"a": bson.M{"$elemMatch": bson.M{"$gt": 1, "b": 2}}}, Limits{}, `invalid query: $elemMatch: cannot mix operators and field names (field "a")`},
 		{"$elemMatch with a bad operand", bson.M{"a": bson.M{"$elemMatch": bson.M{"b": bson.M{"$size": -2}}}}, Limits{}, `invalid query: $size: needs a non-negative integer, got -2 (field "b")`},
+		{"operator twice", bson.M{"a": bson.D{{Key: "$gt", Value: 1}, {Key: "$gt", Value: 2}}}, Limits{}, "invalid query: $gt: given twice in one document"},
+		{"field twice", bson.M{"$or": bson.A{bson.D{{Key: "b", Value: 1}, {Key: "b", Value: 2}}}}, Limits{}, "invalid query: b: given twice in one document"},
 		// Field paths and values.
 		{"empty field", bson.M{"": 1}, Limits{}, "invalid query: empty field name"},
 		{"empty segment", bson.M{"a..b": 1}, Limits{}, "invalid query: a..b: empty segment in field path"},
