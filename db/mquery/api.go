@@ -69,12 +69,21 @@ func (u *Update) ApplyInsert(doc bson.M) (bson.M, error) {
 // Values are copies; the result is never nil.
 func UpsertSeed(filter bson.M) bson.M { return upsertSeed(filter) }
 
-// Projection is a compiled projection.
-type Projection struct{}
+// Projection is a compiled projection. It is immutable and safe for
+// concurrent use.
+type Projection struct {
+	tree    map[string]*projNode // nil: the whole document
+	include bool
+}
 
 // CompileProjection checks a projection: all inclusions or all exclusions
 // (1/true or 0/false), dotted paths allowed, _id included unless excluded.
-func CompileProjection(proj bson.M) (*Projection, error) { panic("not implemented") }
+// Values may be of any numeric type (zero excludes). A nil or empty
+// projection keeps the whole document. Overlapping paths ("a" and "a.b")
+// and projection operators ($slice, $elemMatch, $meta, "a.$") are refused.
+func CompileProjection(proj bson.M) (*Projection, error) { return compileProjection(proj) }
 
-// Apply returns the projected copy of doc.
-func (p *Projection) Apply(doc bson.M) bson.M { panic("not implemented") }
+// Apply returns the projected copy of doc; it shares nothing with doc.
+// Through an array, a dotted path projects each document element (an
+// inclusion drops elements that are not documents).
+func (p *Projection) Apply(doc bson.M) bson.M { return p.apply(doc) }
