@@ -39,10 +39,7 @@ func (s *Server) setupAdminToken(ctx context.Context, stderr io.Writer) ([]byte,
 	now := time.Now().UTC()
 	if tok := s.cfg.AdminToken; tok != "" {
 		sum := sha256.Sum256([]byte(tok))
-		_, err := meta.UpdateOne(ctx, db.ByID(adminTokenMetaID),
-			bson.M{"$set": bson.M{"hash": hex.EncodeToString(sum[:]), "updated_at": now}},
-			&db.UpdateOptions{Upsert: true})
-		if err != nil {
+		if err := putAdminHash(ctx, meta, hex.EncodeToString(sum[:]), now); err != nil {
 			return nil, fmt.Errorf("store admin token hash: %w", err)
 		}
 		return sum[:], nil
@@ -74,6 +71,22 @@ func (s *Server) setupAdminToken(ctx context.Context, stderr io.Writer) ([]byte,
 		"  Lost it? Set MOONBASE_ADMIN_TOKEN to choose a new one.\n\n", tok)
 	s.log.Info("generated the admin token and printed it to stderr")
 	return sum[:], nil
+}
+
+// putAdminHash sets the stored hash, inserting the document the first
+// time; an instance inserting at the same moment makes the insert collide,
+// and the update after it wins.
+func putAdminHash(ctx context.Context, meta db.Collection, hash string, now time.Time) error {
+	set := bson.M{"$set": bson.M{"hash": hash, "updated_at": now}}
+	res, err := meta.UpdateOne(ctx, db.ByID(adminTokenMetaID), set, nil)
+	if err != nil || res.Matched > 0 {
+		return err
+	}
+	_, err = meta.InsertOne(ctx, bson.M{"_id": adminTokenMetaID, "hash": hash, "updated_at": now})
+	if errors.Is(err, db.ErrDuplicateKey) {
+		_, err = meta.UpdateOne(ctx, db.ByID(adminTokenMetaID), set, nil)
+	}
+	return err
 }
 
 func storedAdminHash(doc bson.M) ([]byte, error) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -216,6 +217,8 @@ func runScenarios(t *testing.T, ts *testServer, vars map[string]string, scenario
 	expand := func(s string) string {
 		for k, v := range vars {
 			s = strings.ReplaceAll(s, "{"+k+"}", v)
+			// Placeholders inside an escaped query parameter.
+			s = strings.ReplaceAll(s, url.QueryEscape("{"+k+"}"), url.QueryEscape(v))
 		}
 		return s
 	}

@@ -144,7 +144,7 @@ func (s *Server) userByID(ctx context.Context, id string) (*User, error) {
 	if err != nil {
 		return nil, ErrInvalidSession
 	}
-	doc, err := s.store.C(db.Users).FindOne(ctx, db.ByID(oid), &db.FindOptions{Projection: bson.M{"password_hash": 0}})
+	doc, err := s.store.C(db.Users).FindOne(ctx, db.ByID(oid), nil)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, ErrInvalidSession
 	}
