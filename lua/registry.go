@@ -1,0 +1,232 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+// Deps are what the registry needs from the rest of the server. Only Store
+// is required.
+type Deps struct {
+	Store db.Store
+	// Rules gives a collection's access rules; the data calls of a run
+	// invoked by a signed-in user act under them. Nil means the default
+	// rule (owner) everywhere.
+	Rules func(collection string) db.Access
+	// Publish records a custom event (backend.publishEvent) and returns its
+	// id. Nil: backend.publishEvent raises "events are not set up".
+	Publish func(ctx context.Context, name string, data map[string]any) (string, error)
+	// SendEmail queues an email (backend.sendEmail); body holds text, html,
+	// from, reply_to. Nil: backend.sendEmail raises "email is not set up".
+	SendEmail func(ctx context.Context, to, subject string, body map[string]any) (string, error)
+	// CheckSchedule validates a schedule trigger's expression at save time.
+	// Nil: schedules are saved unchecked.
+	CheckSchedule func(expr, timezone string) error
+	// Logger receives the registry's own warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+// refreshEvery is how long a run trusts the cached version of a function
+// before checking the store for a newer one saved by another instance.
+// Saves through this registry take effect at once.
+const refreshEvery = 2 * time.Second
+
+// Registry stores, compiles and runs functions. It is safe for concurrent
+// use.
+type Registry struct {
+	cfg   Config
+	deps  Deps
+	log   *slog.Logger
+	store db.Store
+
+	pool    chan *vm
+	watch   *watchdog
+	execs   *execWriter
+	http    *http.Client
+	secrets secretCache
+
+	mu  sync.Mutex
+	fns map[string]*cached
+
+	ownerIndexed sync.Map // collection name → struct{}: _owner index ensured
+	closed       atomic.Bool
+	shutdownOnce sync.Once
+}
+
+// cached is the current version of one function, compiled.
+type cached struct {
+	fn    Function
+	proto *lua.FunctionProto
+
+	mu      sync.Mutex // held while checking the store for a newer version
+	checked atomic.Int64
+}
+
+// NewRegistry returns a registry over deps.Store. It starts the watchdog
+// and the execution-record writer; call Start before serving and Shutdown
+// at the end.
+func NewRegistry(cfg Config, deps Deps) (*Registry, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Store == nil {
+		return nil, errors.New("lua: NewRegistry needs a store")
+	}
+	cfg = cfg.WithDefaults()
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Registry{
+		cfg:   cfg,
+		deps:  deps,
+		log:   log,
+		store: deps.Store,
+		pool:  make(chan *vm, cfg.PoolSize),
+		fns:   make(map[string]*cached),
+		http:  newHTTPClient(cfg.HTTP),
+	}
+	r.secrets.entries = make(map[string]secretEntry)
+	r.watch = newWatchdog(cfg.MemoryLimit, log)
+	r.execs = newExecWriter(deps.Store, log)
+	return r, nil
+}
+
+// Start creates the indexes the registry reads by. It is safe to call at
+// every start and from several instances at once.
+func (r *Registry) Start(ctx context.Context) error {
+	for col, idx := range map[string]db.Index{
+		db.Executions:       {Keys: []db.IndexKey{{Field: "function"}, {Field: "started_at", Desc: true}}},
+		db.FunctionVersions: {Keys: []db.IndexKey{{Field: "name"}, {Field: "version", Desc: true}}},
+	} {
+		if err := r.store.C(col).EnsureIndex(ctx, idx); err != nil {
+			return fmt.Errorf("ensure index on %s: %w", col, err)
+		}
+	}
+	return nil
+}
+
+// Shutdown stops accepting runs, writes the execution records still
+// buffered (bounded by ctx) and releases the pooled states. Runs in
+// progress finish on their own states. It is idempotent.
+func (r *Registry) Shutdown(ctx context.Context) error {
+	var err error
+	r.shutdownOnce.Do(func() {
+		r.closed.Store(true)
+		err = r.execs.close(ctx)
+		r.watch.close()
+		for {
+			select {
+			case v := <-r.pool:
+				v.close()
+				continue
+			default:
+			}
+			break
+		}
+		r.http.CloseIdleConnections()
+	})
+	return err
+}
+
+// getVM takes a ready state, or makes a one-off one rather than wait.
+func (r *Registry) getVM() *vm {
+	select {
+	case v := <-r.pool:
+		return v
+	default:
+		return r.newVM()
+	}
+}
+
+// putVM returns a state to the pool, or drops it when the pool is full,
+// the state is not fit for reuse, or the registry is shut down.
+func (r *Registry) putVM(v *vm) {
+	if v.broken || r.closed.Load() {
+		v.close()
+		return
+	}
+	select {
+	case r.pool <- v:
+	default:
+		v.close()
+	}
+}
+
+// lookup returns the current compiled version of a function: from the
+// cache when it was confirmed within refreshEvery, else after checking the
+// store's version (and recompiling when it changed).
+func (r *Registry) lookup(ctx context.Context, name string) (*cached, error) {
+	r.mu.Lock()
+	c := r.fns[name]
+	r.mu.Unlock()
+	now := time.Now().UnixNano()
+	if c != nil && now-c.checked.Load() < int64(refreshEvery) {
+		return c, nil
+	}
+	if c != nil && !c.mu.TryLock() {
+		return c, nil // another run is checking; this one uses what it has
+	}
+	if c != nil {
+		defer c.mu.Unlock()
+	}
+	doc, err := r.store.C(db.Functions).FindOne(ctx, db.ByID(name), &db.FindOptions{Projection: bson.M{"version": 1}})
+	if errors.Is(err, db.ErrNotFound) {
+		r.forget(name)
+		return nil, fmt.Errorf("%w: %q", ErrFunctionNotFound, name)
+	}
+	if err != nil {
+		if c != nil {
+			return c, nil // keep serving what was saved when the store hiccups
+		}
+		return nil, fmt.Errorf("load function %q: %w", name, err)
+	}
+	if c != nil && int64Of(doc["version"]) == c.fn.Version {
+		c.checked.Store(now)
+		return c, nil
+	}
+	full, err := r.store.C(db.Functions).FindOne(ctx, db.ByID(name), nil)
+	if err != nil {
+		if errors.Is(err, db.ErrNotFound) {
+			r.forget(name)
+			return nil, fmt.Errorf("%w: %q", ErrFunctionNotFound, name)
+		}
+		return nil, fmt.Errorf("load function %q: %w", name, err)
+	}
+	fn := functionFromDoc(full)
+	proto, err := compile(fn.Name, fn.Source, fn.Handler)
+	if err != nil {
+		return nil, fmt.Errorf("function %q version %d no longer compiles: %w", name, fn.Version, err)
+	}
+	return r.remember(fn, proto), nil
+}
+
+// remember caches fn as the current version, unless a newer one is cached.
+func (r *Registry) remember(fn Function, proto *lua.FunctionProto) *cached {
+	c := &cached{fn: fn, proto: proto}
+	c.checked.Store(time.Now().UnixNano())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old := r.fns[fn.Name]; old != nil && old.fn.Version > fn.Version {
+		return old
+	}
+	r.fns[fn.Name] = c
+	return c
+}
+
+func (r *Registry) forget(name string) {
+	r.mu.Lock()
+	delete(r.fns, name)
+	r.mu.Unlock()
+}

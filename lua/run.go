@@ -1,0 +1,345 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+)
+
+// RunOptions say why and for whom a function runs. The handler sees them as
+// its second argument, ctx = {trigger, event, id, at, user, attempt,
+// function, version, executionId}.
+type RunOptions struct {
+	// Trigger is one of the Trigger* constants. TriggerInvoke and
+	// TriggerHTTP runs need the function to have that trigger; the others
+	// run any function.
+	Trigger string
+	// User is the signed-in user who invoked the function, nil for nobody.
+	// It must hold "id" (a string). With a user, the data calls act with
+	// that user's rights; without, with full rights.
+	User map[string]any
+	// Event is the event's name, for event runs.
+	Event string
+	// ID identifies what caused the run (the event's id, a schedule
+	// occurrence's id); stable across retries.
+	ID string
+	// At is when the cause happened; zero means now.
+	At time.Time
+	// Attempt counts the queue's attempts, from 1; zero means 1.
+	Attempt int
+}
+
+// Result is what a run produced. Run returns it also with an error (minus
+// Value), so the execution id and the logs are there for a failed run too.
+type Result struct {
+	// Value is the handler's return value converted to Go (bson.M, bson.A,
+	// string, int64, float64, bool, primitive.DateTime, nil), or the body
+	// of the response it returned. A string body is meant to be sent as
+	// it is; anything else as JSON.
+	Value any
+	// Status is the HTTP status the function chose by returning
+	// backend.response(status, body, headers) (or, for an http run, a
+	// table {status=…, headers=…, body=…}); 0 when it did not choose.
+	Status int
+	// Headers are the response headers the function chose, or nil.
+	Headers map[string]string
+
+	ExecutionID string
+	Function    string
+	Version     int64
+	Duration    time.Duration
+	Logs        []LogLine
+}
+
+// LogLine is one line a run printed or logged.
+type LogLine struct {
+	At      time.Time `json:"at"`
+	Level   string    `json:"level"` // "print", "info", "warn", "error"
+	Message string    `json:"message"`
+}
+
+// Run runs the current version of the named function with input as its
+// first argument. Errors: ErrFunctionNotFound (also for an invoke or http
+// run of a function without that trigger), ErrInvalidInput, ErrClosed,
+// and *RunError for a run that failed (errors.Is gives ErrTimeout,
+// ErrMemoryLimit or ErrCanceled for a stopped one).
+func (r *Registry) Run(ctx context.Context, name string, input any, opts RunOptions) (Result, error) {
+	return r.runNamed(ctx, name, input, opts, 0)
+}
+
+func (r *Registry) runNamed(ctx context.Context, name string, input any, opts RunOptions, depth int) (Result, error) {
+	if r.closed.Load() {
+		return Result{}, ErrClosed
+	}
+	c, err := r.lookup(ctx, name)
+	if err != nil {
+		return Result{}, err
+	}
+	if (opts.Trigger == TriggerInvoke || opts.Trigger == TriggerHTTP) && !c.fn.Has(opts.Trigger) {
+		return Result{}, fmt.Errorf("%w: %q", ErrFunctionNotFound, name)
+	}
+	return r.execute(ctx, c, input, opts, depth)
+}
+
+// Test compiles and runs a definition without saving it, as the admin
+// editor's "test" button does. The run is recorded with trigger "test"
+// under the definition's name, version 0.
+func (r *Registry) Test(ctx context.Context, def Definition, input any, opts RunOptions) (Result, error) {
+	if r.closed.Load() {
+		return Result{}, ErrClosed
+	}
+	def, err := def.normalize(r.cfg, r.deps.CheckSchedule)
+	if err != nil {
+		return Result{}, err
+	}
+	proto, err := compile(def.Name, def.Source, def.Handler)
+	if err != nil {
+		return Result{}, err
+	}
+	fn := Function{Name: def.Name, Source: def.Source, Handler: def.Handler, Triggers: def.Triggers, Timeout: def.Timeout, Retries: def.Retries}
+	opts.Trigger = TriggerTest
+	return r.execute(ctx, &cached{fn: fn, proto: proto}, input, opts, 0)
+}
+
+// run is the state of one run, reachable from the backend calls through
+// the vm running it.
+type run struct {
+	reg     *Registry
+	ctx     *runCtx
+	fn      *Function
+	opts    RunOptions
+	user    map[string]any
+	userID  string
+	depth   int
+	id      string
+	timeout time.Duration
+
+	logs     []LogLine
+	logBytes int64
+	logFull  bool
+}
+
+// execute runs c on a pooled state and records the run.
+func (r *Registry) execute(ctx context.Context, c *cached, input any, opts RunOptions, depth int) (Result, error) {
+	userID, err := userIDOf(opts.User)
+	if err != nil {
+		return Result{}, err
+	}
+	start := time.Now()
+	timeout := c.fn.Timeout.D()
+	if timeout <= 0 {
+		timeout = r.cfg.Timeout
+	}
+	oid := primitive.NewObjectIDFromTimestamp(start)
+	ru := &run{
+		reg: r, ctx: newRunCtx(ctx, start, start.Add(timeout)), fn: &c.fn, opts: opts, user: opts.User,
+		userID: userID, depth: depth, id: oid.Hex(), timeout: timeout,
+	}
+	v := r.getVM()
+	r.watch.add(ru.ctx)
+	out, err := v.exec(ru, c, input)
+	r.watch.remove(ru.ctx)
+	ru.ctx.cancel(errRunEnded)
+	r.putVM(v)
+
+	out.ExecutionID, out.Function, out.Version = ru.id, c.fn.Name, c.fn.Version
+	out.Duration = time.Since(start)
+	out.Logs = ru.logs
+	if errors.Is(err, ErrInvalidInput) {
+		return Result{}, err
+	}
+	r.execs.record(executionDoc(oid, ru, start, out, err))
+	if err != nil {
+		out.Value, out.Status, out.Headers = nil, 0, nil
+	}
+	return out, err
+}
+
+// userIDOf reads the user's id.
+func userIDOf(user map[string]any) (string, error) {
+	if user == nil {
+		return "", nil
+	}
+	for _, k := range []string{"id", "_id"} {
+		switch id := user[k].(type) {
+		case string:
+			if id != "" {
+				return id, nil
+			}
+		case primitive.ObjectID:
+			return id.Hex(), nil
+		}
+	}
+	return "", fmt.Errorf("%w: the user has no id", ErrInvalidInput)
+}
+
+// exec runs the chunk (which defines the handler in the run's fresh
+// globals) and then the handler, on this state.
+func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
+	L := v.L
+	v.run = ru
+	env := v.newEnv()
+	L.Env = env
+	L.SetContext(ru.ctx)
+	defer func() {
+		L.RemoveContext()
+		L.SetTop(0)
+		L.Env = v.base
+		v.run = nil
+		if ru.ctx.stopped() != nil || !v.intact() {
+			v.broken = true
+		}
+	}()
+
+	in, err := v.toLua(input)
+	if err != nil {
+		return res, fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	ctxTable, err := v.contextTable(ru)
+	if err != nil {
+		return res, fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	L.Push(L.NewFunctionFromProto(c.proto))
+	if err := L.PCall(0, 0, nil); err != nil {
+		return res, v.runError(ru, err)
+	}
+	h, ok := env.RawGetString(c.fn.Handler).(*lua.LFunction)
+	if !ok {
+		return res, &RunError{Function: c.fn.Name, Version: c.fn.Version, Message: fmt.Sprintf("the handler %q is not defined: define function %s(input, ctx)", c.fn.Handler, c.fn.Handler)}
+	}
+	L.Push(h)
+	L.Push(in)
+	L.Push(ctxTable)
+	if err := L.PCall(2, 1, nil); err != nil {
+		return res, v.runError(ru, err)
+	}
+	if stop := ru.ctx.stopped(); stop != nil {
+		return res, v.stopError(ru, stop, 0)
+	}
+	ret := L.Get(-1)
+	if resp, ok := v.responseOf(ret, ru.opts.Trigger); ok {
+		res.Status, res.Headers, ret = resp.status, resp.headers, resp.body
+	}
+	res.Value, err = v.toGo(ret, v.reg.cfg.MaxReturnBytes, "the returned value")
+	if err != nil {
+		return res, &RunError{Function: c.fn.Name, Version: c.fn.Version, Message: "cannot send what the handler returned: " + err.Error()}
+	}
+	return res, nil
+}
+
+// contextTable is the handler's second argument.
+func (v *vm) contextTable(ru *run) (*lua.LTable, error) {
+	t := v.L.CreateTable(0, 9)
+	t.Metatable = v.objectMT
+	at := ru.opts.At
+	if at.IsZero() {
+		at = ru.ctx.started
+	}
+	attempt := ru.opts.Attempt
+	if attempt == 0 {
+		attempt = 1
+	}
+	t.RawSetString("trigger", lua.LString(ru.opts.Trigger))
+	t.RawSetString("at", v.newDate(at))
+	t.RawSetString("attempt", lua.LNumber(attempt))
+	t.RawSetString("function", lua.LString(ru.fn.Name))
+	t.RawSetString("version", lua.LNumber(ru.fn.Version))
+	t.RawSetString("executionId", lua.LString(ru.id))
+	if ru.opts.Event != "" {
+		t.RawSetString("event", lua.LString(ru.opts.Event))
+	}
+	if ru.opts.ID != "" {
+		t.RawSetString("id", lua.LString(ru.opts.ID))
+	}
+	if ru.user != nil {
+		u, err := v.toLua(ru.user)
+		if err != nil {
+			return nil, within(err, "user")
+		}
+		t.RawSetString("user", u)
+	}
+	return t, nil
+}
+
+// errorPosition splits "name:LINE: message" as Lua writes an error raised
+// in the chunk called name.
+var errorPosition = regexp.MustCompile(`(?s)^([^\n]*?):(\d+): (.*)$`)
+
+// runError turns what PCall returned into a *RunError.
+func (v *vm) runError(ru *run, err error) error {
+	apiErr, ok := err.(*lua.ApiError)
+	if !ok {
+		return &RunError{Function: ru.fn.Name, Version: ru.fn.Version, Message: err.Error()}
+	}
+	msg, line := v.errorText(apiErr.Object, ru.fn.Name)
+	if stop := ru.ctx.stopped(); stop != nil {
+		return v.stopError(ru, stop, line)
+	}
+	re := &RunError{Function: ru.fn.Name, Version: ru.fn.Version, Line: line, Message: msg, Traceback: luaTraceback(apiErr.StackTrace)}
+	if apiErr.Type == lua.ApiErrorPanic {
+		// A Go panic inside a library call: its text is Go's, not the
+		// user's business; keep it for the operator only.
+		v.reg.log.Error("function run panicked", "function", ru.fn.Name, "version", ru.fn.Version, "panic", msg)
+		re.Message = "internal error in a library call"
+	}
+	return re
+}
+
+// stopError is the error of a run the watchdog stopped.
+func (v *vm) stopError(ru *run, stop error, line int) error {
+	re := &RunError{Function: ru.fn.Name, Version: ru.fn.Version, Line: line, Kind: stop}
+	switch stop {
+	case ErrTimeout:
+		re.Message = "timed out after " + ru.timeout.String()
+	case ErrMemoryLimit:
+		re.Message = fmt.Sprintf("memory limit exceeded: the server's heap passed %s while this run was growing it", byteSize(v.reg.cfg.MemoryLimit))
+	default:
+		re.Message = "canceled: the caller went away or the server is shutting down"
+	}
+	return re
+}
+
+// errorText is an error value's message and Lua line (0 when it carries
+// none from this function's chunk).
+func (v *vm) errorText(obj lua.LValue, chunk string) (string, int) {
+	switch o := obj.(type) {
+	case lua.LString:
+		s := string(o)
+		if m := errorPosition.FindStringSubmatch(s); m != nil && m[1] == chunk {
+			line, _ := strconv.Atoi(m[2])
+			return m[3], line
+		}
+		return s, 0
+	case *lua.LTable:
+		if val, err := v.toGo(o, 4096, "the error value"); err == nil {
+			if b, err := jsonText(val, false); err == nil {
+				return string(b), 0
+			}
+		}
+	}
+	if obj == nil {
+		return "error", 0
+	}
+	return obj.String(), 0
+}
+
+// luaTraceback keeps the Lua frames of gopher-lua's traceback.
+func luaTraceback(tb string) string {
+	tb = strings.TrimPrefix(strings.TrimSpace(tb), "stack traceback:")
+	var keep []string
+	for _, l := range strings.Split(tb, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || l == "[G]: ?" {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
+}

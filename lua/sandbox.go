@@ -1,0 +1,232 @@
+package lua
+
+import (
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The sandbox every function runs in.
+//
+//   - Base library without dofile, loadfile, require, module, getfenv,
+//     setfenv, collectgarbage and gopher-lua's _printregs; print writes to
+//     the run's output; load and loadstring compile Lua source text only
+//     (a binary chunk is refused), into the run's own globals.
+//   - string (without string.dump), table, math and coroutine; os with
+//     only time, date and clock. No io, no debug, no channel (it would let
+//     a run block on goroutines), no package.
+//   - The library tables and the backend module are read-only: each global
+//     is an empty proxy whose metatable reads through to the real table and
+//     refuses writes. After each run the proxies are checked to be still
+//     empty (rawset or table.insert could put something in one); a state
+//     where one is not is thrown away rather than reused.
+//   - Every run gets a fresh globals table whose metatable reads through to
+//     the sandbox's, so a global set by one run is never seen by another.
+//   - Metatables moonbase owns are protected with __metatable: getmetatable
+//     on a string gives false, on a date "date", on a document "object".
+
+// removedGlobals are the base library's functions a function cannot use.
+var removedGlobals = []string{"dofile", "loadfile", "require", "module", "getfenv", "setfenv", "collectgarbage", "_printregs", "gcinfo"}
+
+// vm is one Lua state with the sandbox installed, reused run after run. It
+// belongs to one goroutine at a time, like the LState itself.
+type vm struct {
+	reg   *Registry
+	L     *lua.LState
+	base  *lua.LTable // the sandbox's globals; runs read them through their env
+	envMT *lua.LTable // metatable of every run's globals
+	// frozen are the read-only proxies, which must stay empty.
+	frozen []*lua.LTable
+	// Metatables of moonbase's own Lua values, one set per state.
+	objectMT, arrayMT, dateMT, responseMT *lua.LTable
+	null                                  *lua.LUserData
+	// run is the run in progress, nil between runs.
+	run *run
+	// broken marks a state that must not be reused.
+	broken bool
+}
+
+// newVM makes a state with the sandbox and the backend module installed.
+func (r *Registry) newVM() *vm {
+	L := lua.NewState(lua.Options{
+		SkipOpenLibs:    true,
+		CallStackSize:   r.cfg.CallStackSize,
+		RegistrySize:    4 * 1024,
+		RegistryMaxSize: 256 * 1024,
+	})
+	v := &vm{reg: r, L: L}
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+		{lua.CoroutineLibName, lua.OpenCoroutine},
+		{lua.OsLibName, lua.OpenOs},
+	} {
+		L.Push(L.NewFunction(lib.open))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	v.base = L.G.Global
+	base := v.base
+
+	for _, name := range removedGlobals {
+		base.RawSetString(name, lua.LNil)
+	}
+	base.RawSetString("print", L.NewFunction(v.print))
+	base.RawSetString("load", L.NewFunction(v.load))
+	base.RawSetString("loadstring", L.NewFunction(v.loadString))
+	base.RawSetString("package", lua.LNil)
+
+	str := base.RawGetString("string").(*lua.LTable)
+	str.RawSetString("dump", lua.LNil)
+	str.RawSetString("__index", lua.LNil)
+	str.RawSetString("rep", L.NewFunction(v.strRep))
+	str.RawSetString("format", L.NewFunction(v.strFormat(str.RawGetString("format").(*lua.LFunction).GFunction)))
+	str.RawSetString("gsub", L.NewFunction(v.strGsub(str.RawGetString("gsub").(*lua.LFunction).GFunction)))
+	// Strings' methods ("x"):rep(3) read the real string table through a
+	// metatable of their own, which getmetatable("") does not reveal.
+	strMT := L.NewTable()
+	strMT.RawSetString("__index", str)
+	strMT.RawSetString("__metatable", lua.LFalse)
+	L.SetMetatable(lua.LString(""), strMT)
+
+	tbl := base.RawGetString("table").(*lua.LTable)
+	tbl.RawSetString("concat", L.NewFunction(v.tableConcat))
+
+	realOS := base.RawGetString("os").(*lua.LTable)
+	os := L.NewTable()
+	for _, name := range []string{"time", "date", "clock"} {
+		os.RawSetString(name, realOS.RawGetString(name))
+	}
+
+	v.objectMT = v.typeMeta("object")
+	v.arrayMT = v.typeMeta("array")
+	v.dateMT = v.newDateMeta()
+	v.responseMT = v.typeMeta("response")
+	nullMT := v.typeMeta("null")
+	nullMT.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString("null"))
+		return 1
+	}))
+	v.null = &lua.LUserData{Value: nullValue{}, Metatable: nullMT}
+
+	for name, t := range map[string]*lua.LTable{"string": str, "table": tbl, "math": base.RawGetString("math").(*lua.LTable), "coroutine": base.RawGetString("coroutine").(*lua.LTable), "os": os} {
+		base.RawSetString(name, v.freeze(t, name))
+	}
+	base.RawSetString("backend", v.backendModule())
+
+	v.envMT = L.NewTable()
+	v.envMT.RawSetString("__index", base)
+	v.envMT.RawSetString("__metatable", lua.LFalse)
+	return v
+}
+
+// nullValue is what backend.null holds.
+type nullValue struct{}
+
+// typeMeta is a protected metatable naming one of moonbase's value kinds:
+// getmetatable(x) answers the name.
+func (v *vm) typeMeta(name string) *lua.LTable {
+	mt := v.L.NewTable()
+	mt.RawSetString("__metatable", lua.LString(name))
+	return mt
+}
+
+// freeze returns an empty read-only proxy of t.
+func (v *vm) freeze(t *lua.LTable, name string) *lua.LTable {
+	L := v.L
+	mt := L.NewTable()
+	mt.RawSetString("__index", t)
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("cannot set %s.%s: %s is read-only (keep your own values in local variables or tables)", name, lua.LVAsString(L.Get(2)), name)
+		return 0
+	}))
+	mt.RawSetString("__metatable", lua.LFalse)
+	p := L.NewTable()
+	p.Metatable = mt
+	v.frozen = append(v.frozen, p)
+	return p
+}
+
+// newEnv is the globals table of one run.
+func (v *vm) newEnv() *lua.LTable {
+	env := v.L.CreateTable(0, 4)
+	env.Metatable = v.envMT
+	env.RawSetString("_G", env)
+	return env
+}
+
+// intact reports whether the read-only proxies are still empty.
+func (v *vm) intact() bool {
+	for _, p := range v.frozen {
+		if k, _ := p.Next(lua.LNil); k != lua.LNil {
+			return false
+		}
+	}
+	return true
+}
+
+// close releases the state.
+func (v *vm) close() { v.L.Close() }
+
+// loadString is loadstring(source [, name]) for source text only.
+func (v *vm) loadString(L *lua.LState) int {
+	return v.compileChunk(L, L.CheckString(1), L.OptString(2, "=(load)"))
+}
+
+// load is load(source_or_reader [, name]): a string, or a function
+// returning pieces of source until nil or "", for source text only.
+func (v *vm) load(L *lua.LState) int {
+	name := L.OptString(2, "=(load)")
+	switch src := L.Get(1).(type) {
+	case lua.LString:
+		return v.compileChunk(L, string(src), name)
+	case *lua.LFunction:
+		var b strings.Builder
+		for {
+			L.Push(src)
+			L.Call(0, 1)
+			piece := L.Get(-1)
+			L.Pop(1)
+			s, ok := piece.(lua.LString)
+			if piece == lua.LNil || (ok && s == "") {
+				break
+			}
+			if !ok {
+				L.Push(lua.LNil)
+				L.Push(lua.LString("reader function must return a string"))
+				return 2
+			}
+			if int64(b.Len()+len(s)) > v.reg.cfg.MaxStringBytes {
+				return v.tooLong(L, "load", int64(b.Len()+len(s)))
+			}
+			b.WriteString(string(s))
+		}
+		return v.compileChunk(L, b.String(), name)
+	default:
+		L.ArgError(1, "string or function expected")
+		return 0
+	}
+}
+
+// compileChunk compiles src into a function whose globals are the run's,
+// the way loadstring does, refusing precompiled (binary) chunks.
+func (v *vm) compileChunk(L *lua.LState, src, name string) int {
+	if strings.HasPrefix(src, "\x1b") {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("binary chunks are not supported: load only accepts Lua source text"))
+		return 2
+	}
+	fn, err := L.Load(strings.NewReader(src), name)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(strings.TrimSpace(err.Error())))
+		return 2
+	}
+	L.Push(fn)
+	return 1
+}
