@@ -153,13 +153,14 @@ type errorBody struct {
 // errorHandler is fiber's single ErrorHandler. 5xx answers carry a generic
 // message; the real error is logged with the request id.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	log := s.requestLogger(c) // also gives the answer a request id when routing never ran
 	apiErr := toAPIError(err)
 	if apiErr == nil || apiErr.Status >= 500 {
 		level := slog.LevelError
 		if apiErr != nil {
 			level = slog.LevelWarn
 		}
-		s.requestLogger(c).Log(c.UserContext(), level, "request failed", "error", err.Error())
+		log.Log(c.UserContext(), level, "request failed", "error", err.Error())
 		if apiErr == nil {
 			apiErr = &Error{http.StatusInternalServerError, "internal", "internal error"}
 		}

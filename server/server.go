@@ -59,6 +59,7 @@ type Server struct {
 	mu        sync.Mutex
 	ln        net.Listener
 	serveDone chan struct{}
+	lingering sync.WaitGroup // connections closing gracefully
 	stop      chan struct{} // closes background loops
 
 	shutdownOnce sync.Once
@@ -206,7 +207,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.serveDone = make(chan struct{})
 	go func() {
 		defer close(s.serveDone)
-		if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := s.app.Listener(lingerListener{Listener: ln, wg: &s.lingering}); err != nil && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("server stopped serving", "error", err.Error())
 		}
 	}()
@@ -267,6 +268,12 @@ func (s *Server) shutdown(ctx context.Context) error {
 		_ = ln.Close()
 		select {
 		case <-serveDone:
+		case <-ctx.Done():
+		}
+		lingered := make(chan struct{})
+		go func() { s.lingering.Wait(); close(lingered) }()
+		select {
+		case <-lingered:
 		case <-ctx.Done():
 		}
 	}
