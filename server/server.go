@@ -60,7 +60,7 @@ type Server struct {
 	ln        net.Listener
 	serveDone chan struct{}
 	lingering sync.WaitGroup // connections closing gracefully
-	stop      chan struct{} // closes background loops
+	stop      chan struct{}  // closes background loops
 
 	shutdownOnce sync.Once
 	shutdownErr  error
