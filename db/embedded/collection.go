@@ -244,7 +244,7 @@ func (c *collection) Find(ctx context.Context, filter bson.M, opts *db.FindOptio
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.find(ctx, c.s.read, q, o)
+	rows, err := c.find(ctx, c.s.reader, q, o)
 	if err != nil {
 		return nil, c.s.mapError(c.name, "find in", err)
 	}
@@ -287,12 +287,12 @@ func (c *collection) Count(ctx context.Context, filter bson.M) (int64, error) {
 	}
 	var n int64
 	if q.match == nil {
-		err = c.s.read.QueryRowContext(ctx, "SELECT count(*) FROM "+c.table).Scan(&n)
+		n, err = c.s.reader.queryInt(ctx, "SELECT count(*) FROM "+c.table)
 		if isNoTable(err) {
 			return 0, nil
 		}
 	} else {
-		err = c.each(ctx, c.s.read, q, 0, 0, func(int64, bson.M) (bool, error) {
+		err = c.each(ctx, c.s.reader, q, 0, 0, func(int64, bson.M) (bool, error) {
 			n++
 			return true, nil
 		})

@@ -61,7 +61,7 @@ func encode(doc bson.M, newID bool) (stored, error) {
 			raw = withIDFirst(raw, idVal)
 		}
 	}
-	id, err := goValue(idVal)
+	id, err := decodeValue(idVal)
 	if err != nil {
 		return stored{}, invalidDoc("_id: %v", err)
 	}
@@ -132,28 +132,6 @@ func checkValue(v bsoncore.Value, path string, depth int) error {
 		}
 	}
 	return nil
-}
-
-// decode turns a stored document into the canonical bson.M (nested
-// documents bson.M, arrays bson.A).
-func decode(raw []byte) (bson.M, error) {
-	var m bson.M
-	if err := bson.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("embedded: a stored document does not decode: %w", err)
-	}
-	return m, nil
-}
-
-// goValue decodes one BSON value the way documents are decoded.
-func goValue(v bsoncore.Value) (any, error) {
-	idx, doc := bsoncore.AppendDocumentStart(nil)
-	doc = bsoncore.AppendValueElement(doc, "v", v)
-	doc, _ = bsoncore.AppendDocumentEnd(doc, idx)
-	m, err := decode(doc)
-	if err != nil {
-		return nil, err
-	}
-	return m["v"], nil
 }
 
 func invalidDoc(format string, args ...any) error {

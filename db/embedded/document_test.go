@@ -150,3 +150,44 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestDecodeMatchesTheDriver checks the hand-written decoder against the
+// MongoDB driver's, type by type.
+func TestDecodeMatchesTheDriver(t *testing.T) {
+	t.Parallel()
+	dec, _ := primitive.ParseDecimal128("-7.25")
+	doc := bson.D{
+		{Key: "d", Value: 1.5}, {Key: "s", Value: "str"}, {Key: "o", Value: bson.D{{Key: "x", Value: bson.A{1, bson.D{{Key: "y", Value: nil}}}}}},
+		{Key: "a", Value: bson.A{}}, {Key: "bin", Value: primitive.Binary{Subtype: 0x80, Data: []byte("raw")}},
+		{Key: "u", Value: primitive.Undefined{}}, {Key: "oid", Value: primitive.NewObjectID()}, {Key: "t", Value: true},
+		{Key: "dt", Value: primitive.DateTime(-5)}, {Key: "n", Value: nil}, {Key: "re", Value: primitive.Regex{Pattern: "^a", Options: "i"}},
+		{Key: "dbp", Value: primitive.DBPointer{DB: "db.c", Pointer: primitive.NewObjectID()}},
+		{Key: "js", Value: primitive.JavaScript("f()")}, {Key: "sym", Value: primitive.Symbol("s")},
+		{Key: "cws", Value: primitive.CodeWithScope{Code: "g()", Scope: bson.D{{Key: "v", Value: int32(1)}}}},
+		{Key: "i32", Value: int32(-3)}, {Key: "ts", Value: primitive.Timestamp{T: 9, I: 2}}, {Key: "i64", Value: int64(1 << 50)},
+		{Key: "dec", Value: dec}, {Key: "min", Value: primitive.MinKey{}}, {Key: "max", Value: primitive.MaxKey{}},
+	}
+	raw, err := bson.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bson.M
+	if err := bson.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range want {
+		if !reflect.DeepEqual(got[k], want[k]) {
+			t.Errorf("%s: decoded %#v, the driver %#v", k, got[k], want[k])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("decoded %d fields, the driver %d", len(got), len(want))
+	}
+	if _, err := decode(raw[:len(raw)-3]); err == nil {
+		t.Error("a truncated document decoded")
+	}
+}

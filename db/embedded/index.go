@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -111,11 +110,11 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 		return nil
 	}
 	defer c.s.forgetIndexes(c.name)
-	return c.s.writeTx(ctx, c.name, "create index on", func(tx *sql.Tx) error {
-		if err := c.createTable(ctx, tx); err != nil {
+	return c.s.writeTx(ctx, c.name, "create index on", func(w runner) error {
+		if err := c.createTable(ctx, w); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT spec FROM mb_indexes WHERE collection = ?`, c.name)
+		rows, err := w.QueryContext(ctx, `SELECT spec FROM mb_indexes WHERE collection = ?`, c.name)
 		if err != nil {
 			return err
 		}
@@ -139,7 +138,7 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 				return fmt.Errorf("%w: index %q on %s has the same keys as the existing index %q", db.ErrInvalidName, spec.Name, c.name, e.Name)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, createIndexSQL(c.name, spec)); err != nil {
+		if _, err := w.ExecContext(ctx, createIndexSQL(c.name, spec)); err != nil {
 			if dup, ok := c.s.mapError(c.name, "", err).(*db.DuplicateKeyError); ok {
 				dup.Index = spec.Name
 				return dup
@@ -150,7 +149,7 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO mb_indexes (collection, name, spec) VALUES (?, ?, ?)`, c.name, spec.Name, string(raw))
+		_, err = w.ExecContext(ctx, `INSERT INTO mb_indexes (collection, name, spec) VALUES (?, ?, ?)`, c.name, spec.Name, string(raw))
 		return err
 	})
 }
@@ -173,12 +172,12 @@ func createIndexSQL(coll string, spec indexSpec) string {
 }
 
 // createTable makes the collection exist.
-func (c *collection) createTable(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+c.table+
+func (c *collection) createTable(ctx context.Context, w runner) error {
+	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+c.table+
 		` (rid INTEGER PRIMARY KEY, id NOT NULL UNIQUE, doc BLOB NOT NULL)`); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO mb_collections (name) VALUES (?)`, c.name)
+	_, err := w.ExecContext(ctx, `INSERT OR IGNORE INTO mb_collections (name) VALUES (?)`, c.name)
 	return err
 }
 
@@ -187,7 +186,7 @@ func (c *collection) Drop(ctx context.Context) error {
 		return err
 	}
 	defer c.s.forgetIndexes(c.name)
-	return c.s.writeTx(ctx, c.name, "drop", func(tx *sql.Tx) error {
+	return c.s.writeTx(ctx, c.name, "drop", func(w runner) error {
 		for _, stmt := range []string{
 			`DROP TABLE IF EXISTS ` + c.table,
 			`DELETE FROM mb_indexes WHERE collection = ?`,
@@ -197,7 +196,7 @@ func (c *collection) Drop(ctx context.Context) error {
 			if strings.Contains(stmt, "?") {
 				args = []any{c.name}
 			}
-			if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
+			if _, err := w.ExecContext(ctx, stmt, args...); err != nil {
 				return err
 			}
 		}

@@ -29,8 +29,11 @@ const schemaVersion = 1
 type Store struct {
 	cfg     Config
 	path    string
-	write   *sql.DB // one connection: every write is a BEGIN IMMEDIATE transaction
-	read    *sql.DB // a pool of read-only connections
+	write   *sql.DB       // holds the one write connection
+	read    *sql.DB       // a pool of read-only connections
+	writer  runner        // the write connection; wlock guards it
+	reader  runner        // the read pool
+	wlock   chan struct{} // one write transaction at a time in this process
 	closed  atomic.Bool
 	indexes indexCache
 }
@@ -50,7 +53,7 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("embedded: create data dir: %w", err)
 	}
-	s := &Store{cfg: cfg, path: filepath.Join(dir, FileName)}
+	s := &Store{cfg: cfg, path: filepath.Join(dir, FileName), wlock: make(chan struct{}, 1)}
 
 	// A driver of our own carries mb_key to exactly our connections,
 	// without registering anything process-wide.
@@ -68,15 +71,23 @@ func Open(cfg Config) (*Store, error) {
 
 	s.write = sql.OpenDB(connector{drv: drv, dsn: s.dsn(true)})
 	s.write.SetMaxOpenConns(1)
-	s.write.SetMaxIdleConns(1)
-	s.write.SetConnMaxIdleTime(0)
+	// The store keeps its write connection for its whole life, with the
+	// statements prepared on it.
+	wconn, err := s.write.Conn(context.Background())
+	if err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("embedded: open %s: %w", s.path, err)
+	}
+	s.writer = runner{h: wconn, cache: &stmtCache{}}
 	if err := s.initSchema(); err != nil {
+		wconn.Close()
 		s.write.Close()
 		return nil, err
 	}
 	s.read = sql.OpenDB(connector{drv: drv, dsn: s.dsn(false)})
 	s.read.SetMaxOpenConns(cfg.ReadConns)
 	s.read.SetMaxIdleConns(cfg.ReadConns)
+	s.reader = runner{h: s.read, cache: &stmtCache{}}
 	return s, nil
 }
 
@@ -91,10 +102,6 @@ func (s *Store) dsn(write bool) string {
 	q.Add("_pragma", "cache_size(-16000)")
 	if write {
 		q.Add("_pragma", "journal_mode(wal)")
-		// BEGIN IMMEDIATE takes the write lock up front, so a transaction
-		// that read first never has to upgrade its lock and two
-		// processes cannot deadlock on that upgrade.
-		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}
@@ -105,13 +112,23 @@ func (s *Store) dsn(write bool) string {
 // initSchema creates the metadata tables, once per file.
 func (s *Store) initSchema() error {
 	ctx := context.Background()
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
+	w := s.writer.h
+	if _, err := w.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("embedded: open %s: %w", s.path, s.mapError("", "open", err))
 	}
-	defer tx.Rollback()
-	var version int
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+	err := s.createMetadata(ctx)
+	if err == nil {
+		_, err = w.ExecContext(ctx, "COMMIT")
+	}
+	if err != nil {
+		w.ExecContext(ctx, "ROLLBACK")
+	}
+	return err
+}
+
+func (s *Store) createMetadata(ctx context.Context) error {
+	version, err := s.writer.queryInt(ctx, "PRAGMA user_version")
+	if err != nil {
 		return fmt.Errorf("embedded: open %s: %w", s.path, err)
 	}
 	if version > schemaVersion {
@@ -122,12 +139,9 @@ func (s *Store) initSchema() error {
 		`CREATE TABLE IF NOT EXISTS mb_indexes (collection TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, PRIMARY KEY (collection, name)) WITHOUT ROWID`,
 		`PRAGMA user_version = ` + strconv.Itoa(schemaVersion),
 	} {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		if _, err := s.writer.h.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("embedded: create the metadata of %s: %w", s.path, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("embedded: open %s: %w", s.path, s.mapError("", "open", err))
 	}
 	return nil
 }
@@ -146,7 +160,7 @@ func (s *Store) Collections(ctx context.Context) ([]string, error) {
 	if s.closed.Load() {
 		return nil, db.ErrClosed
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT name FROM mb_collections ORDER BY name`)
+	rows, err := s.reader.QueryContext(ctx, `SELECT name FROM mb_collections ORDER BY name`)
 	if err != nil {
 		return nil, s.mapError("", "list collections", err)
 	}
@@ -167,8 +181,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	if s.closed.Load() {
 		return db.ErrClosed
 	}
-	var one int
-	if err := s.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+	if _, err := s.reader.queryInt(ctx, `SELECT 1`); err != nil {
 		return s.mapError("", "ping", err)
 	}
 	return nil
@@ -180,7 +193,13 @@ func (s *Store) Close(ctx context.Context) error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	return errors.Join(s.read.Close(), s.write.Close())
+	// Let a write transaction under way finish, unless ctx ends first.
+	select {
+	case s.wlock <- struct{}{}:
+		defer func() { <-s.wlock }()
+	case <-ctx.Done():
+	}
+	return errors.Join(s.read.Close(), s.writer.h.(*sql.Conn).Close(), s.write.Close())
 }
 
 // connector opens connections through a driver of our own, which carries

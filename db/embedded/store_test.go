@@ -61,8 +61,8 @@ func TestOpenCreatesTheDirectoryAndOneFile(t *testing.T) {
 	if err := s.read.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 	}
-	var sync int
-	if err := s.write.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+	sync, err := s.writer.queryInt(context.Background(), "PRAGMA synchronous")
+	if err != nil || sync != 2 {
 		t.Fatalf("synchronous = %d, %v; want 2 (full)", sync, err)
 	}
 }
@@ -71,7 +71,7 @@ func TestOpenRefusesANewerFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	s := openDir(t, dir)
-	if _, err := s.write.Exec("PRAGMA user_version = 99"); err != nil {
+	if _, err := s.writer.h.ExecContext(context.Background(), "PRAGMA user_version = 99"); err != nil {
 		t.Fatal(err)
 	}
 	s.Close(context.Background())

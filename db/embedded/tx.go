@@ -3,37 +3,137 @@ package embedded
 import (
 	"context"
 	"database/sql"
+	"sync"
 
 	"github.com/moonbase-dev/moonbase/db"
 )
 
-// querier is what reads need: the read pool or a write transaction.
+// querier is what reads need: the read pool or the write connection.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// writeTx runs fn in one write transaction on the write connection. The
-// connection's BEGIN IMMEDIATE takes SQLite's write lock first, so fn sees
-// and changes the database alone, also across processes: this is what
-// makes every read-modify-write of this package atomic. fn's error rolls
-// everything back.
-func (s *Store) writeTx(ctx context.Context, coll, op string, fn func(tx *sql.Tx) error) error {
+// sqlHandle is a *sql.DB or a *sql.Conn.
+type sqlHandle interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// maxCachedStmts bounds each statement cache. Statements are few (a
+// handful per collection and query shape); past the bound, statements run
+// unprepared rather than evicting ones that may be in use.
+const maxCachedStmts = 1000
+
+// runner runs statements through prepared statements it keeps: SQLite
+// spends more time parsing a short statement than running it.
+type runner struct {
+	h     sqlHandle
+	cache *stmtCache
+}
+
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// stmt returns the prepared statement for text, or nil when the cache is
+// full. A statement SQLite cannot prepare (its table does not exist yet)
+// is not kept.
+func (r runner) stmt(ctx context.Context, text string) (*sql.Stmt, error) {
+	c := r.cache
+	c.mu.Lock()
+	st, full := c.m[text], len(c.m) >= maxCachedStmts
+	c.mu.Unlock()
+	if st != nil || full {
+		return st, nil
+	}
+	st, err := r.h.PrepareContext(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.m[text]; prev != nil {
+		st.Close()
+		return prev, nil
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[text] = st
+	return st, nil
+}
+
+func (r runner) QueryContext(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
+	st, err := r.stmt(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return r.h.QueryContext(ctx, text, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (r runner) ExecContext(ctx context.Context, text string, args ...any) (sql.Result, error) {
+	st, err := r.stmt(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return r.h.ExecContext(ctx, text, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// queryInt runs a query of one integer.
+func (r runner) queryInt(ctx context.Context, text string, args ...any) (int64, error) {
+	rows, err := r.QueryContext(ctx, text, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
+}
+
+// writeTx runs fn in one transaction on the write connection. BEGIN
+// IMMEDIATE takes SQLite's write lock first, so fn reads and changes the
+// database alone, also against other processes: this is what makes every
+// read-modify-write of this package atomic. It also means a transaction
+// never has to upgrade a read lock, so two processes cannot deadlock. An
+// error from fn rolls everything back.
+func (s *Store) writeTx(ctx context.Context, coll, op string, fn func(w runner) error) error {
 	if s.closed.Load() {
 		return db.ErrClosed
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	select {
+	case s.wlock <- struct{}{}:
+	case <-ctx.Done():
+		return s.mapError(coll, op, ctx.Err())
+	}
+	defer func() { <-s.wlock }()
+	if s.closed.Load() {
+		return db.ErrClosed
+	}
+	w := s.writer
+	if _, err := w.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return s.mapError(coll, op, err)
+	}
+	err := fn(w)
+	if err == nil {
+		_, err = w.ExecContext(ctx, "COMMIT")
+	}
 	if err != nil {
-		return s.mapError(coll, op, err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return s.mapError(coll, op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		if ctx.Err() != nil {
-			// database/sql rolls back a transaction whose context ended.
-			return s.mapError(coll, op, ctx.Err())
-		}
+		// Not under ctx: a cancelled call must still roll back. SQLite
+		// may have rolled back already, which makes this fail harmlessly.
+		w.h.ExecContext(context.Background(), "ROLLBACK")
 		return s.mapError(coll, op, err)
 	}
 	return nil

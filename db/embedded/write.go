@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"reflect"
 	"strings"
@@ -17,20 +16,20 @@ import (
 // processes writing the same file.
 
 // insert stores st, creating the collection on its first document.
-func (c *collection) insert(ctx context.Context, tx *sql.Tx, st stored) error {
+func (c *collection) insert(ctx context.Context, w runner, st stored) error {
 	text := "INSERT INTO " + c.table + " (id, doc) VALUES (?, ?)"
-	_, err := tx.ExecContext(ctx, text, st.key, []byte(st.raw))
+	_, err := w.ExecContext(ctx, text, st.key, []byte(st.raw))
 	if isNoTable(err) {
-		if err := c.createTable(ctx, tx); err != nil {
+		if err := c.createTable(ctx, w); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, text, st.key, []byte(st.raw))
+		_, err = w.ExecContext(ctx, text, st.key, []byte(st.raw))
 	}
 	return err
 }
 
 // rewrite replaces the document in row r with doc, which must keep its _id.
-func (c *collection) rewrite(ctx context.Context, tx *sql.Tx, r row, doc bson.M) (stored, error) {
+func (c *collection) rewrite(ctx context.Context, w runner, r row, doc bson.M) (stored, error) {
 	st, err := encode(doc, false)
 	if err != nil {
 		return stored{}, err
@@ -39,7 +38,7 @@ func (c *collection) rewrite(ctx context.Context, tx *sql.Tx, r row, doc bson.M)
 	if !keysEqual(old, st.key) {
 		return stored{}, &db.QueryError{Op: "_id", Msg: "_id is immutable; the update would change it"}
 	}
-	_, err = tx.ExecContext(ctx, "UPDATE "+c.table+" SET doc = ? WHERE rid = ?", []byte(st.raw), r.rid)
+	_, err = w.ExecContext(ctx, "UPDATE "+c.table+" SET doc = ? WHERE rid = ?", []byte(st.raw), r.rid)
 	return st, err
 }
 
@@ -51,8 +50,8 @@ func (c *collection) InsertOne(ctx context.Context, doc bson.M) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = c.s.writeTx(ctx, c.name, "insert into", func(tx *sql.Tx) error {
-		return c.insert(ctx, tx, st)
+	err = c.s.writeTx(ctx, c.name, "insert into", func(w runner) error {
+		return c.insert(ctx, w, st)
 	})
 	if err != nil {
 		return nil, err
@@ -76,10 +75,10 @@ func (c *collection) InsertMany(ctx context.Context, docs []bson.M) ([]any, erro
 	}
 	ids := make([]any, 0, len(docs))
 	var stop error
-	err := c.s.writeTx(ctx, c.name, "insert into", func(tx *sql.Tx) error {
+	err := c.s.writeTx(ctx, c.name, "insert into", func(w runner) error {
 		ids, stop = ids[:0], nil
 		for _, st := range batch {
-			if err := c.insert(ctx, tx, st); err != nil {
+			if err := c.insert(ctx, w, st); err != nil {
 				// A failed statement undoes only itself: the documents
 				// before it commit, as an ordered insert keeps them.
 				stop = c.s.mapError(c.name, "insert into", err)
@@ -123,14 +122,14 @@ func (c *collection) update(ctx context.Context, filter, update bson.M, many, up
 		o.limit = 0
 	}
 	var res db.UpdateResult
-	err = c.s.writeTx(ctx, c.name, "update in", func(tx *sql.Tx) error {
+	err = c.s.writeTx(ctx, c.name, "update in", func(w runner) error {
 		res = db.UpdateResult{}
-		rows, err := c.find(ctx, tx, q, o)
+		rows, err := c.find(ctx, w, q, o)
 		if err != nil {
 			return err
 		}
 		if len(rows) == 0 && upsert {
-			st, err := c.upsertUpdate(ctx, tx, filter, u)
+			st, err := c.upsertUpdate(ctx, w, filter, u)
 			res.UpsertedID = st.id
 			return err
 		}
@@ -143,7 +142,7 @@ func (c *collection) update(ctx context.Context, filter, update bson.M, many, up
 			if !changed {
 				continue
 			}
-			if _, err := c.rewrite(ctx, tx, r, doc); err != nil {
+			if _, err := c.rewrite(ctx, w, r, doc); err != nil {
 				return err
 			}
 			res.Modified++
@@ -158,7 +157,7 @@ func (c *collection) update(ctx context.Context, filter, update bson.M, many, up
 
 // upsertUpdate inserts the document an update upserts: the filter's
 // equalities with the update applied.
-func (c *collection) upsertUpdate(ctx context.Context, tx *sql.Tx, filter bson.M, u *mquery.Update) (stored, error) {
+func (c *collection) upsertUpdate(ctx context.Context, w runner, filter bson.M, u *mquery.Update) (stored, error) {
 	doc, _, err := u.Apply(mquery.UpsertSeed(filter))
 	if err != nil {
 		return stored{}, err
@@ -167,7 +166,7 @@ func (c *collection) upsertUpdate(ctx context.Context, tx *sql.Tx, filter bson.M
 	if err != nil {
 		return stored{}, err
 	}
-	return st, c.insert(ctx, tx, st)
+	return st, c.insert(ctx, w, st)
 }
 
 func (c *collection) ReplaceOne(ctx context.Context, filter, doc bson.M, opts *db.UpdateOptions) (db.UpdateResult, error) {
@@ -196,9 +195,9 @@ func (c *collection) ReplaceOne(ctx context.Context, filter, doc bson.M, opts *d
 	}
 	upsert := opts != nil && opts.Upsert
 	var res db.UpdateResult
-	err = c.s.writeTx(ctx, c.name, "replace in", func(tx *sql.Tx) error {
+	err = c.s.writeTx(ctx, c.name, "replace in", func(w runner) error {
 		res = db.UpdateResult{}
-		rows, err := c.find(ctx, tx, q, findOpts{limit: 1})
+		rows, err := c.find(ctx, w, q, findOpts{limit: 1})
 		if err != nil {
 			return err
 		}
@@ -206,7 +205,7 @@ func (c *collection) ReplaceOne(ctx context.Context, filter, doc bson.M, opts *d
 			if !upsert {
 				return nil
 			}
-			st, err := c.upsertReplace(ctx, tx, filter, doc)
+			st, err := c.upsertReplace(ctx, w, filter, doc)
 			res.UpsertedID = st.id
 			return err
 		}
@@ -216,7 +215,7 @@ func (c *collection) ReplaceOne(ctx context.Context, filter, doc bson.M, opts *d
 		if id, ok := doc["_id"]; ok && !sameID(id, r.doc["_id"]) {
 			return &db.QueryError{Op: "_id", Msg: "_id is immutable; the replacement has a different one"}
 		}
-		st, err := c.rewrite(ctx, tx, r, next)
+		st, err := c.rewrite(ctx, w, r, next)
 		if err != nil {
 			return err
 		}
@@ -233,7 +232,7 @@ func (c *collection) ReplaceOne(ctx context.Context, filter, doc bson.M, opts *d
 
 // upsertReplace inserts the replacement, with the filter's _id when the
 // filter names one.
-func (c *collection) upsertReplace(ctx context.Context, tx *sql.Tx, filter, doc bson.M) (stored, error) {
+func (c *collection) upsertReplace(ctx context.Context, w runner, filter, doc bson.M) (stored, error) {
 	seed := mquery.UpsertSeed(filter)
 	if id, ok := seed["_id"]; ok {
 		if own, has := doc["_id"]; has && !sameID(own, id) {
@@ -245,7 +244,7 @@ func (c *collection) upsertReplace(ctx context.Context, tx *sql.Tx, filter, doc 
 	if err != nil {
 		return stored{}, err
 	}
-	return st, c.insert(ctx, tx, st)
+	return st, c.insert(ctx, w, st)
 }
 
 // withID is a copy of doc with the given _id.
@@ -285,9 +284,9 @@ func (c *collection) FindOneAndUpdate(ctx context.Context, filter, update bson.M
 		return nil, err
 	}
 	var out bson.M
-	err = c.s.writeTx(ctx, c.name, "find and update in", func(tx *sql.Tx) error {
+	err = c.s.writeTx(ctx, c.name, "find and update in", func(w runner) error {
 		out = nil
-		rows, err := c.find(ctx, tx, q, o)
+		rows, err := c.find(ctx, w, q, o)
 		if err != nil {
 			return err
 		}
@@ -295,7 +294,7 @@ func (c *collection) FindOneAndUpdate(ctx context.Context, filter, update bson.M
 			if !opts.Upsert {
 				return db.ErrNotFound
 			}
-			st, err := c.upsertUpdate(ctx, tx, filter, u)
+			st, err := c.upsertUpdate(ctx, w, filter, u)
 			if err != nil || !opts.ReturnAfter {
 				// Before an upsert there was no document: nil, as the
 				// MongoDB store answers.
@@ -310,7 +309,7 @@ func (c *collection) FindOneAndUpdate(ctx context.Context, filter, update bson.M
 		if err != nil || !changed {
 			return err
 		}
-		st, err := c.rewrite(ctx, tx, r, doc)
+		st, err := c.rewrite(ctx, w, r, doc)
 		if err != nil || !opts.ReturnAfter {
 			return err
 		}
@@ -340,10 +339,10 @@ func (c *collection) delete(ctx context.Context, filter bson.M, limit int64) (in
 		return 0, err
 	}
 	var n int64
-	err = c.s.writeTx(ctx, c.name, "delete from", func(tx *sql.Tx) error {
+	err = c.s.writeTx(ctx, c.name, "delete from", func(w runner) error {
 		n = 0
 		if q.match == nil && limit == 0 {
-			res, err := tx.ExecContext(ctx, "DELETE FROM "+c.table)
+			res, err := w.ExecContext(ctx, "DELETE FROM "+c.table)
 			if isNoTable(err) {
 				return nil
 			}
@@ -353,12 +352,12 @@ func (c *collection) delete(ctx context.Context, filter bson.M, limit int64) (in
 			n, err = res.RowsAffected()
 			return err
 		}
-		rows, err := c.find(ctx, tx, q, findOpts{limit: limit})
+		rows, err := c.find(ctx, w, q, findOpts{limit: limit})
 		if err != nil {
 			return err
 		}
 		for _, r := range rows {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+c.table+" WHERE rid = ?", r.rid); err != nil {
+			if _, err := w.ExecContext(ctx, "DELETE FROM "+c.table+" WHERE rid = ?", r.rid); err != nil {
 				return err
 			}
 			n++
