@@ -156,9 +156,9 @@ func (c *collection) update(ctx context.Context, filter, update bson.M, many, up
 }
 
 // upsertUpdate inserts the document an update upserts: the filter's
-// equalities with the update applied.
+// equalities with the update (and its $setOnInsert) applied.
 func (c *collection) upsertUpdate(ctx context.Context, w runner, filter bson.M, u *mquery.Update) (stored, error) {
-	doc, _, err := u.Apply(mquery.UpsertSeed(filter))
+	doc, err := u.ApplyInsert(mquery.UpsertSeed(filter))
 	if err != nil {
 		return stored{}, err
 	}
