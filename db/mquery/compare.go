@@ -181,7 +181,8 @@ func stringOf(v any) string {
 // field order, so fields are taken in name order; that makes documents
 // with the same fields in a different order equal.
 func compareDocs(a, b bson.M) int {
-	ka, kb := sortedKeys(a), sortedKeys(b)
+	var bufA, bufB [16]string
+	ka, kb := sortedKeys(a, bufA[:0]), sortedKeys(b, bufB[:0])
 	for i := 0; ; i++ {
 		switch {
 		case i == len(ka) && i == len(kb):
@@ -205,8 +206,10 @@ func compareDocs(a, b bson.M) int {
 	}
 }
 
-func sortedKeys(m bson.M) []string {
-	keys := make([]string, 0, len(m))
+// sortedKeys appends m's keys to buf in order; callers on hot paths pass
+// a stack array so that small documents need no allocation.
+func sortedKeys(m bson.M, buf []string) []string {
+	keys := buf
 	for k := range m {
 		keys = append(keys, k)
 	}

@@ -58,11 +58,17 @@ func (n notNode) match(doc bson.M) bool { return !n.inner.match(doc) }
 
 // compile is Compile.
 func compile(filter bson.M) (*Matcher, error) {
-	nf, err := normalize(filter)
-	if err != nil {
-		return nil, err
+	// Most filters arrive canonical (from JSON or from code using int32
+	// and bson.M); those are compiled as they are, without a copy. The
+	// predicates copy the few container values they keep.
+	f := filter
+	if !isCanonical(filter, 0) {
+		nf, err := normalize(filter)
+		if err != nil {
+			return nil, err
+		}
+		f, _ = nf.(bson.M) // nil for a nil filter, which matches everything
 	}
-	f, _ := nf.(bson.M) // nil for a nil filter, which matches everything
 	root, err := compileFilter(f, 0)
 	if err != nil {
 		return nil, err
@@ -78,7 +84,8 @@ func compileFilter(f bson.M, depth int) (node, error) {
 		return nil, &db.QueryError{Msg: fmt.Sprintf("filter nested more than %d levels deep", maxFilterDepth)}
 	}
 	var nodes []node
-	for _, k := range sortedKeys(f) {
+	var buf [8]string
+	for _, k := range sortedKeys(f, buf[:0]) {
 		var (
 			n   node
 			err error

@@ -21,7 +21,8 @@ func compileOps(d bson.M, depth int) ([]pred, error) {
 		}
 	}
 	preds := make([]pred, 0, len(d))
-	for _, op := range sortedKeys(d) {
+	var buf [8]string
+	for _, op := range sortedKeys(d, buf[:0]) {
 		v := d[op]
 		var (
 			p   pred
@@ -134,7 +135,7 @@ func compileIn(op string, v any) (pred, error) {
 	if !ok {
 		return nil, &db.QueryError{Op: op, Msg: "needs an array"}
 	}
-	p := &inPred{strs: map[string]struct{}{}}
+	p := &inPred{}
 	for _, e := range list {
 		switch t := e.(type) {
 		case primitive.Regex:
@@ -144,9 +145,9 @@ func compileIn(op string, v any) (pred, error) {
 			}
 			p.regexes = append(p.regexes, re)
 		case string:
-			p.strs[t] = struct{}{}
+			p.addString(t)
 		case primitive.Symbol:
-			p.strs[string(t)] = struct{}{}
+			p.addString(string(t))
 		case primitive.Undefined:
 			return nil, &db.QueryError{Op: op, Msg: "cannot contain undefined"}
 		case bson.M:
@@ -155,12 +156,12 @@ func compileIn(op string, v any) (pred, error) {
 					return nil, &db.QueryError{Op: op, Msg: "cannot contain operator documents such as " + k}
 				}
 			}
-			p.others = append(p.others, t)
+			p.others = append(p.others, deepCopy(t))
 		case nil:
 			p.hasNull = true
 			p.others = append(p.others, nil)
 		default:
-			p.others = append(p.others, t)
+			p.others = append(p.others, deepCopy(t))
 		}
 	}
 	return p, nil

@@ -20,6 +20,8 @@ func TestMatchIn(t *testing.T) {
 			[]bson.M{{"s": "Apple"}, {"s": "zed"}, {"s": bson.A{"b", "art"}}}, []bson.M{{"s": "bat"}, {"s": "zed!"}}},
 		{"documents", bson.M{"d": bson.M{"$in": bson.A{bson.M{"x": 1}}}}, []bson.M{{"d": bson.M{"x": int64(1)}}}, []bson.M{{"d": bson.M{"x": 1, "y": 2}}}},
 		{"whole arrays", bson.M{"d": bson.M{"$in": bson.A{bson.A{1, 2}}}}, []bson.M{{"d": bson.A{1, 2}}, {"d": bson.A{bson.A{1, 2}}}}, []bson.M{{"d": bson.A{2, 1}}, {"d": 1}}},
+		{"long list", bson.M{"s": bson.M{"$in": bson.A{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", 7}}},
+			[]bson.M{{"s": "a"}, {"s": "r"}, {"s": "j"}, {"s": 7.0}, {"s": bson.A{"z", "q"}}}, []bson.M{{"s": "s"}, {"s": "A"}, {"s": 8}}},
 		{"empty list matches nothing", bson.M{"s": bson.M{"$in": bson.A{}}}, nil, []bson.M{{}, {"s": nil}, {"s": "a"}}},
 		{"$nin", bson.M{"s": bson.M{"$nin": bson.A{"a", "b"}}}, []bson.M{{"s": "c"}, {}, {"s": bson.A{"c"}}}, []bson.M{{"s": "a"}, {"s": bson.A{"c", "b"}}}},
 		{"$nin empty matches everything", bson.M{"s": bson.M{"$nin": bson.A{}}}, []bson.M{{}, {"s": "a"}}, nil},

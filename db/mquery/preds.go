@@ -27,7 +27,7 @@ type eqPred struct {
 }
 
 func newEq(v any) *eqPred {
-	p := &eqPred{val: v, rank: rank(v)}
+	p := &eqPred{val: deepCopy(v), rank: rank(v)}
 	if p.rank == rankString {
 		p.str = stringOf(v)
 	}
@@ -74,7 +74,7 @@ type cmpPred struct {
 }
 
 func newCmp(op cmpOp, v any) *cmpPred {
-	return &cmpPred{op: op, val: v, rank: rank(v), nan: isNaN(v)}
+	return &cmpPred{op: op, val: deepCopy(v), rank: rank(v), nan: isNaN(v)}
 }
 
 func (p *cmpPred) matchValue(v any) bool {
@@ -123,20 +123,52 @@ func (p *cmpPred) traverseLeafArray() bool { return true }
 // inPred is $in: equality with any of a list, where regexes match and a
 // null also matches a missing field.
 type inPred struct {
-	strs    map[string]struct{}
+	strs    []string            // short lists: a scan beats hashing
+	strSet  map[string]struct{} // long lists
 	others  []any
 	regexes []*regexPred
 	hasNull bool
 }
 
+// inSetThreshold is the list length from which strings go in a map.
+const inSetThreshold = 16
+
+func (p *inPred) addString(s string) {
+	if p.strSet != nil {
+		p.strSet[s] = struct{}{}
+		return
+	}
+	p.strs = append(p.strs, s)
+	if len(p.strs) >= inSetThreshold {
+		p.strSet = make(map[string]struct{}, 2*len(p.strs))
+		for _, x := range p.strs {
+			p.strSet[x] = struct{}{}
+		}
+		p.strs = nil
+	}
+}
+
+func (p *inPred) hasString(s string) bool {
+	if p.strSet != nil {
+		_, ok := p.strSet[s]
+		return ok
+	}
+	for _, x := range p.strs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *inPred) matchValue(v any) bool {
 	switch s := v.(type) {
 	case string:
-		if _, ok := p.strs[s]; ok {
+		if p.hasString(s) {
 			return true
 		}
 	case primitive.Symbol:
-		if _, ok := p.strs[string(s)]; ok {
+		if p.hasString(string(s)) {
 			return true
 		}
 	default:

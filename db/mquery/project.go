@@ -32,7 +32,7 @@ func compileProjection(proj bson.M) (*Projection, error) {
 		first   string
 	)
 	p.tree = map[string]*projNode{}
-	for _, path := range sortedKeys(spec) {
+	for _, path := range sortedKeys(spec, nil) {
 		if err := checkFieldPath(path); err != nil {
 			return nil, err
 		}

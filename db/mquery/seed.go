@@ -22,7 +22,7 @@ func upsertSeed(filter bson.M) bson.M {
 }
 
 func seedFrom(out, f bson.M) {
-	for _, k := range sortedKeys(f) {
+	for _, k := range sortedKeys(f, nil) {
 		v := f[k]
 		if k == "$and" {
 			list, _ := v.(bson.A)

@@ -78,7 +78,7 @@ func compileUpdate(update bson.M) (*Update, error) {
 		return nil, err
 	}
 	u := &Update{}
-	for _, op := range sortedKeys(nu.(bson.M)) {
+	for _, op := range sortedKeys(nu.(bson.M), nil) {
 		if !strings.HasPrefix(op, "$") {
 			return nil, &db.QueryError{Op: op, Msg: "an update may only hold update operators such as $set; replacing a whole document is not an update"}
 		}
@@ -90,7 +90,7 @@ func compileUpdate(update bson.M) (*Update, error) {
 		if !ok {
 			return nil, &db.QueryError{Op: op, Msg: "needs a document of field paths and values"}
 		}
-		for _, path := range sortedKeys(fields) {
+		for _, path := range sortedKeys(fields, nil) {
 			o, err := compileUpdateOp(kind, op, path, fields[path])
 			if err != nil {
 				return nil, err
@@ -148,7 +148,7 @@ func compilePush(op, path string, v any, modifiers bool) (push, error) {
 	if p.each, ok = each.(bson.A); !ok {
 		return p, &db.QueryError{Op: op, Msg: fmt.Sprintf("field %q: $each needs an array", path)}
 	}
-	for _, k := range sortedKeys(d) {
+	for _, k := range sortedKeys(d, nil) {
 		mv := d[k]
 		switch {
 		case k == "$each":
@@ -191,7 +191,7 @@ func compilePushSort(v any) (*pushSort, error) {
 		return nil, errPushSort{}
 	}
 	spec := make(bson.D, 0, len(d))
-	for _, k := range sortedKeys(d) {
+	for _, k := range sortedKeys(d, nil) {
 		spec = append(spec, bson.E{Key: k, Value: d[k]})
 	}
 	fields, err := compileSort(spec)

@@ -100,6 +100,33 @@ func normalizeDepth(v any, depth int) (any, error) {
 	return normalizeReflect(v, depth)
 }
 
+// isCanonical reports whether v is already in canonical form all the way
+// down, so that normalize's copy can be skipped. It allocates nothing.
+func isCanonical(v any, depth int) bool {
+	if depth > maxValueDepth {
+		return false
+	}
+	switch t := v.(type) {
+	case bson.M:
+		for _, e := range t {
+			if !isCanonical(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	case bson.A:
+		for _, e := range t {
+			if !isCanonical(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	case primitive.CodeWithScope:
+		return isCanonical(t.Scope, depth+1)
+	}
+	return rank(v) >= 0
+}
+
 // fromInt64 picks int32 when the value fits, as the driver does for Go's int.
 func fromInt64(i int64) any {
 	if i >= math.MinInt32 && i <= math.MaxInt32 {
