@@ -1,6 +1,7 @@
 package mquery
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -90,6 +91,22 @@ func normalizeDepth(v any, depth int) (any, error) {
 		return float64(t), nil
 	case time.Time:
 		return primitive.NewDateTimeFromTime(t), nil
+	case json.Number:
+		// As the driver encodes it: an integer if it reads as one.
+		if i, err := t.Int64(); err == nil {
+			return i, nil
+		}
+		f, err := t.Float64()
+		if err != nil {
+			return nil, &db.QueryError{Msg: fmt.Sprintf("%q is not a number", string(t))}
+		}
+		return f, nil
+	case bson.Raw:
+		var m bson.M
+		if err := bson.Unmarshal(t, &m); err != nil {
+			return nil, &db.QueryError{Msg: "malformed BSON document: " + err.Error()}
+		}
+		return normalizeMap(m, depth)
 	case primitive.CodeWithScope:
 		scope, err := normalizeDepth(t.Scope, depth+1)
 		if err != nil {
@@ -220,8 +237,11 @@ func normalizeReflect(v any, depth int) (any, error) {
 		if rv.Kind() == reflect.Slice && rv.IsNil() {
 			return nil, nil
 		}
-		if rv.Type().Elem().Kind() == reflect.Uint8 && rv.Kind() == reflect.Slice {
-			return primitive.Binary{Data: append([]byte(nil), rv.Bytes()...)}, nil
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			// The driver writes byte slices and byte arrays as binary.
+			data := make([]byte, rv.Len())
+			reflect.Copy(reflect.ValueOf(data), rv)
+			return primitive.Binary{Data: data}, nil
 		}
 		out := make(bson.A, rv.Len())
 		for i := range out {

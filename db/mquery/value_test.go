@@ -1,6 +1,7 @@
 package mquery
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"reflect"
@@ -17,6 +18,15 @@ type status string
 type address struct {
 	City string `bson:"city"`
 	Zip  int    `bson:"zip,omitempty"`
+}
+
+func mustRaw(t *testing.T, d bson.M) bson.Raw {
+	t.Helper()
+	raw, err := bson.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
 
 func TestNormalize(t *testing.T) {
@@ -57,6 +67,10 @@ func TestNormalize(t *testing.T) {
 		{"struct through the driver", address{City: "Oslo"}, bson.M{"city": "Oslo"}},
 		{"nested go values", bson.M{"a": []any{map[string]any{"t": when}}}, bson.M{"a": bson.A{bson.M{"t": primitive.DateTime(when.UnixMilli())}}}},
 		{"decimal kept", dec(t, "1.5"), dec(t, "1.5")},
+		{"byte array to binary", [3]byte{1, 2, 3}, primitive.Binary{Data: []byte{1, 2, 3}}},
+		{"json integer", json.Number("12"), int64(12)},
+		{"json float", json.Number("1.5"), 1.5},
+		{"raw document", mustRaw(t, bson.M{"a": "x", "n": int64(2)}), bson.M{"a": "x", "n": int64(2)}},
 		{"min key kept", primitive.MinKey{}, primitive.MinKey{}},
 	}
 	for _, s := range scenarios {
@@ -88,6 +102,8 @@ func TestNormalizeRefuses(t *testing.T) {
 		{"struct with a channel", struct{ C chan int }{}, "invalid query: unsupported value of Go type struct { C chan int }"},
 		{"uint64 too large", uint64(math.MaxUint64), "invalid query: integer 18446744073709551615 does not fit in 64 bits"},
 		{"duplicate key in bson.D", bson.D{{Key: "a", Value: 1}, {Key: "a", Value: 2}}, "invalid query: a: field named twice in one document"},
+		{"bad json number", json.Number("x"), `invalid query: "x" is not a number`},
+		{"malformed raw document", bson.Raw{1, 2}, "invalid query: malformed BSON document: EOF"},
 		{"cycle", cyclic, "invalid query: value nested more than 200 levels deep"},
 		{"nested channel", bson.M{"a": bson.A{make(chan int)}}, "invalid query: a.0: unsupported value of Go type chan int"},
 	}
