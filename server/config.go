@@ -154,6 +154,7 @@ func DefaultConfig() Config {
 			Throttle:          ThrottleConfig{EmailFailures: 5, AddressFailures: 20, Window: 15 * time.Minute},
 		},
 		Limits: LimitsConfig{BodyBytes: 1 << 20, MaxDepth: db.DefaultMaxDepth, MaxFields: db.DefaultMaxKeys},
+		Events: events.DefaultConfig(),
 	}
 }
 

@@ -98,7 +98,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		stop:     make(chan struct{}),
 	}
 	if s.events == nil {
-		s.events = events.NewBus(cfg.Events, events.Deps{Store: store})
+		s.events = events.NewBus(cfg.Events, events.Deps{Store: store, Logger: deps.Logger})
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	if err := s.setup(ctx, deps.Stderr); err != nil {
