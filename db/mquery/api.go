@@ -24,7 +24,9 @@ func (m *Matcher) Match(doc bson.M) bool { return m.root.match(doc) }
 // Compare orders two BSON values the way MongoDB sorts them: by type class
 // (MinKey, null, numbers, strings, documents, arrays, binary, ObjectID,
 // booleans, dates, timestamps, regex, MaxKey), then by value; numbers of
-// different types compare by numeric value. It returns -1, 0 or 1.
+// different types compare by numeric value, with NaN below all other
+// numbers. It returns -1, 0 or 1. Go values such as int or time.Time are
+// normalised first.
 func Compare(a, b any) int { return compareValues(a, b) }
 
 // Sort sorts docs in place by spec (field → 1 or -1), stably, with
@@ -52,8 +54,9 @@ func CompileUpdate(update bson.M) (*Update, error) { return compileUpdate(update
 // Apply returns a changed deep copy of doc and whether anything changed.
 // doc itself is not modified. Type errors ($inc on a string, $push on a
 // non-array) give a *db.QueryError.
+//
 // Changing the value of _id is refused; setting it to the value it has is
-// not a change.
+// not a change, and neither is any update that leaves doc as it was.
 func (u *Update) Apply(doc bson.M) (bson.M, bool, error) { return u.apply(doc, false) }
 
 // ApplyInsert is Apply for a document an upsert is creating (usually
