@@ -49,7 +49,6 @@ func ferretQuirks() map[string]bool {
 		"ferretdb-duplicate-key-on-update":      true,
 		"ferretdb-unique-index-over-duplicates": true,
 		"ferretdb-unique-missing-field":         true,
-		"ferretdb-index-name-conflict":          true,
 		"ferretdb-nested-arrays":                true,
 		"ferretdb-pull-condition":               true,
 		"ferretdb-inc-zero-modifies":            true,
@@ -57,6 +56,7 @@ func ferretQuirks() map[string]bool {
 		"ferretdb-elemmatch-documents":          true,
 		"ferretdb-elemmatch-any-element":        true,
 		"ferretdb-upsert-and":                   true,
+		"ferretdb-index-options-conflict":       true,
 	}
 }
 

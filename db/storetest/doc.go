@@ -49,8 +49,9 @@
 //     different types as equal; a duplicate is a *db.DuplicateKeyError
 //     naming the collection and the index ("_id_" for _id, the given
 //     name, or MongoDB's default "field_1_other_-1").
-//   - An index whose name is taken by an index on other keys is
-//     db.ErrInvalidName.
+//   - EnsureIndex of an index that exists as given does nothing; one that
+//     clashes with an existing index (the same name for other keys or
+//     options, or the same keys under another name) is db.ErrInvalidName.
 //   - After Close every call is db.ErrClosed; Close itself is idempotent.
 //   - Collections lists names in order.
 //
@@ -65,7 +66,7 @@
 //   - ferretdb-duplicate-key-index-name: the duplicate key error does not
 //     name the index, so DuplicateKeyError.Index is empty.
 //   - ferretdb-duplicate-key-on-update: a unique index broken by an
-//     update, replace, upsert or findAndModify is reported as
+//     update, replace or findAndModify is reported as
 //     InternalError ("UNIQUE constraint failed"), not as E11000, so it is
 //     not db.ErrDuplicateKey (the write is still refused).
 //   - ferretdb-unique-index-over-duplicates: creating a unique index over
@@ -73,8 +74,6 @@
 //   - ferretdb-unique-missing-field: a unique index admits any number of
 //     documents without the field; MongoDB indexes missing as null, so
 //     the second one is a duplicate.
-//   - ferretdb-index-name-conflict: an index whose name is taken by an
-//     index on other keys is accepted; MongoDB refuses it.
 //   - ferretdb-nested-arrays: an array directly inside an array cannot be
 //     stored ("nested arrays are not supported").
 //   - ferretdb-pull-condition: $pull removes only elements equal to the
@@ -89,4 +88,7 @@
 //     meet different conditions ({$gte: 5, $lt: 8} matches [3, 9]).
 //   - ferretdb-upsert-and: an upsert does not take the equalities inside
 //     a top-level $and into the inserted document.
+//   - ferretdb-index-options-conflict: an index with the name and keys of
+//     an existing one but other options (unique or not) is accepted and
+//     the existing one kept; MongoDB refuses it.
 package storetest

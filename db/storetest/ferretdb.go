@@ -27,10 +27,12 @@ type FerretDB struct {
 // in package state, so starting several at once races.
 func NewFerretDB(dir string) (*FerretDB, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
+		Listener: ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Handler:  "sqlite",
+		// Test data need not survive a power cut; without an fsync per
+		// commit the write-heavy cases run several times faster.
+		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(OFF)",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start ferretdb: %w", err)

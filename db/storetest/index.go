@@ -128,7 +128,6 @@ func testIndex(t *testing.T, s *suite) {
 			t.Fatal("an upsert inserting a taken email succeeded")
 		}
 		same(t, "documents", count(t, c, nil), int64(2))
-		s.skipIf(t, "ferretdb-duplicate-key-on-update")
 		s.dupErr(t, "upsert inserting a taken email", err, c, "email_1")
 	})
 	t.Run("OverExistingDuplicates", func(t *testing.T) {
@@ -189,8 +188,23 @@ func testIndex(t *testing.T, s *suite) {
 		s.parallel(t)
 		c := withEmails(t)
 		err := c.EnsureIndex(t.Context(), db.Index{Name: "email_1", Keys: []db.IndexKey{{Field: "other"}}})
-		s.skipIf(t, "ferretdb-index-name-conflict")
 		isErr(t, "an index named like one on other keys", err, db.ErrInvalidName)
+	})
+	t.Run("NameTakenWithOtherOptions", func(t *testing.T) {
+		s.parallel(t)
+		c := withEmails(t)
+		err := c.EnsureIndex(t.Context(), db.Index{Keys: []db.IndexKey{{Field: "email"}}})
+		_, err2 := c.InsertOne(t.Context(), bson.M{"email": "a@x"})
+		isErr(t, "insert of a taken email (the unique index stays)", err2, db.ErrDuplicateKey)
+		s.skipIf(t, "ferretdb-index-options-conflict")
+		isErr(t, "a non-unique index named like a unique one", err, db.ErrInvalidName)
+	})
+	t.Run("KeysTakenUnderOtherName", func(t *testing.T) {
+		s.parallel(t)
+		c := withEmails(t)
+		idx := uniqueOn("email")
+		idx.Name = "other"
+		isErr(t, "a second name for the same keys", c.EnsureIndex(t.Context(), idx), db.ErrInvalidName)
 	})
 	t.Run("CreatesCollection", func(t *testing.T) {
 		s.parallel(t)

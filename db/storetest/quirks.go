@@ -13,13 +13,11 @@ func quirks() []quirk {
 		{"ferretdb-duplicate-key-index-name",
 			"FerretDB's duplicate key error does not name the index (\"E11000 duplicate key error collection: db.c\"), so DuplicateKeyError.Index stays empty"},
 		{"ferretdb-duplicate-key-on-update",
-			"FerretDB reports a unique index broken by an update, replace, upsert or findAndModify as InternalError (code 1, \"UNIQUE constraint failed\") instead of E11000, so the error is not db.ErrDuplicateKey"},
+			"FerretDB reports a unique index broken by an update, replace or findAndModify as InternalError (code 1, \"UNIQUE constraint failed\") instead of E11000, so the error is not db.ErrDuplicateKey"},
 		{"ferretdb-unique-index-over-duplicates",
 			"FerretDB refuses a unique index over existing duplicates with InternalError (code 1) instead of E11000, so the error is not db.ErrDuplicateKey"},
 		{"ferretdb-unique-missing-field",
 			"FerretDB's unique indexes admit any number of documents without the indexed field; MongoDB indexes a missing field as null, so the second such document is a duplicate"},
-		{"ferretdb-index-name-conflict",
-			"FerretDB accepts an index whose name is already taken by an index on other keys; MongoDB refuses it (IndexKeySpecsConflict)"},
 		{"ferretdb-nested-arrays",
 			"FerretDB refuses to store an array directly inside an array (\"nested arrays are not supported\")"},
 		{"ferretdb-pull-condition",
@@ -34,6 +32,8 @@ func quirks() []quirk {
 			"FerretDB's $elemMatch lets different elements meet different conditions ({$gte: 5, $lt: 8} matches [3, 9]); MongoDB needs one element to meet them all"},
 		{"ferretdb-upsert-and",
 			"FerretDB's upsert does not take the equalities inside a top-level $and into the inserted document"},
+		{"ferretdb-index-options-conflict",
+			"FerretDB accepts an index with the name and keys of an existing one but other options (unique or not) and keeps the existing one; MongoDB refuses it"},
 	}
 }
 
