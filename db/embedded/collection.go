@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/mquery"
@@ -37,9 +38,19 @@ type query struct {
 	conds map[string]fieldCond
 }
 
+// storeLimits bound filters the way MongoDB does. db.ValidateFilter holds
+// filters to the operators every store supports (db/mquery evaluates a few
+// more), with limits meant for the server's own queries, not a client's.
+func storeLimits() db.Limits {
+	return db.Limits{MaxDepth: maxDepth, MaxKeys: math.MaxInt32, MaxBytes: maxDocumentSize, MaxRegexBytes: 32 * 1024}
+}
+
 func compileFilter(filter bson.M) (*query, error) {
 	if len(filter) == 0 {
 		return &query{}, nil
+	}
+	if err := db.ValidateFilter(filter, storeLimits()); err != nil {
+		return nil, err
 	}
 	m, err := mquery.Compile(filter)
 	if err != nil {
@@ -76,6 +87,26 @@ func compileFindOpts(sort bson.D, skip, limit int64, proj bson.M) (findOpts, err
 		o.proj = p
 	}
 	return o, nil
+}
+
+// compileUpdate compiles an update, holding $push and $addToSet to the
+// one modifier every store supports, $each.
+func compileUpdate(update bson.M) (*mquery.Update, error) {
+	for _, op := range []string{"$push", "$addToSet"} {
+		elems, _ := fieldsOf(update[op])
+		for _, e := range elems {
+			mods, isOps := operators(e.Value)
+			if !isOps {
+				continue
+			}
+			for _, m := range sortedFields(mods) {
+				if m.Key != "$each" {
+					return nil, &db.QueryError{Op: op, Msg: fmt.Sprintf("%s: only the $each modifier is supported, not %s", e.Key, m.Key)}
+				}
+			}
+		}
+	}
+	return mquery.CompileUpdate(update)
 }
 
 func wholeNumber(v any) (int64, bool) {
@@ -264,6 +295,9 @@ func (o findOpts) project(doc bson.M) bson.M {
 
 func (c *collection) FindOne(ctx context.Context, filter bson.M, opts *db.FindOptions) (bson.M, error) {
 	one := db.FindOptions{Limit: 1}
+	if opts != nil && opts.Limit < 0 {
+		return nil, &db.QueryError{Msg: "skip and limit cannot be negative"}
+	}
 	if opts != nil {
 		one.Sort, one.Skip, one.Projection = opts.Sort, opts.Skip, opts.Projection
 	}

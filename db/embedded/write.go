@@ -113,7 +113,7 @@ func (c *collection) update(ctx context.Context, filter, update bson.M, many, up
 	if err != nil {
 		return db.UpdateResult{}, err
 	}
-	u, err := mquery.CompileUpdate(update)
+	u, err := compileUpdate(update)
 	if err != nil {
 		return db.UpdateResult{}, err
 	}
@@ -279,7 +279,7 @@ func (c *collection) FindOneAndUpdate(ctx context.Context, filter, update bson.M
 	if err != nil {
 		return nil, err
 	}
-	u, err := mquery.CompileUpdate(update)
+	u, err := compileUpdate(update)
 	if err != nil {
 		return nil, err
 	}
