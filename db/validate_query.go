@@ -167,6 +167,11 @@ func (w *filterWalker) condition(field string, v any, depth int) error {
 		return w.literal(v, depth)
 	}
 	if !allOperators(fs) {
+		for _, f := range fs {
+			if strings.HasPrefix(f.key, "$") && !fieldOperators[f.key] && !logicalOperators[f.key] {
+				return refuseOperator(f.key)
+			}
+		}
 		return &QueryError{Op: field, Msg: "cannot mix operators and field names in one condition"}
 	}
 	return w.operators(field, fs, depth)
@@ -234,6 +239,14 @@ func (w *filterWalker) operators(field string, fs []kv, depth int) error {
 func (w *filterWalker) operator(field, op string, v any, depth int) error {
 	switch op {
 	case "$eq", "$ne", "$gt", "$gte", "$lt", "$lte":
+		switch v.(type) {
+		case primitive.Undefined:
+			return &QueryError{Op: op, Msg: fmt.Sprintf("cannot compare to undefined (field %q)", field)}
+		case primitive.Regex:
+			if op == "$ne" {
+				return &QueryError{Op: op, Msg: fmt.Sprintf("cannot take a regular expression; use $not (field %q)", field)}
+			}
+		}
 		return w.literal(v, depth+1)
 	case "$in", "$nin":
 		es, ok := elems(v)

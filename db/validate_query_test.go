@@ -124,6 +124,9 @@ func TestValidateFilterRefuses(t *testing.T) {
 		{"$elemMatch with a bad operand", bson.M{"a": bson.M{"$elemMatch": bson.M{"b": bson.M{"$size": -2}}}}, Limits{}, `invalid query: $size: needs a non-negative integer, got -2 (field "b")`},
 		{"operator twice", bson.M{"a": bson.D{{Key: "$gt", Value: 1}, {Key: "$gt", Value: 2}}}, Limits{}, "invalid query: $gt: given twice in one document"},
 		{"field twice", bson.M{"$or": bson.A{bson.D{{Key: "b", Value: 1}, {Key: "b", Value: 2}}}}, Limits{}, "invalid query: b: given twice in one document"},
+		{"$where beside a field", bson.M{"a": bson.M{"b": 1, "$where": "1"}}, Limits{}, "invalid query: $where: operator not allowed"},
+		{"$ne regex", bson.M{"a": bson.M{"$ne": primitive.Regex{Pattern: "x"}}}, Limits{}, `invalid query: $ne: cannot take a regular expression; use $not (field "a")`},
+		{"$eq undefined", bson.M{"a": bson.M{"$eq": primitive.Undefined{}}}, Limits{}, `invalid query: $eq: cannot compare to undefined (field "a")`},
 		// Field paths and values.
 		{"empty field", bson.M{"": 1}, Limits{}, "invalid query: empty field name"},
 		{"empty segment", bson.M{"a..b": 1}, Limits{}, "invalid query: a..b: empty segment in field path"},
