@@ -164,6 +164,7 @@ func compileIn(op string, v any) (pred, error) {
 			p.others = append(p.others, deepCopy(t))
 		}
 	}
+	p.indexObjectIDs()
 	return p, nil
 }
 

@@ -29,6 +29,21 @@ func TestMatchIn(t *testing.T) {
 	})
 }
 
+func TestMatchInManyObjectIDs(t *testing.T) {
+	t.Parallel()
+	var ids bson.A
+	for i := range 40 {
+		ids = append(ids, primitive.ObjectID{byte(i)})
+	}
+	for _, list := range []bson.A{ids[:3], ids} {
+		runMatchScenarios(t, []matchScenario{
+			{"ids", bson.M{"_id": bson.M{"$in": append(bson.A{"s", nil}, list...)}},
+				[]bson.M{{"_id": primitive.ObjectID{2}}, {"_id": "s"}, {}, {"_id": bson.A{primitive.ObjectID{1}}}},
+				[]bson.M{{"_id": primitive.ObjectID{200}}, {"_id": int32(2)}}},
+		})
+	}
+}
+
 func TestMatchExists(t *testing.T) {
 	t.Parallel()
 	runMatchScenarios(t, []matchScenario{

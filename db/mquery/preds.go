@@ -125,6 +125,7 @@ func (p *cmpPred) traverseLeafArray() bool { return true }
 type inPred struct {
 	strs    []string            // short lists: a scan beats hashing
 	strSet  map[string]struct{} // long lists
+	oidSet  map[primitive.ObjectID]struct{}
 	others  []any
 	regexes []*regexPred
 	hasNull bool
@@ -146,6 +147,30 @@ func (p *inPred) addString(s string) {
 		}
 		p.strs = nil
 	}
+}
+
+// indexObjectIDs puts long lists of ObjectIDs (a batch fetch by _id) in a
+// map.
+func (p *inPred) indexObjectIDs() {
+	n := 0
+	for _, o := range p.others {
+		if _, ok := o.(primitive.ObjectID); ok {
+			n++
+		}
+	}
+	if n < inSetThreshold {
+		return
+	}
+	p.oidSet = make(map[primitive.ObjectID]struct{}, n)
+	others := p.others[:0]
+	for _, o := range p.others {
+		if id, ok := o.(primitive.ObjectID); ok {
+			p.oidSet[id] = struct{}{}
+		} else {
+			others = append(others, o)
+		}
+	}
+	p.others = others
 }
 
 func (p *inPred) hasString(s string) bool {
@@ -170,6 +195,16 @@ func (p *inPred) matchValue(v any) bool {
 	case primitive.Symbol:
 		if p.hasString(string(s)) {
 			return true
+		}
+	case primitive.ObjectID:
+		if p.oidSet != nil {
+			_, ok := p.oidSet[s]
+			return ok // an ObjectID equals only an ObjectID; no regex matches it
+		}
+		for _, o := range p.others {
+			if o == v {
+				return true
+			}
 		}
 	default:
 		for _, o := range p.others {
