@@ -9,12 +9,14 @@ import (
 // The sandbox every function runs in.
 //
 //   - Base library without dofile, loadfile, require, module, getfenv,
-//     setfenv, collectgarbage and gopher-lua's _printregs; print writes to
+//     setfenv, collectgarbage (each raises "… is not available"), nor
+//     gopher-lua's _printregs and newproxy; print writes to
 //     the run's output; load and loadstring compile Lua source text only
 //     (a binary chunk is refused), into the run's own globals.
 //   - string (without string.dump), table, math and coroutine; os with
-//     only time, date and clock. No io, no debug, no channel (it would let
-//     a run block on goroutines), no package.
+//     only time, date and clock (the rest of os raises). No io, no debug,
+//     no channel (it would let runs share goroutines), no package: reading
+//     any field of them raises "… is not available".
 //   - The library tables and the backend module are read-only: each global
 //     is an empty proxy whose metatable reads through to the real table and
 //     refuses writes. After each run the proxies are checked to be still
@@ -25,8 +27,23 @@ import (
 //   - Metatables moonbase owns are protected with __metatable: getmetatable
 //     on a string gives false, on a date "date", on a document "object".
 
-// removedGlobals are the base library's functions a function cannot use.
-var removedGlobals = []string{"dofile", "loadfile", "require", "module", "getfenv", "setfenv", "collectgarbage", "_printregs", "gcinfo"}
+// removedGlobals are base library functions that are simply gone.
+var removedGlobals = []string{"_printregs", "gcinfo", "newproxy"}
+
+// unavailableGlobals are the base library's functions a function cannot
+// use; calling one raises an error that says so (rather than "attempt to
+// call a nil value").
+func unavailableGlobals() map[string]string {
+	return map[string]string{
+		"dofile":         "functions cannot read the server's files",
+		"loadfile":       "functions cannot read the server's files",
+		"require":        "a function is one source file; put shared code in it",
+		"module":         "a function is one source file; put shared code in it",
+		"getfenv":        "each run has its own globals already",
+		"setfenv":        "each run has its own globals already",
+		"collectgarbage": "the server manages memory for every run",
+	}
+}
 
 // vm is one Lua state with the sandbox installed, reused run after run. It
 // belongs to one goroutine at a time, like the LState itself.
@@ -76,10 +93,20 @@ func (r *Registry) newVM() *vm {
 	for _, name := range removedGlobals {
 		base.RawSetString(name, lua.LNil)
 	}
+	for name, why := range unavailableGlobals() {
+		base.RawSetString(name, v.unavailableFunc(name, why))
+	}
+	for name, why := range map[string]string{
+		"io":      "functions cannot reach the server's files",
+		"debug":   "it would reach into other runs",
+		"package": "a function is one source file",
+		"channel": "runs cannot share goroutines",
+	} {
+		base.RawSetString(name, v.unavailableTable(name, why))
+	}
 	base.RawSetString("print", L.NewFunction(v.print))
 	base.RawSetString("load", L.NewFunction(v.load))
 	base.RawSetString("loadstring", L.NewFunction(v.loadString))
-	base.RawSetString("package", lua.LNil)
 
 	str := base.RawGetString("string").(*lua.LTable)
 	str.RawSetString("dump", lua.LNil)
@@ -102,6 +129,9 @@ func (r *Registry) newVM() *vm {
 	for _, name := range []string{"time", "date", "clock"} {
 		os.RawSetString(name, realOS.RawGetString(name))
 	}
+	for _, name := range []string{"execute", "exit", "getenv", "setenv", "remove", "rename", "tmpname", "setlocale", "difftime"} {
+		os.RawSetString(name, v.unavailableFunc("os."+name, "only os.time, os.date and os.clock are"))
+	}
 
 	v.objectMT = v.typeMeta("object")
 	v.arrayMT = v.typeMeta("array")
@@ -123,6 +153,31 @@ func (r *Registry) newVM() *vm {
 	v.envMT.RawSetString("__index", base)
 	v.envMT.RawSetString("__metatable", lua.LFalse)
 	return v
+}
+
+// unavailableFunc raises "NAME is not available in Moonbase functions".
+func (v *vm) unavailableFunc(name, why string) *lua.LFunction {
+	return v.L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("%s is not available in Moonbase functions: %s", name, why)
+		return 0
+	})
+}
+
+// unavailableTable is a library that is not there: reading any field of it
+// raises.
+func (v *vm) unavailableTable(name, why string) *lua.LTable {
+	L := v.L
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("%s.%s is not available in Moonbase functions: %s", name, lua.LVAsString(L.Get(2)), why)
+		return 0
+	}))
+	mt.RawSetString("__newindex", mt.RawGetString("__index"))
+	mt.RawSetString("__metatable", lua.LFalse)
+	t := L.NewTable()
+	t.Metatable = mt
+	v.frozen = append(v.frozen, t)
+	return t
 }
 
 // nullValue is what backend.null holds.

@@ -1,0 +1,230 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// runErr runs src and returns its error message ("" when it succeeded).
+func runErr(t *testing.T, r *Registry, src string) string {
+	t.Helper()
+	_, err := runSource(t, r, src, nil, RunOptions{})
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestSandboxRefusesWhatIsNotAvailable(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{}, Deps{})
+	scenarios := []struct {
+		name, src, want string
+	}{
+		{"os.execute", `function handle() os.execute("ls") end`,
+			`function "t" failed at line 1: os.execute is not available in Moonbase functions: only os.time, os.date and os.clock are`},
+		{"os.exit", `function handle() os.exit(1) end`,
+			`function "t" failed at line 1: os.exit is not available in Moonbase functions: only os.time, os.date and os.clock are`},
+		{"os.getenv", `function handle() return os.getenv("HOME") end`,
+			`function "t" failed at line 1: os.getenv is not available in Moonbase functions: only os.time, os.date and os.clock are`},
+		{"io.open", `function handle() io.open("/etc/passwd") end`,
+			`function "t" failed at line 1: io.open is not available in Moonbase functions: functions cannot reach the server's files`},
+		{"require", `function handle() require("os") end`,
+			`function "t" failed at line 1: require is not available in Moonbase functions: a function is one source file; put shared code in it`},
+		{"dofile", `function handle() dofile("/etc/passwd") end`,
+			`function "t" failed at line 1: dofile is not available in Moonbase functions: functions cannot read the server's files`},
+		{"loadfile", `function handle() loadfile("/etc/passwd") end`,
+			`function "t" failed at line 1: loadfile is not available in Moonbase functions: functions cannot read the server's files`},
+		{"debug", `function handle() debug.getinfo(1) end`,
+			`function "t" failed at line 1: debug.getinfo is not available in Moonbase functions: it would reach into other runs`},
+		{"package", `function handle() return package.loaded end`,
+			`function "t" failed at line 1: package.loaded is not available in Moonbase functions: a function is one source file`},
+		{"collectgarbage", `function handle() collectgarbage() end`,
+			`function "t" failed at line 1: collectgarbage is not available in Moonbase functions: the server manages memory for every run`},
+		{"setfenv", `function handle() setfenv(1, {}) end`,
+			`function "t" failed at line 1: setfenv is not available in Moonbase functions: each run has its own globals already`},
+		{"string.dump", `function handle() string.dump(handle) end`,
+			`function "t" failed at line 1: attempt to call a non-function object`},
+		{"binary chunk", `function handle() local f, err = load("\27LuaQ\0\1\4\8") assert(f == nil) error(err, 0) end`,
+			`function "t" failed: binary chunks are not supported: load only accepts Lua source text`},
+		{"binary chunk via loadstring", `function handle() local f, err = loadstring("\27Lua") error(err, 0) end`,
+			`function "t" failed: binary chunks are not supported: load only accepts Lua source text`},
+		{"library write", `function handle() string.upper = nil end`,
+			`function "t" failed at line 1: cannot set string.upper: string is read-only (keep your own values in local variables or tables)`},
+		{"backend write", `function handle() backend.query = print end`,
+			`function "t" failed at line 1: cannot set backend.query: backend is read-only (keep your own values in local variables or tables)`},
+		{"nested backend write", `function handle() backend.http.request = print end`,
+			`function "t" failed at line 1: cannot set backend.http.request: backend.http is read-only (keep your own values in local variables or tables)`},
+		{"globals metatable", `function handle() setmetatable(_G, {}) end`,
+			`function "t" failed at line 1: cannot change a protected metatable`},
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			if got := runErr(t, r, s.src); got != s.want {
+				t.Errorf("error\n got: %s\nwant: %s", got, s.want)
+			}
+		})
+	}
+}
+
+func TestSandboxKeepsWhatIsSafe(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{}, Deps{})
+	scenarios := []struct {
+		name, src string
+		want      any
+	}{
+		{"load text", `function handle() return load("return 1 + 1")() end`, int64(2)},
+		{"loadstring sees the run's globals", `x = 5 function handle() return loadstring("return x")() end`, int64(5)},
+		{"load reader", `function handle() local parts = {"return ", "40 + 2"} local i = 0
+			return load(function() i = i + 1 return parts[i] end)() end`, int64(42)},
+		{"string methods", `function handle() return ("ab"):rep(3, "-") .. ("X"):lower() end`, "ab-ab-abx"},
+		{"string metatable hidden", `function handle() return getmetatable("") end`, false},
+		{"os.time", `function handle() return os.time() > 1700000000 end`, true},
+		{"os.date", `function handle() return os.date("!%Y-%m-%d", 0) end`, "1970-01-01"},
+		{"os.clock", `function handle() return type(os.clock()) end`, "number"},
+		{"math", `function handle() return math.floor(math.max(1.5, 2.5)) end`, int64(2)},
+		{"table", `function handle() local t = {3, 1, 2} table.sort(t) return table.concat(t, ",") end`, "1,2,3"},
+		{"coroutine", `function handle() local co = coroutine.wrap(function() coroutine.yield(1) coroutine.yield(2) end)
+			return co() + co() end`, int64(3)},
+		{"pcall catches errors", `function handle() local ok, err = pcall(error, "x", 0) return {ok = ok, err = err} end`,
+			map[string]any{"ok": false, "err": "x"}},
+		{"string.format", `function handle() return string.format("%5.2f|%d|%s|%q", 1.5, 3, "x", "a") end`, ` 1.50|3|x|"a"`},
+		{"gsub with a function", `function handle() return (string.gsub("a-b", "%w", function(c) return c:upper() end)) end`, "A-B"},
+		{"gsub with a table", `function handle() return (string.gsub("a-b", "%w", {a = "1"})) end`, "1-b"},
+		{"gsub with captures", `function handle() return (string.gsub("hello world", "(%w+)", "<%1>")) end`, "<hello> <world>"},
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			res, err := runSource(t, r, s.src, nil, RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(res.Value) != fmt.Sprint(s.want) {
+				t.Errorf("got %#v, want %#v", res.Value, s.want)
+			}
+		})
+	}
+}
+
+// A global set by one run is not visible to the next run on the same
+// state, whoever runs it.
+func TestGlobalsDoNotLeakBetweenRuns(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{PoolSize: 1}, Deps{})
+	ctx := context.Background()
+	src := `
+seen = seen
+function handle(input)
+  local before = {counter = counter, secret = secret, seen = seen}
+  counter = (counter or 0) + 1
+  secret = input.secret
+  _G.viaG = true
+  rawset(_G, "raw", true)
+  return {before = before, viaG = viaG}
+end`
+	if _, err := r.Save(ctx, Definition{Name: "leaky", Source: src, Triggers: []Trigger{{Invoke: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		res, err := r.Run(ctx, "leaky", map[string]any{"secret": fmt.Sprint("user-", i)}, RunOptions{Trigger: TriggerInvoke})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fmt.Sprint(res.Value)
+		if got != "map[before:[] viaG:true]" {
+			t.Fatalf("run %d saw %s", i, got)
+		}
+	}
+}
+
+// Two runs of the same function at the same time never see each other's
+// globals.
+func TestConcurrentRunsHaveTheirOwnGlobals(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{}, Deps{})
+	ctx := context.Background()
+	src := `
+function handle(input)
+  me = input.id
+  for i = 1, 500 do
+    if me ~= input.id then error("saw another run's global: " .. tostring(me)) end
+    local s = tostring(i)
+  end
+  return me
+end`
+	if _, err := r.Save(ctx, Definition{Name: "mine", Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				id := fmt.Sprintf("%d-%d", g, i)
+				res, err := r.Run(ctx, "mine", map[string]any{"id": id}, RunOptions{Trigger: TriggerEvent})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if res.Value != id {
+					errs <- fmt.Errorf("run %s returned %v", id, res.Value)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// A run that slips something into a library table through rawset does
+// not pass it on: its state is thrown away.
+func TestTamperedStateIsNotReused(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{PoolSize: 1}, Deps{})
+	if msg := runErr(t, r, `function handle() rawset(string, "shared", "leak") table.insert(math, "x") end`); msg != "" {
+		t.Fatal(msg)
+	}
+	res, err := runSource(t, r, `function handle() return {string.shared == nil, math[1] == nil} end`, nil, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(res.Value) != "[true true]" {
+		t.Fatalf("the next run saw %v", res.Value)
+	}
+}
+
+func TestHandlerErrorsNameTheFunctionAndLine(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{}, Deps{})
+	ctx := context.Background()
+	src := "function handle(input)\n  local user = nil\n  return user.name\nend\n"
+	if _, err := r.Save(ctx, Definition{Name: "broken", Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Run(ctx, "broken", nil, RunOptions{Trigger: TriggerEvent})
+	var re *RunError
+	if !errors.As(err, &re) {
+		t.Fatalf("got %v, want a *RunError", err)
+	}
+	if re.Line != 3 || re.Function != "broken" || re.Version != 1 {
+		t.Errorf("got %+v", re)
+	}
+	want := `function "broken" failed at line 3: attempt to index a non-table object(nil) with key 'name'`
+	if err.Error() != want {
+		t.Errorf("error\n got: %s\nwant: %s", err, want)
+	}
+	if strings.Contains(re.Traceback, ".go") || !strings.Contains(re.Traceback, "broken:3") {
+		t.Errorf("traceback %q", re.Traceback)
+	}
+}
