@@ -277,7 +277,7 @@ func (c *collection) Find(ctx context.Context, filter bson.M, opts *db.FindOptio
 	}
 	rows, err := c.find(ctx, c.s.reader, q, o)
 	if err != nil {
-		return nil, c.s.mapError(c.name, "find in", err)
+		return nil, c.s.mapError(c.name, "find in", orCtxErr(ctx, err))
 	}
 	out := make([]bson.M, len(rows))
 	for i, r := range rows {
@@ -332,7 +332,7 @@ func (c *collection) Count(ctx context.Context, filter bson.M) (int64, error) {
 		})
 	}
 	if err != nil {
-		return 0, c.s.mapError(c.name, "count in", err)
+		return 0, c.s.mapError(c.name, "count in", orCtxErr(ctx, err))
 	}
 	return n, nil
 }

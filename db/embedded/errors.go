@@ -87,3 +87,12 @@ func uniqueIndexName(msg string) string {
 func isNoTable(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no such table")
 }
+
+// orCtxErr prefers the context's error: SQLite reports a cancelled or
+// timed-out statement only as "interrupted".
+func orCtxErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}

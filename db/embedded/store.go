@@ -102,6 +102,9 @@ func (s *Store) dsn(write bool) string {
 	q.Add("_pragma", "cache_size(-16000)")
 	if write {
 		q.Add("_pragma", "journal_mode(wal)")
+		// After a burst of writes the log is checkpointed; keep the file
+		// from staying at its largest size.
+		q.Add("_pragma", "journal_size_limit(67108864)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}

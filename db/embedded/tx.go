@@ -134,7 +134,7 @@ func (s *Store) writeTx(ctx context.Context, coll, op string, fn func(w runner) 
 		// Not under ctx: a cancelled call must still roll back. SQLite
 		// may have rolled back already, which makes this fail harmlessly.
 		w.h.ExecContext(context.Background(), "ROLLBACK")
-		return s.mapError(coll, op, err)
+		return s.mapError(coll, op, orCtxErr(ctx, err))
 	}
 	return nil
 }
