@@ -42,6 +42,7 @@ func scenarios(mongoURI string) []Scenario {
 	all = append(all, harnessScenarios()...)
 	all = append(all, sqliteScenarios()...)
 	all = append(all, storeScenarios(storeImpls(mongoURI))...)
+	all = append(all, httpDataScenarios()...)
 	return all
 }
 
