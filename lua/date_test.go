@@ -51,15 +51,15 @@ func TestDates(t *testing.T) {
 		})
 	}
 	for expr, want := range map[string]string{
-		`backend.date("next tuesday")`:           `function "t" failed at line 1: backend.date: cannot read "next tuesday" as a date (use RFC 3339 such as 2024-05-01T09:00:00Z, or 2024-05-01)`,
+		`backend.date("next tuesday")`:            `function "t" failed at line 1: backend.date: cannot read "next tuesday" as a date (use RFC 3339 such as 2024-05-01T09:00:00Z, or 2024-05-01)`,
 		`backend.date("2024-05-01", "Mars/Base")`: `function "t" failed at line 1: unknown time zone "Mars/Base" (use an IANA name such as Europe/Paris or UTC)`,
-		`backend.date({year = 2024})`:            `function "t" failed at line 1: backend.date: the table needs year, month and day`,
-		`backend.date(0) + "1"`:                  `function "t" failed at line 1: a date can only be added to a number of seconds, not a string`,
-		`backend.date(0) - {}`:                   `function "t" failed at line 1: cannot subtract a table from a date`,
-		`backend.date(0) < 5`:                    `function "t" failed at line 1: attempt to compare userdata with number`,
-		`backend.date(0):add{weeks = 1}`:         `function "t" failed at line 1: date:add: unknown field "weeks" (use years, months, days, hours, minutes, seconds, ms)`,
-		`backend.date(0):format("%Q")`:           `function "t" failed at line 1: date:format: unknown conversion %Q`,
-		`backend.date(true)`:                     `function "t" failed at line 1: bad argument #1 to date (date string, {year, month, day} table, unix seconds or date expected, got boolean)`,
+		`backend.date({year = 2024})`:             `function "t" failed at line 1: backend.date: the table needs year, month and day`,
+		`backend.date(0) + "1"`:                   `function "t" failed at line 1: a date can only be added to a number of seconds, not a string`,
+		`backend.date(0) - {}`:                    `function "t" failed at line 1: cannot subtract a table from a date`,
+		`backend.date(0) < 5`:                     `function "t" failed at line 1: attempt to compare userdata with number`,
+		`backend.date(0):add{weeks = 1}`:          `function "t" failed at line 1: date:add: unknown field "weeks" (use years, months, days, hours, minutes, seconds, ms)`,
+		`backend.date(0):format("%Q")`:            `function "t" failed at line 1: date:format: unknown conversion %Q`,
+		`backend.date(true)`:                      `function "t" failed at line 1: bad argument #1 to date (date string, {year, month, day} table, unix seconds or date expected, got boolean)`,
 	} {
 		if got := runErr(t, r, "function handle() return "+expr+" end"); got != want {
 			t.Errorf("%s\n got: %s\nwant: %s", expr, got, want)
