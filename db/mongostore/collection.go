@@ -100,13 +100,7 @@ func (c *collection) findOptions(opts *db.FindOptions) (*options.FindOptions, er
 	if opts == nil {
 		return fo, nil
 	}
-	if opts.Skip < 0 || opts.Limit < 0 {
-		return nil, queryErr("", "skip and limit cannot be negative")
-	}
-	if err := checkSort(opts.Sort); err != nil {
-		return nil, err
-	}
-	if err := checkProjection(opts.Projection); err != nil {
+	if err := checkFindOptions(opts.Sort, opts.Projection, opts.Skip, opts.Limit); err != nil {
 		return nil, err
 	}
 	if len(opts.Sort) > 0 {
@@ -235,10 +229,7 @@ func (c *collection) FindOneAndUpdate(ctx context.Context, filter, update bson.M
 	if opts == nil {
 		opts = &db.FindOneAndUpdateOptions{}
 	}
-	if err := checkSort(opts.Sort); err != nil {
-		return nil, err
-	}
-	if err := checkProjection(opts.Projection); err != nil {
+	if err := checkFindOptions(opts.Sort, opts.Projection, 0, 0); err != nil {
 		return nil, err
 	}
 	fo := options.FindOneAndUpdate().SetReturnDocument(options.Before)

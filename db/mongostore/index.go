@@ -34,6 +34,9 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 	}
 	keys := make(bson.D, 0, len(idx.Keys))
 	for _, k := range idx.Keys {
+		if k.Field == "" {
+			return queryErr("", "an index field name cannot be empty")
+		}
 		if err := checkPath(k.Field, k.Field); err != nil {
 			return err
 		}

@@ -57,6 +57,7 @@ func ferretQuirks() map[string]bool {
 		"ferretdb-elemmatch-any-element":        true,
 		"ferretdb-upsert-and":                   true,
 		"ferretdb-index-options-conflict":       true,
+		"ferretdb-invalid-utf8":                 true,
 	}
 }
 

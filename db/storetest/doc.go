@@ -26,7 +26,7 @@
 //     int is stored as int32 when it fits and int64 otherwise (as the
 //     MongoDB driver encodes it); time.Time becomes a date with
 //     millisecond precision; integral doubles stay doubles; int64 keeps
-//     all 64 bits.
+//     all 64 bits; a string keeps its bytes, valid UTF-8 or not.
 //   - InsertOne never writes to the caller's map; the generated _id is
 //     only returned.
 //   - FindOneAndUpdate with Upsert and without ReturnAfter returns
@@ -36,9 +36,10 @@
 //     Anything else is a *db.QueryError whose Op names the operator;
 //     an operator of the wrong shape ($in without an array, $size
 //     without a whole number ≥ 0) is one too.
-//   - An update may use only $set $unset $inc $push $pull $addToSet,
-//     with $each as the only modifier; positional paths ("a.$") are
-//     refused. Type errors ($inc on a string) are *db.QueryError.
+//   - An update may use only $set $unset $inc $push $pull $addToSet and
+//     $setOnInsert (applied only when an upsert inserts), with $each as
+//     the only modifier; positional paths ("a.$") are refused. Type
+//     errors ($inc on a string) are *db.QueryError.
 //   - Projections are all inclusions or all exclusions of 0/1/true/false
 //     (with _id free); sort directions are 1 or -1; negative skip or
 //     limit is refused; each is a *db.QueryError.
@@ -91,4 +92,6 @@
 //   - ferretdb-index-options-conflict: an index with the name and keys of
 //     an existing one but other options (unique or not) is accepted and
 //     the existing one kept; MongoDB refuses it.
+//   - ferretdb-invalid-utf8: invalid UTF-8 in a string value comes back
+//     with U+FFFD in place of the bytes; MongoDB keeps them as given.
 package storetest

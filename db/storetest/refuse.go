@@ -140,6 +140,9 @@ func testRefusedDocuments(t *testing.T, s *suite) {
 		{"KeyInNestedArray", bson.M{"a": bson.A{bson.A{bson.M{"$x": 1}}}}},
 		{"KeyInGoMap", bson.M{"m": map[string]any{"$a": 1}}},
 		{"ArrayID", bson.M{"_id": bson.A{1, 2}}},
+		{"NULInKey", bson.M{"a\x00b": 1}},
+		{"InvalidUTF8Key", bson.M{"a\xffb": 1}},
+		{"UnstorableValue", bson.M{"f": make(chan int)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
