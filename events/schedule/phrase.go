@@ -15,9 +15,6 @@ const acceptedForms = `use cron ("0 9 * * *"), an RRULE ("FREQ=MONTHLY;BYDAY=1MO
 // clock is a time of day from an "at" clause.
 type clock struct{ hour, minute int }
 
-// midnight is the time of a day-based phrase without "at".
-var midnight = clock{}
-
 var dayNames = map[string]int{
 	"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6,
 	"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6,
@@ -41,7 +38,7 @@ func compilePhrase(expr string) (string, error) {
 	timed := func(c clock, format string, args ...any) string {
 		return fmt.Sprintf("%d %d "+format, append([]any{c.minute, c.hour}, args...)...)
 	}
-	day := midnight
+	day := clock{} // a day-based phrase without "at" runs at midnight
 	if at != nil {
 		day = *at
 	}
@@ -179,7 +176,7 @@ func everyN(expr, phrase string, n int, unit string, at *clock) (string, error) 
 		return "", invalid(expr, "%q: the number must be between 1 and 10000", phrase)
 	}
 	if unit == "day" {
-		c := midnight
+		c := clock{}
 		if at != nil {
 			c = *at
 		}

@@ -13,10 +13,6 @@ import (
 // is what makes daylight saving behave the same for cron and RRULE (both
 // libraries skip or double occurrences on their own).
 
-// maxShift bounds how far two UTC offsets of one zone can be apart around a
-// transition. Real zones shift by at most two hours; three leaves room.
-const maxShift = 3 * time.Hour
-
 // wallRule is a recurrence on the wall clock.
 type wallRule interface {
 	// nextWall returns the first wall time strictly after w, or the zero
@@ -102,41 +98,57 @@ const maxCandidates = 100000
 // nextOnWall returns the first instant strictly after after at which rule
 // fires in loc, or the zero time.
 func nextOnWall(rule wallRule, after time.Time, loc *time.Location, elapsed bool) time.Time {
-	// Where the offset changes near after, a wall time somewhat earlier
-	// than after's own can still fall later in real time (the second copy
-	// of a repeated hour), so the search starts early by the change.
-	spread := offsetSpread(after, loc)
-	w := wallOf(after, loc).Add(-spread - time.Nanosecond)
+	w := wallOf(after, loc)
+	// Inside a repeated hour, an elapsed-time rule can still fire at the
+	// second copy of a wall time earlier than after's own.
+	if a, ok := overlapStart(after, loc); elapsed && ok && a.Before(w) {
+		w = a
+	}
+	w = w.Add(-time.Nanosecond)
 	var best time.Time
-	var bestLimit time.Time
 	for i := 0; i < maxCandidates; i++ {
-		w = rule.nextWall(w)
-		if w.IsZero() {
+		if w = rule.nextWall(w); w.IsZero() {
 			break
 		}
-		// A wall time fires no earlier than w minus the largest offset
-		// nearby; once that is past the best instant found, no later wall
-		// time can beat it.
-		if !best.IsZero() && w.After(bestLimit) {
+		occ := occurrences(w, loc, elapsed)
+		if len(occ) == 0 {
+			continue
+		}
+		// The first instant of a wall time grows with the wall time, so
+		// once it is past the best found, no later wall time can beat it.
+		if !best.IsZero() && occ[0].After(best) {
 			break
 		}
-		for _, t := range occurrences(w, loc, elapsed) {
+		for _, t := range occ {
 			if t.After(after) && (best.IsZero() || t.Before(best)) {
 				best = t
-				bestLimit = wallOf(best, loc).Add(offsetSpread(best, loc))
 			}
+		}
+		// At set hours each wall time has one instant and they never
+		// decrease, so the first one past after is the answer.
+		if !elapsed && !best.IsZero() {
+			break
 		}
 	}
 	return best
 }
 
-// offsetSpread returns how far loc's UTC offsets differ within maxShift of
-// instant t: zero away from daylight-saving changes.
-func offsetSpread(t time.Time, loc *time.Location) time.Duration {
-	lo, hi := offsetAt(t, loc), offsetAt(t, loc)
-	for _, d := range []time.Duration{-maxShift, maxShift} {
-		off := offsetAt(t.Add(d), loc)
-		lo, hi = min(lo, off), max(hi, off)
+// overlapStart reports whether instant t lies in either copy of an hour the
+// clocks of loc repeat, and returns the wall time that hour starts at.
+func overlapStart(t time.Time, loc *time.Location) (time.Time, bool) {
+	start, end := t.In(loc).ZoneBounds()
+	off := offsetAt(t, loc)
+	// The second copy: the clocks went back at start.
+	if !start.IsZero() {
+		if before := offsetAt(start.Add(-time.Nanosecond), loc); before > off && t.Sub(start) < before-off {
+			return wallOf(start, loc), true
+		}
 	}
-	return hi - lo
+	// The first copy: the clocks go back at end.
+	if !end.IsZero() {
+		if next := offsetAt(end, loc); next < off && end.Sub(t) <= off-next {
+			return wallOf(end, loc), true
+		}
+	}
+	return time.Time{}, false
 }
