@@ -22,9 +22,16 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// Details, when set, is answered as error.details: a list of problems
+	// when one request has several (a deploy of many functions).
+	Details any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func newError(status int, code, msg string) *Error {
+	return &Error{Status: status, Code: code, Message: msg}
+}
 
 // Errorf returns an *Error with a formatted message.
 func Errorf(status int, code, format string, args ...any) *Error {
@@ -81,35 +88,35 @@ func toAPIError(err error) *Error {
 	case errors.As(err, &fiberErr):
 		return fromFiberError(fiberErr)
 	case errors.Is(err, ErrThrottled):
-		return &Error{http.StatusTooManyRequests, "too_many_requests", err.Error()}
+		return newError(http.StatusTooManyRequests, "too_many_requests", err.Error())
 	case errors.Is(err, ErrEmailTaken):
-		return &Error{http.StatusConflict, "email_taken", err.Error()}
+		return newError(http.StatusConflict, "email_taken", err.Error())
 	case errors.Is(err, ErrInvalidCredentials):
-		return &Error{http.StatusUnauthorized, "invalid_credentials", err.Error()}
+		return newError(http.StatusUnauthorized, "invalid_credentials", err.Error())
 	case errors.Is(err, ErrInvalidSession):
-		return &Error{http.StatusUnauthorized, "unauthenticated", err.Error()}
+		return newError(http.StatusUnauthorized, "unauthenticated", err.Error())
 	case errors.Is(err, ErrInvalidAdminToken):
-		return &Error{http.StatusUnauthorized, "unauthenticated", err.Error()}
+		return newError(http.StatusUnauthorized, "unauthenticated", err.Error())
 	case errors.Is(err, db.ErrUnauthenticated):
-		return &Error{http.StatusUnauthorized, "unauthenticated", "sign in required"}
+		return newError(http.StatusUnauthorized, "unauthenticated", "sign in required")
 	case errors.Is(err, db.ErrForbidden):
-		return &Error{http.StatusForbidden, "forbidden", "not allowed"}
+		return newError(http.StatusForbidden, "forbidden", "not allowed")
 	case errors.Is(err, db.ErrNotFound):
-		return &Error{http.StatusNotFound, "not_found", "not found"}
+		return newError(http.StatusNotFound, "not_found", "not found")
 	case errors.As(err, &dupErr):
-		return &Error{http.StatusConflict, "conflict", duplicateMessage(dupErr)}
+		return newError(http.StatusConflict, "conflict", duplicateMessage(dupErr))
 	case errors.Is(err, db.ErrDuplicateKey):
-		return &Error{http.StatusConflict, "conflict", "a document with the same unique value exists"}
+		return newError(http.StatusConflict, "conflict", "a document with the same unique value exists")
 	case errors.Is(err, db.ErrInvalidQuery):
-		return &Error{http.StatusBadRequest, "invalid_query", err.Error()}
+		return newError(http.StatusBadRequest, "invalid_query", err.Error())
 	case errors.Is(err, db.ErrInvalidDocument):
-		return &Error{http.StatusBadRequest, "invalid_document", err.Error()}
+		return newError(http.StatusBadRequest, "invalid_document", err.Error())
 	case errors.Is(err, db.ErrInvalidName):
-		return &Error{http.StatusBadRequest, "invalid_name", err.Error()}
+		return newError(http.StatusBadRequest, "invalid_name", err.Error())
 	case errors.Is(err, db.ErrClosed):
-		return &Error{http.StatusServiceUnavailable, "unavailable", "the server is shutting down"}
+		return newError(http.StatusServiceUnavailable, "unavailable", "the server is shutting down")
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{http.StatusServiceUnavailable, "timeout", "the request took too long"}
+		return newError(http.StatusServiceUnavailable, "timeout", "the request took too long")
 	}
 	return nil
 }
@@ -125,21 +132,21 @@ func duplicateMessage(e *db.DuplicateKeyError) string {
 func fromFiberError(e *fiber.Error) *Error {
 	switch e.Code {
 	case http.StatusNotFound:
-		return &Error{e.Code, "not_found", "no such route"}
+		return newError(e.Code, "not_found", "no such route")
 	case http.StatusMethodNotAllowed:
-		return &Error{e.Code, "method_not_allowed", "method not allowed on this route"}
+		return newError(e.Code, "method_not_allowed", "method not allowed on this route")
 	case http.StatusRequestEntityTooLarge:
-		return &Error{e.Code, "body_too_large", "request body is too large"}
+		return newError(e.Code, "body_too_large", "request body is too large")
 	case http.StatusRequestHeaderFieldsTooLarge:
-		return &Error{e.Code, "headers_too_large", "request headers are too large"}
+		return newError(e.Code, "headers_too_large", "request headers are too large")
 	case http.StatusRequestTimeout:
-		return &Error{e.Code, "timeout", "request timed out"}
+		return newError(e.Code, "timeout", "request timed out")
 	}
 	code := strings.ToLower(strings.ReplaceAll(http.StatusText(e.Code), " ", "_"))
 	if e.Code >= 500 || code == "" {
 		return nil
 	}
-	return &Error{e.Code, code, e.Message}
+	return newError(e.Code, code, e.Message)
 }
 
 // errorBody is the one JSON shape of every error answer.
@@ -147,6 +154,7 @@ type errorBody struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		Details any    `json:"details,omitempty"`
 	} `json:"error"`
 }
 
@@ -162,7 +170,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		}
 		log.Log(c.UserContext(), level, "request failed", "error", err.Error())
 		if apiErr == nil {
-			apiErr = &Error{http.StatusInternalServerError, "internal", "internal error"}
+			apiErr = newError(http.StatusInternalServerError, "internal", "internal error")
 		}
 	}
 	var te *ThrottledError
@@ -170,6 +178,6 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retryAfterSeconds(te.RetryAfter)))
 	}
 	var body errorBody
-	body.Error.Code, body.Error.Message = apiErr.Code, apiErr.Message
+	body.Error.Code, body.Error.Message, body.Error.Details = apiErr.Code, apiErr.Message, apiErr.Details
 	return c.Status(apiErr.Status).JSON(body)
 }

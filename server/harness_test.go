@@ -44,6 +44,24 @@ func testConfig(t *testing.T) Config {
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+func slogTo(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// containsLine reports whether one line of logs holds every one of parts.
+func containsLine(logs string, parts ...string) bool {
+	for _, line := range strings.Split(logs, "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
 // testServer is a started server and a client for it.
 type testServer struct {
 	*Server
@@ -74,7 +92,7 @@ func startServer(t *testing.T, cfg Config, deps Deps) *testServer {
 	t.Helper()
 	logs := &syncBuffer{}
 	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		deps.Logger = slogTo(logs)
 	}
 	if deps.Stderr == nil {
 		deps.Stderr = io.Discard
