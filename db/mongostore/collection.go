@@ -212,9 +212,6 @@ func (c *collection) ReplaceOne(ctx context.Context, filter, doc bson.M, opts *d
 	if opts != nil && opts.Upsert {
 		ro.SetUpsert(true)
 	}
-	if doc == nil {
-		doc = bson.M{}
-	}
 	r, err := c.coll.ReplaceOne(ctx, orAll(filter), doc, ro)
 	if err != nil {
 		return db.UpdateResult{}, c.fail("replace in", err)

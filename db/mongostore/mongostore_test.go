@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,20 +149,45 @@ func TestConfig(t *testing.T) {
 	}
 }
 
-func TestOpenRefusesBadConfig(t *testing.T) {
-	_, err := Open(context.Background(), Config{URI: "http://localhost"})
-	if !errors.Is(err, ErrInvalidConfig) {
-		t.Fatalf("Open = %v, want ErrInvalidConfig", err)
+func TestConfigErrors(t *testing.T) {
+	scenarios := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"Scheme", Config{URI: "http://localhost"}, "invalid mongodb configuration: uri must start with mongodb:// or mongodb+srv://"},
+		{"PasswordNotEchoed", Config{URI: "mongodb://user:s3cret@localhost:notaport/app"}, "invalid mongodb configuration: uri is not a valid MongoDB connection string"},
+		{"Database", Config{URI: "mongodb://localhost", Database: "a.b"}, `invalid mongodb configuration: database "a.b": use at most 63 characters, none of /\. "$*<>:|?`},
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Open(context.Background(), s.cfg)
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("Open = %v, want ErrInvalidConfig", err)
+			}
+			if err.Error() != s.want {
+				t.Errorf("Open error:\n got  %s\n want %s", err, s.want)
+			}
+		})
 	}
 }
 
 func TestOpenUnreachable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	s, err := Open(ctx, Config{URI: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200&connectTimeoutMS=200"})
+	// The context ends before the driver's own 30 s server selection
+	// timeout, so the error is the context's.
+	s, err := Open(ctx, Config{URI: "mongodb://127.0.0.1:1/"})
 	if err == nil {
 		s.Close(context.Background())
 		t.Fatal("Open succeeded against a port nothing listens on")
+	}
+	if want := "open mongodb database moonbase: "; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Open error = %q, want it to start with %q", err, want)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Open error = %v, want it to match context.DeadlineExceeded", err)
 	}
 }
 
