@@ -59,7 +59,8 @@ type Registry struct {
 	mu  sync.Mutex
 	fns map[string]*cached
 
-	ownerIndexed sync.Map // collection name → struct{}: _owner index ensured
+	refresh      time.Duration // refreshEvery; shorter in tests
+	ownerIndexed sync.Map      // collection name → struct{}: _owner index ensured
 	closed       atomic.Bool
 	shutdownOnce sync.Once
 }
@@ -96,6 +97,8 @@ func NewRegistry(cfg Config, deps Deps) (*Registry, error) {
 		pool:  make(chan *vm, cfg.PoolSize),
 		fns:   make(map[string]*cached),
 		http:  newHTTPClient(cfg.HTTP),
+
+		refresh: refreshEvery,
 	}
 	r.secrets.entries = make(map[string]secretEntry)
 	r.watch = newWatchdog(cfg.MemoryLimit, log)
@@ -172,7 +175,7 @@ func (r *Registry) lookup(ctx context.Context, name string) (*cached, error) {
 	c := r.fns[name]
 	r.mu.Unlock()
 	now := time.Now().UnixNano()
-	if c != nil && now-c.checked.Load() < int64(refreshEvery) {
+	if c != nil && now-c.checked.Load() < int64(r.refresh) {
 		return c, nil
 	}
 	if c != nil && !c.mu.TryLock() {
