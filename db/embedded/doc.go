@@ -48,13 +48,16 @@
 //
 // An index is a SQLite expression index over mb_key(doc, 'field'), a
 // deterministic function that reads the field's value out of the BSON
-// without decoding the document and returns a key that SQLite orders as
-// MongoDB orders values within a type: int32, int64 and doubles as SQLite
-// numbers (which compare by value across the three, as in MongoDB),
-// strings as TEXT (byte order), everything else as a BLOB of one type byte
-// in MongoDB's type order and an order-preserving encoding. Null,
-// undefined and a missing field share one key, so a unique index refuses a
-// second document without the field, as MongoDB does.
+// without decoding the document and returns a key SQLite orders exactly as
+// MongoDB orders values, across types too: one byte for the type in
+// MongoDB's order (MinKey, null, numbers, strings, documents, arrays,
+// binary, ObjectID, booleans, dates, timestamps, regular expressions,
+// MaxKey), then an order-preserving encoding of the value. Numbers of every
+// type share one exact encoding, so 1, int64(1) and 1.0 are one key, as
+// they are one value to MongoDB (a decimal128 is keyed by its nearest
+// double; the filter still compares it exactly). Null, undefined and a
+// missing field share one key, so a unique index refuses a second document
+// without the field, as MongoDB does.
 //
 // MongoDB indexes each element of an array ("multikey"); an expression
 // index holds one key per document. So an array is indexed as a whole,

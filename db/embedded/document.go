@@ -3,6 +3,7 @@ package embedded
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moonbase-dev/moonbase/db"
 	"go.mongodb.org/mongo-driver/bson"
@@ -23,7 +24,7 @@ const maxDepth = 100
 type stored struct {
 	raw bsoncore.Document
 	id  any // the _id as a Go value
-	key any // valueKey of the _id
+	key []byte // valueKey of the _id
 }
 
 // encode normalises doc the way the MongoDB driver does (Go int becomes
@@ -83,7 +84,8 @@ func withIDFirst(raw bsoncore.Document, id bsoncore.Value) bsoncore.Document {
 }
 
 // checkFields refuses field names MongoDB refuses in stored documents:
-// empty, starting with "$" or holding ".". (The driver refuses NUL.)
+// empty, starting with "$", holding "." or not UTF-8. (The driver refuses
+// NUL.)
 func checkFields(doc bsoncore.Document, prefix string, depth int) error {
 	if depth > maxDepth {
 		return invalidDoc("the document nests deeper than %d levels", maxDepth)
@@ -102,6 +104,9 @@ func checkFields(doc bsoncore.Document, prefix string, depth int) error {
 		}
 		if strings.HasPrefix(key, "$") {
 			return invalidDoc("field %q starts with \"$\"", prefix+key)
+		}
+		if !utf8.ValidString(key) {
+			return invalidDoc("field %q is not valid UTF-8", prefix+key)
 		}
 		if strings.Contains(key, ".") {
 			return invalidDoc("field %q contains \".\"", prefix+key)

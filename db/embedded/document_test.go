@@ -36,6 +36,7 @@ func TestInsertRefusesInvalidDocuments(t *testing.T) {
 		{"empty name", bson.M{"": 1}, "invalid document: empty field name"},
 		{"nested empty name", bson.M{"a": bson.M{"": 1}}, `invalid document: empty field name in "a"`},
 		{"NUL", bson.M{"a\x00b": 1}, "invalid document: BSON element key cannot contain null bytes"},
+		{"not UTF-8", bson.M{"a": bson.M{"b\xffc": 1}}, `invalid document: field "a.b\xffc" is not valid UTF-8`},
 		{"array _id", bson.M{"_id": bson.A{1}}, "invalid document: _id cannot be of type array"},
 		{"regex _id", bson.M{"_id": primitive.Regex{Pattern: "a"}}, "invalid document: _id cannot be of type regex"},
 		{"too deep", deep, "invalid document: the document nests deeper than 100 levels"},

@@ -1,8 +1,8 @@
 package embedded
 
 import (
-	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"math"
 	"strconv"
 	"strings"
@@ -14,48 +14,51 @@ import (
 
 // Index keys.
 //
-// An index key is the SQLite value mb_key(doc, 'path') returns for one
-// document. Within one MongoDB type bracket SQLite orders keys exactly as
-// MongoDB orders the values:
+// An index key is the BLOB mb_key(doc, 'path') returns for one document:
+// one tag byte in MongoDB's order of types, then an order-preserving
+// encoding of the value. SQLite compares BLOBs byte by byte, so it orders
+// keys exactly as MongoDB orders the values, across types too:
 //
-//	int32, int64        INTEGER  (SQLite compares INTEGER and REAL numerically,
-//	double, decimal128  REAL      as MongoDB compares numbers of mixed types)
-//	string, symbol      TEXT     (binary collation: MongoDB's byte order)
-//	everything else     BLOB     one tag byte in MongoDB's type order, then an
-//	                             order-preserving encoding of the value
+//	MinKey < null < numbers < strings < documents < arrays < binary <
+//	ObjectID < booleans < dates < timestamps < regular expressions < MaxKey
 //
-// Null, undefined and a missing field share one key, so a unique index
-// refuses a second document without the field, as MongoDB does. An array
-// (or a path that crosses an array) is one BLOB key for the whole array: the
-// planner always adds the array bracket to the candidates, and the matcher
-// decides.
+// Numbers of every type share one encoding of their exact value (see
+// numberKey), so 1, int64(1) and 1.0 are one key, as they are one value to
+// MongoDB. Null, undefined and a missing field share one key too, so a
+// unique index refuses a second document without the field, as MongoDB
+// does. Documents and arrays are keyed by their BSON, which orders them
+// differently from MongoDB; the planner therefore never bounds a range by
+// one, and never trusts the index to order them. An array (or a path that
+// crosses an array) is one key for the whole array: the planner always
+// adds the array bracket to the candidates, and the matcher decides.
 const (
 	tagMinKey    byte = 0x01
 	tagNull      byte = 0x02 // null, undefined and missing
-	tagNaN       byte = 0x03 // MongoDB sorts NaN below every other number
-	tagObject    byte = 0x10
-	tagArray     byte = 0x11
-	tagBinary    byte = 0x12
-	tagObjectID  byte = 0x13
-	tagBool      byte = 0x14
-	tagDate      byte = 0x15
-	tagTimestamp byte = 0x16
-	tagRegex     byte = 0x17
-	tagOther     byte = 0x18 // JavaScript, DBPointer and other rarities
-	tagMaxKey    byte = 0x7f
+	tagNumber    byte = 0x03
+	tagString    byte = 0x04 // strings and symbols
+	tagObject    byte = 0x05
+	tagArray     byte = 0x06
+	tagBinary    byte = 0x07
+	tagObjectID  byte = 0x08
+	tagBool      byte = 0x09
+	tagDate      byte = 0x0a
+	tagTimestamp byte = 0x0b
+	tagRegex     byte = 0x0c
+	tagOther     byte = 0x0d // JavaScript, DBPointer and other rarities
+	tagMaxKey    byte = 0xff
 )
 
 var nullKey = []byte{tagNull}
 
 // keyFunc is the body of the SQL function mb_key(doc, path).
-func keyFunc(doc []byte, path string) any {
+func keyFunc(doc []byte, path string) []byte {
 	return pathKey(bsoncore.Document(doc), path)
 }
 
 // pathKey walks a dotted path through doc. Crossing an array yields the
 // array's key: the array holds the values MongoDB would index, and the
 // index only has to keep such rows among the candidates.
-func pathKey(doc bsoncore.Document, path string) any {
+func pathKey(doc bsoncore.Document, path string) []byte {
 	for {
 		head, rest, more := strings.Cut(path, ".")
 		v, err := doc.LookupErr(head)
@@ -78,24 +81,24 @@ func pathKey(doc bsoncore.Document, path string) any {
 }
 
 // valueKey is the index key of one BSON value.
-func valueKey(v bsoncore.Value) any {
+func valueKey(v bsoncore.Value) []byte {
 	switch v.Type {
 	case bsontype.Int32:
-		return int64(v.Int32())
+		return intKey(int64(v.Int32()))
 	case bsontype.Int64:
-		return v.Int64()
+		return intKey(v.Int64())
 	case bsontype.Double:
-		f := v.Double()
-		if math.IsNaN(f) {
-			return []byte{tagNaN}
-		}
-		return f
+		return floatKey(v.Double())
 	case bsontype.Decimal128:
-		return decimalKey(v)
+		// The nearest double keeps a decimal among the numbers; the
+		// matcher compares exactly. ParseFloat saturates values beyond
+		// a double's range to ±Inf, which still order right.
+		f, _ := strconv.ParseFloat(v.Decimal128().String(), 64)
+		return floatKey(f)
 	case bsontype.String:
-		return v.StringValue()
+		return append([]byte{tagString}, v.StringValue()...)
 	case bsontype.Symbol:
-		return v.Symbol()
+		return append([]byte{tagString}, v.Symbol()...)
 	case bsontype.Null, bsontype.Undefined:
 		return nullKey
 	case bsontype.MinKey:
@@ -139,20 +142,81 @@ func valueKey(v bsoncore.Value) any {
 	}
 }
 
-// decimalKey approximates a decimal128 by the nearest double, which keeps
-// it in the number bracket; the matcher compares exactly. ParseFloat
-// saturates values beyond a double's range to ±Inf, which still order right.
-func decimalKey(v bsoncore.Value) any {
-	f, _ := strconv.ParseFloat(v.Decimal128().String(), 64)
-	if math.IsNaN(f) {
-		return []byte{tagNaN}
+// Numbers. A number's key encodes its exact value, whatever its type:
+// after the tag, a class byte (NaN, which MongoDB sorts below every other
+// number, then -Inf, negative, zero, positive, +Inf) and, for finite
+// non-zero values, the binary exponent E of the magnitude (2 bytes, biased)
+// and the bits after its leading 1 (8 bytes, left-aligned). Every int64
+// and every double has at most 64 significant bits, so the encoding is
+// exact, and equal values (int32 1, int64 1, 1.0) get equal keys. A
+// negative number's bytes are inverted so that larger magnitudes sort
+// first.
+const (
+	numNaN byte = iota
+	numNegInf
+	numNeg
+	numZero
+	numPos
+	numPosInf
+)
+
+// exponentBias makes every binary exponent of a double (-1074…1023) and of
+// an int64 (0…63) a positive uint16.
+const exponentBias = 1100
+
+func intKey(i int64) []byte {
+	switch {
+	case i == 0:
+		return []byte{tagNumber, numZero}
+	case i < 0:
+		return magnitudeKey(true, uint64(-i), 0) // -MinInt64 wraps to 2^63, its magnitude
 	}
-	return f
+	return magnitudeKey(false, uint64(i), 0)
+}
+
+func floatKey(f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return []byte{tagNumber, numNaN}
+	case math.IsInf(f, -1):
+		return []byte{tagNumber, numNegInf}
+	case math.IsInf(f, 1):
+		return []byte{tagNumber, numPosInf}
+	case f == 0:
+		return []byte{tagNumber, numZero}
+	}
+	b := math.Float64bits(math.Abs(f))
+	exp := int((b >> 52) & 0x7ff)
+	sig := b & (1<<52 - 1)
+	if exp == 0 {
+		exp = 1 // subnormal: no implicit leading 1
+	} else {
+		sig |= 1 << 52
+	}
+	return magnitudeKey(f < 0, sig, exp-1075)
+}
+
+// magnitudeKey encodes ±sig×2^exp for sig > 0.
+func magnitudeKey(neg bool, sig uint64, exp int) []byte {
+	lead := 63 - bits.LeadingZeros64(sig)
+	e := uint16(exp + lead + exponentBias)
+	rest := sig << (64 - lead) // the bits after the leading 1 (a shift by 64 gives 0)
+	k := make([]byte, 2, 12)
+	k[0], k[1] = tagNumber, numPos
+	k = binary.BigEndian.AppendUint16(k, e)
+	k = binary.BigEndian.AppendUint64(k, rest)
+	if neg {
+		k[1] = numNeg
+		for i := 2; i < len(k); i++ {
+			k[i] = ^k[i]
+		}
+	}
+	return k
 }
 
 // goValueKey is the index key of a Go value from a filter, encoded exactly
 // as the same value is once stored (through the driver's marshalling).
-func goValueKey(v any) (any, bsontype.Type, bool) {
+func goValueKey(v any) ([]byte, bsontype.Type, bool) {
 	raw, err := bson.Marshal(bson.D{{Key: "v", Value: v}})
 	if err != nil {
 		return nil, 0, false
@@ -164,21 +228,9 @@ func goValueKey(v any) (any, bsontype.Type, bool) {
 	return valueKey(val), val.Type, true
 }
 
-// bracket is the half-open range [lo, hi) of keys of one type bracket, for
+// bracket is the half-open range [lo, hi) of the keys of one type, for
 // bounding a range query the way MongoDB does ($gt: 5 matches no strings).
-// A nil bound is open.
-type bracket struct{ lo, hi any }
-
-var (
-	// Every number sorts below every TEXT value, and the empty string is
-	// the least TEXT value.
-	numberBracket = bracket{lo: nil, hi: ""}
-	// Every TEXT value sorts below every BLOB, and the empty BLOB is the
-	// least BLOB.
-	stringBracket = bracket{lo: "", hi: []byte{}}
-	arrayBracket  = tagBracket(tagArray)
-	objectBracket = tagBracket(tagObject)
-)
+type bracket struct{ lo, hi []byte }
 
 func tagBracket(tag byte) bracket {
 	return bracket{lo: []byte{tag}, hi: []byte{tag + 1}}
@@ -186,49 +238,10 @@ func tagBracket(tag byte) bracket {
 
 // bracketOf is the bracket of a key, or false for types a range over which
 // the index cannot bound (arrays, documents, MinKey, MaxKey).
-func bracketOf(t bsontype.Type, key any) (bracket, bool) {
+func bracketOf(t bsontype.Type, key []byte) (bracket, bool) {
 	switch t {
-	case bsontype.Int32, bsontype.Int64, bsontype.Double, bsontype.Decimal128:
-		if _, nan := key.([]byte); nan {
-			return tagBracket(tagNaN), true
-		}
-		return numberBracket, true
-	case bsontype.String, bsontype.Symbol:
-		return stringBracket, true
-	case bsontype.Null, bsontype.Undefined:
-		return tagBracket(tagNull), true
-	case bsontype.Binary, bsontype.ObjectID, bsontype.Boolean, bsontype.DateTime,
-		bsontype.Timestamp, bsontype.Regex:
-		return tagBracket(key.([]byte)[0]), true
+	case bsontype.EmbeddedDocument, bsontype.Array, bsontype.MinKey, bsontype.MaxKey:
+		return bracket{}, false
 	}
-	return bracket{}, false
-}
-
-// keysEqual reports whether SQLite would find two keys equal.
-func keysEqual(a, b any) bool {
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case int64:
-		switch y := b.(type) {
-		case int64:
-			return x == y
-		case float64:
-			return float64(x) == y && int64(y) == x
-		}
-	case float64:
-		switch y := b.(type) {
-		case float64:
-			return x == y
-		case int64:
-			return float64(y) == x && int64(x) == y
-		}
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case []byte:
-		y, ok := b.([]byte)
-		return ok && bytes.Equal(x, y)
-	}
-	return false
+	return tagBracket(key[0]), true
 }

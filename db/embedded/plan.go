@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"reflect"
 	"sort"
 	"strings"
@@ -30,8 +31,8 @@ const maxPlanTerms = 64
 
 // alt is one set of keys a field may have: a list of exact keys, or a range.
 type alt struct {
-	in             []any
-	lo, hi         any // nil is open
+	in             []any // keys ([]byte)
+	lo, hi         []byte
 	loIncl, hiIncl bool
 }
 
@@ -136,10 +137,10 @@ func equality(values []any, multikey bool) (fieldCond, bool) {
 		c.alts = append(c.alts, alt{in: in})
 	}
 	if object {
-		c.alts = append(c.alts, bracketAlt(objectBracket))
+		c.alts = append(c.alts, bracketAlt(tagBracket(tagObject)))
 	}
 	if multikey {
-		c.alts = append(c.alts, bracketAlt(arrayBracket))
+		c.alts = append(c.alts, bracketAlt(tagBracket(tagArray)))
 	}
 	return c, true
 }
@@ -160,7 +161,7 @@ func rangeCond(ops map[string]any, multikey bool) (fieldCond, bool) {
 			continue
 		}
 		b, ok := bracketOf(t, key)
-		if !ok || (found && !keysEqual(b.lo, br.lo)) {
+		if !ok || (found && !bytes.Equal(b.lo, br.lo)) {
 			continue
 		}
 		if !found {
@@ -178,13 +179,8 @@ func rangeCond(ops map[string]any, multikey bool) (fieldCond, bool) {
 		return fieldCond{}, false
 	}
 	c := fieldCond{alts: []alt{a}}
-	if br.lo == nil && a.lo == nil {
-		// MongoDB sorts NaN below every number; keep it a candidate of
-		// an upper-bounded number range and let the matcher decide.
-		c.alts = append(c.alts, alt{in: []any{[]byte{tagNaN}}})
-	}
 	if multikey {
-		c.alts = append(c.alts, bracketAlt(arrayBracket))
+		c.alts = append(c.alts, bracketAlt(tagBracket(tagArray)))
 	}
 	return c, true
 }

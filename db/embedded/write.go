@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
@@ -35,7 +36,7 @@ func (c *collection) rewrite(ctx context.Context, w runner, r row, doc bson.M) (
 		return stored{}, err
 	}
 	old, _, _ := goValueKey(r.doc["_id"])
-	if !keysEqual(old, st.key) {
+	if !bytes.Equal(old, st.key) {
 		return stored{}, &db.QueryError{Op: "_id", Msg: "_id is immutable; the update would change it"}
 	}
 	_, err = w.ExecContext(ctx, "UPDATE "+c.table+" SET doc = ? WHERE rid = ?", []byte(st.raw), r.rid)
@@ -261,7 +262,7 @@ func withID(doc bson.M, id any) bson.M {
 func sameID(a, b any) bool {
 	ka, _, okA := goValueKey(a)
 	kb, _, okB := goValueKey(b)
-	return okA && okB && keysEqual(ka, kb)
+	return okA && okB && bytes.Equal(ka, kb)
 }
 
 func (c *collection) FindOneAndUpdate(ctx context.Context, filter, update bson.M, opts *db.FindOneAndUpdateOptions) (bson.M, error) {
