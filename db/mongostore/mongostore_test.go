@@ -59,6 +59,7 @@ func ferretQuirks() map[string]bool {
 		"ferretdb-upsert-and":                   true,
 		"ferretdb-index-options-conflict":       true,
 		"ferretdb-invalid-utf8":                 true,
+		"ferretdb-regex-dollar":                 true,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +203,9 @@ func describeMap(b *strings.Builder, typ string, m map[string]any) {
 	for i, k := range keys {
 		if i > 0 {
 			b.WriteString(", ")
+		}
+		if strconv.Quote(k) != `"`+k+`"` {
+			k = strconv.Quote(k) // keep odd bytes in a key visible
 		}
 		fmt.Fprintf(b, "%s: ", k)
 		describeTo(b, m[k])

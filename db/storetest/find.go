@@ -25,7 +25,7 @@ func findFixture(oid primitive.ObjectID) []bson.M {
 		{"_id": "d6", "n": 2.0, "scores": bson.A{int32(1)}, "arr": bson.A{bson.M{"k": bson.A{int32(1), int32(2)}}}},
 		{"_id": "d7", "n": bson.A{int32(1), int32(10)}, "s": ""},
 		{"_id": "d8", "n": int32(-1), "oid": oid},
-		{"_id": "d9", "s": "fig"},
+		{"_id": "d9", "s": "fig", "text": "line1\nline2\n"},
 	}
 }
 
@@ -112,6 +112,12 @@ func filterCases(oid primitive.ObjectID) []filterCase {
 		{"RegexEmptyString", bson.M{"s": bson.M{"$regex": "^$"}}, []string{"d7"}},
 		{"RegexCaseInsensitive", bson.M{"s": bson.M{"$regex": "RR", "$options": "i"}}, []string{"d3", "d5"}},
 		{"RegexDotIsAnyCharacter", bson.M{"s": bson.M{"$regex": "a.e"}}, []string{"d4"}},
+		{"RegexValueOptions", bson.M{"s": primitive.Regex{Pattern: "^E", Options: "i"}}, []string{"d5"}},
+		{"RegexCaretIsTextStart", bson.M{"text": bson.M{"$regex": "^line2"}}, nil},
+		{"RegexMultiline", bson.M{"text": bson.M{"$regex": "^line2$", "$options": "m"}}, []string{"d9"}},
+		{"RegexDollarBeforeFinalNewline", bson.M{"text": bson.M{"$regex": "line2$"}}, []string{"d9"}},
+		{"RegexDotSkipsNewline", bson.M{"text": bson.M{"$regex": "line1.line2"}}, nil},
+		{"RegexDotAll", bson.M{"text": bson.M{"$regex": "line1.line2", "$options": "s"}}, []string{"d9"}},
 		// $size.
 		{"Size", bson.M{"tags": bson.M{"$size": 2}}, []string{"d1", "d2"}},
 		{"SizeZero", bson.M{"tags": bson.M{"$size": 0}}, []string{"d4"}},
@@ -194,6 +200,7 @@ func testFind(t *testing.T, s *suite) {
 		"ElemMatchNoSingleElement":      "ferretdb-elemmatch-documents",
 		"ElemMatchScalars":              "ferretdb-elemmatch-any-element",
 		"ElemMatchRangeNoSingleElement": "ferretdb-elemmatch-any-element",
+		"RegexDollarBeforeFinalNewline": "ferretdb-regex-dollar",
 	}
 	for _, fc := range filterCases(oid) {
 		t.Run(fc.name, func(t *testing.T) {
