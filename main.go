@@ -3,8 +3,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -40,7 +40,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd, configPath)
+			return serveCmd(cmd, configPath)
 		},
 	}
 	root.PersistentFlags().StringVar(&configPath, "config", "config.yaml", "configuration file (a missing default file means defaults)")
@@ -49,7 +49,7 @@ func newRootCmd() *cobra.Command {
 		Short: "Run the server (the default command)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd, configPath)
+			return serveCmd(cmd, configPath)
 		},
 	})
 	root.AddCommand(&cobra.Command{
@@ -60,6 +60,7 @@ func newRootCmd() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "moonbase %s (%s)\n", buildVersion(), runtime.Version())
 		},
 	})
+	addClientCommands(root)
 	return root
 }
 
@@ -70,20 +71,24 @@ func buildVersion() string {
 	return version
 }
 
-// serve runs the server until SIGINT or SIGTERM, then shuts it down within
-// server.shutdown_timeout.
-func serve(cmd *cobra.Command, configPath string) error {
+// serveCmd runs the server until SIGINT or SIGTERM.
+func serveCmd(cmd *cobra.Command, configPath string) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	cfg, err := server.LoadConfig(configPath, cmd.Flags().Changed("config"), os.Environ())
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cfg.Log)
+	return serve(ctx, stop, cfg, os.Stderr)
+}
+
+// serve runs the server until ctx ends, then shuts it down within
+// server.shutdown_timeout. stop is called once ctx has ended, so that a
+// second signal is no longer caught and ends the process at once.
+func serve(ctx context.Context, stop func(), cfg server.Config, stderr io.Writer) error {
+	logger := newLogger(cfg.Log, stderr)
 	slog.SetDefault(logger)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	srv, err := server.New(cfg, server.Deps{Logger: logger})
+	srv, err := server.New(cfg, server.Deps{Logger: logger, Stderr: stderr})
 	if err != nil {
 		return err
 	}
@@ -92,22 +97,22 @@ func serve(cmd *cobra.Command, configPath string) error {
 		return err
 	}
 	<-ctx.Done()
-	stop() // a second signal kills the process at once
+	stop()
 	logger.Info("shutting down", "timeout", cfg.Server.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.Canceled) {
+	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }
 
-func newLogger(c server.LogConfig) *slog.Logger {
+func newLogger(c server.LogConfig, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level)) // validated by LoadConfig
 	opts := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -78,6 +78,7 @@ func TestRefusedRequestsReachNoStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = base.Close(context.Background()) }) // after the server's shutdown
 	store := &countingStore{Store: base}
 	ts := startServer(t, cfg, Deps{Store: store})
 	alice := ts.register(t, "alice@example.com", "alice's password")

@@ -26,8 +26,9 @@ const setupTimeout = 30 * time.Second
 // Deps are what a Server is built from besides its Config. Every field is
 // optional.
 type Deps struct {
-	// Store is the database. Nil opens the one cfg.DB selects. The Server
-	// owns it either way and closes it in Shutdown.
+	// Store is the database. Nil opens the one cfg.DB selects, which the
+	// Server then closes in Shutdown; a store given here stays the
+	// caller's to close, after everything else using it has stopped.
 	Store db.Store
 	// Events receives the system events (user_registered, doc_created, …).
 	// Nil records them with an events.Bus over Store.
@@ -44,6 +45,7 @@ type Deps struct {
 type Server struct {
 	cfg          Config
 	store        db.Store
+	ownsStore    bool // opened by New, so closed by Shutdown
 	events       events.Emitter
 	log          *slog.Logger
 	app          *fiber.App
@@ -81,21 +83,23 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	store := deps.Store
+	store, owns := deps.Store, false
 	if store == nil {
 		var err error
 		if store, err = OpenStore(ctx, cfg); err != nil {
 			return nil, err
 		}
+		owns = true
 	}
 	s := &Server{
-		cfg:      cfg,
-		store:    store,
-		events:   deps.Events,
-		log:      deps.Logger,
-		limits:   cfg.Limits.DB(),
-		throttle: newThrottle(cfg.Auth.Throttle),
-		stop:     make(chan struct{}),
+		cfg:       cfg,
+		store:     store,
+		ownsStore: owns,
+		events:    deps.Events,
+		log:       deps.Logger,
+		limits:    cfg.Limits.DB(),
+		throttle:  newThrottle(cfg.Auth.Throttle),
+		stop:      make(chan struct{}),
 	}
 	if s.events == nil {
 		s.events = events.NewBus(cfg.Events, events.Deps{Store: store, Logger: deps.Logger})
@@ -103,7 +107,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	if err := s.setup(ctx, deps.Stderr); err != nil {
 		s.cancelBase()
-		_ = store.Close(context.Background())
+		if owns {
+			_ = store.Close(context.Background())
+		}
 		return nil, err
 	}
 	s.app = s.newApp()
@@ -245,8 +251,8 @@ func (s *Server) URL() string {
 }
 
 // Shutdown stops accepting connections, lets in-flight requests finish
-// until ctx ends, then closes the store. It is idempotent: later calls
-// return the first call's result.
+// until ctx ends, then closes the store if New opened it. It is
+// idempotent: later calls return the first call's result.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
 	return s.shutdownErr
@@ -278,8 +284,10 @@ func (s *Server) shutdown(ctx context.Context) error {
 		}
 	}
 	s.cancelBase()
-	if err := s.store.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("close store: %w", err))
+	if s.ownsStore {
+		if err := s.store.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
 	}
 	s.log.Info("moonbase stopped")
 	return errors.Join(errs...)

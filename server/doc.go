@@ -1,0 +1,17 @@
+// Package server is Moonbase's HTTP server: the fiber app, its middleware
+// (request ids and logs, panics, CORS, body limits), sign-in, the data API
+// with its access rules, the admin API, and the one place where errors
+// become HTTP answers (errors.go).
+//
+// Each area binds its routes in its own file through a bind<Area>Api
+// function listed once in newApp; a handler returns errors and never writes
+// an error answer itself, and reaches the signed-in user with
+// s.CurrentUser(c) or s.RequireUser(c).
+//
+// Example:
+//
+//	cfg, err := server.LoadConfig("config.yaml", false, os.Environ())
+//	srv, err := server.New(cfg, server.Deps{})
+//	err = srv.Start(ctx)          // listens on cfg.Server.Addr; srv.URL() says where
+//	defer srv.Shutdown(shutdownCtx)
+package server
