@@ -224,3 +224,21 @@ func TestLoginThrottling(t *testing.T) {
 		t.Errorf("last event %v, want user_login", names)
 	}
 }
+
+func TestSessionsExpire(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Auth.SessionTTL = 300 * time.Millisecond
+	ts := startServer(t, cfg, Deps{})
+	u := ts.register(t, "ephemeral@example.com", "short lived")
+	if res := ts.do(t, "GET", "/api/auth/me", "", u.token); res.status != http.StatusOK {
+		t.Fatalf("fresh session: %d %s", res.status, res.body)
+	}
+	waitFor(t, "the session to expire", func() bool {
+		return ts.do(t, "GET", "/api/auth/me", "", u.token).status == http.StatusUnauthorized
+	})
+	res := ts.do(t, "GET", "/api/db/notes", "", u.token)
+	if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "session is invalid or has expired") {
+		t.Errorf("expired session on the data API: %d %s", res.status, res.body)
+	}
+}
