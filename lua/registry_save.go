@@ -13,7 +13,7 @@ import (
 
 // saveAttempts bounds the retries of a save that lost a race for its
 // version number to a concurrent save of the same function.
-const saveAttempts = 8
+const saveAttempts = 16
 
 // Validate checks a definition and compiles its source without saving
 // anything: deploy calls it for every function of a folder before changing
@@ -45,7 +45,7 @@ func (r *Registry) Save(ctx context.Context, def Definition) (Function, error) {
 	if err != nil {
 		return Function{}, err
 	}
-	for range saveAttempts {
+	for attempt := range saveAttempts {
 		cur, err := r.Get(ctx, def.Name)
 		exists := err == nil
 		if err != nil && !errors.Is(err, ErrFunctionNotFound) {
@@ -55,19 +55,24 @@ func (r *Registry) Save(ctx context.Context, def Definition) (Function, error) {
 			r.remember(cur, proto)
 			return cur, nil
 		}
+		latest, err := r.latestVersion(ctx, def.Name)
+		if err != nil {
+			return Function{}, err
+		}
 		now := time.Now().UTC().Truncate(time.Millisecond)
 		fn := Function{
-			Name: def.Name, Version: 1, Source: def.Source, Handler: def.Handler, Triggers: def.Triggers,
+			Name: def.Name, Version: max(latest, cur.Version) + 1, Source: def.Source, Handler: def.Handler, Triggers: def.Triggers,
 			Timeout: def.Timeout, Retries: def.Retries, CreatedAt: now, UpdatedAt: now,
 		}
 		if exists {
-			fn.Version, fn.CreatedAt = cur.Version+1, cur.CreatedAt
+			fn.CreatedAt = cur.CreatedAt
 		}
 		// The unique _id "name@N" of the history makes a version number
 		// one save's only: a concurrent save of the same function collides
 		// here and tries again with the next number.
 		if _, err := r.store.C(db.FunctionVersions).InsertOne(ctx, versionDoc(fn)); err != nil {
 			if errors.Is(err, db.ErrDuplicateKey) {
+				time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 				continue
 			}
 			return Function{}, fmt.Errorf("save function %q: %w", def.Name, err)
@@ -82,6 +87,21 @@ func (r *Registry) Save(ctx context.Context, def Definition) (Function, error) {
 		return fn, nil
 	}
 	return Function{}, fmt.Errorf("save function %q: too many concurrent saves, try again", def.Name)
+}
+
+// latestVersion is the highest version in a function's history (0 for
+// none): the next save takes the one after it.
+func (r *Registry) latestVersion(ctx context.Context, name string) (int64, error) {
+	doc, err := r.store.C(db.FunctionVersions).FindOne(ctx, bson.M{"name": name}, &db.FindOptions{
+		Sort: bson.D{{Key: "version", Value: -1}}, Projection: bson.M{"version": 1},
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("save function %q: %w", name, err)
+	}
+	return int64Of(doc["version"]), nil
 }
 
 // Get returns the current version of a function, or ErrFunctionNotFound.
