@@ -87,7 +87,8 @@
 // Input documents are normalised as the MongoDB driver marshals them (Go
 // int becomes int32 when it fits and int64 otherwise, time.Time a date,
 // maps documents), and refused with db.ErrInvalidDocument when a field
-// name is empty, starts with "$" or holds ".", when _id is an array, a
+// name is empty, starts with "$", holds "." or is not UTF-8, when _id is
+// an array, a
 // regular expression or undefined, when nesting passes 100 levels or the
 // document 16 MiB. A document without _id gets a new ObjectID, and _id is
 // kept first. UpdateMany applies to all its matches or, on an error, to

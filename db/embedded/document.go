@@ -23,7 +23,7 @@ const maxDepth = 100
 // index key of its _id.
 type stored struct {
 	raw bsoncore.Document
-	id  any // the _id as a Go value
+	id  any    // the _id as a Go value
 	key []byte // valueKey of the _id
 }
 

@@ -8,15 +8,21 @@ import (
 )
 
 // explain returns SQLite's EXPLAIN QUERY PLAN for the statement that reads
-// filter's candidates, one line per step, so tests can see which index a
-// query uses.
-func (c *collection) explain(ctx context.Context, filter bson.M) (string, error) {
-	p, err := c.plan(ctx, &query{conds: conditions(filter)})
+// the candidates of filter in sort order, one line per step, so tests can
+// see which index a query uses.
+func (c *collection) explain(ctx context.Context, filter bson.M, sort bson.D) (string, error) {
+	q := &query{conds: conditions(filter)}
+	specs, err := c.specs(ctx, q, sort)
 	if err != nil {
 		return "", err
 	}
-	text, args := c.selectSQL(p, 0, 0)
-	rows, err := c.s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+text, args...)
+	p := choose(q.conds, specs)
+	st := c.selectSQL(p.where, p.args, "rid", q, findOpts{})
+	if sp, ok := chooseSortPlan(q.conds, specs, sort, p.score); ok {
+		where, args := sp.where()
+		st = c.selectSQL(where, args, sp.order(), q, findOpts{})
+	}
+	rows, err := c.s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+st.text, st.args...)
 	if err != nil {
 		return "", err
 	}

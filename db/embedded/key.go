@@ -2,8 +2,8 @@ package embedded
 
 import (
 	"encoding/binary"
-	"math/bits"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 

@@ -48,6 +48,7 @@ type plan struct {
 	where string // empty: every row
 	args  []any
 	index string // the index the clause leans on, "" for a full scan
+	score int    // how much the index narrows: more is better
 }
 
 // conditions collects the indexable conditions of filter by field.
@@ -228,6 +229,7 @@ func choose(conds map[string]fieldCond, specs []indexSpec) plan {
 			best, bestScore = whereClause(spec.Name, exprs, used), score
 		}
 	}
+	best.score = bestScore
 	return best
 }
 

@@ -56,7 +56,7 @@ func TestExplainUsesIndexes(t *testing.T) {
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			plan, err := c.explain(ctx, sc.filter)
+			plan, err := c.explain(ctx, sc.filter, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,14 +8,18 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 )
 
-// querier is what reads need: the read pool or the write connection.
+// querier is what reads need: the read pool, a read transaction or the
+// write connection.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	// snapshot returns a querier whose statements all see the same data,
+	// and the function that ends it.
+	snapshot(ctx context.Context) (querier, func(), error)
 }
 
 // sqlHandle is a *sql.DB or a *sql.Conn.
 type sqlHandle interface {
-	querier
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
@@ -86,6 +90,39 @@ func (r runner) ExecContext(ctx context.Context, text string, args ...any) (sql.
 	}
 	return st.ExecContext(ctx, args...)
 }
+
+// snapshot opens a read transaction on the read pool. On the write
+// connection every statement is already inside the write transaction.
+func (r runner) snapshot(ctx context.Context) (querier, func(), error) {
+	pool, ok := r.h.(*sql.DB)
+	if !ok {
+		return r, func() {}, nil
+	}
+	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	return txQuerier{tx: tx, r: r}, func() { tx.Rollback() }, nil
+}
+
+// txQuerier runs the read pool's prepared statements in one transaction.
+type txQuerier struct {
+	tx *sql.Tx
+	r  runner
+}
+
+func (q txQuerier) QueryContext(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
+	st, err := q.r.stmt(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return q.tx.QueryContext(ctx, text, args...)
+	}
+	return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+}
+
+func (q txQuerier) snapshot(context.Context) (querier, func(), error) { return q, func() {}, nil }
 
 // queryInt runs a query of one integer.
 func (r runner) queryInt(ctx context.Context, text string, args ...any) (int64, error) {
