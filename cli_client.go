@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// defaultServerURL is where the client looks for a server when neither
+// --url nor MOONBASE_URL says otherwise: `moonbase serve`'s default address.
+const defaultServerURL = "http://127.0.0.1:8080"
+
+// clientTimeout bounds one request. It is long because `functions invoke`
+// waits for the run, and a function may take minutes if its timeout says so.
+const clientTimeout = 10 * time.Minute
+
+// maxAnswer caps what the client reads of one answer, so a wrong --url
+// pointing at a huge download fails instead of filling memory.
+const maxAnswer = 64 << 20
+
+// apiClient talks to a Moonbase server's admin API with the admin token.
+type apiClient struct {
+	base  string // "http://127.0.0.1:8080", without a trailing slash
+	token string
+	http  *http.Client
+}
+
+// newAPIClient checks the server URL and the token and returns a client.
+func newAPIClient(rawURL, token string) (*apiClient, error) {
+	base := strings.TrimRight(strings.TrimSpace(rawURL), "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server URL %q is not an http:// or https:// URL", rawURL)
+	}
+	if token == "" {
+		return nil, errors.New("MOONBASE_ADMIN_TOKEN is not set (or pass --token): the admin API needs the admin token")
+	}
+	return &apiClient{base: base, token: token, http: &http.Client{Timeout: clientTimeout}}, nil
+}
+
+// apiError is an error answer of the server: {"error": {"code", "message",
+// "details"}} with its status.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+	Details json.RawMessage // route-specific, such as deploy's [{name, error}]
+}
+
+func (e *apiError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = fmt.Sprintf("the server answered %d %s", e.Status, http.StatusText(e.Status))
+	}
+	if e.Status == http.StatusUnauthorized {
+		msg += " (check MOONBASE_ADMIN_TOKEN or --token)"
+	}
+	return msg
+}
+
+// unreachableError is a request that got no HTTP answer at all.
+type unreachableError struct {
+	URL string
+	Err error
+}
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the server at %s: %s", e.URL, reason(e.Err))
+}
+
+func (e *unreachableError) Unwrap() error { return e.Err }
+
+// reason words a transport error without Go's "Post \"…\": dial tcp …"
+// framing, which repeats the URL and means little to a user.
+func reason(err error) string {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is `moonbase serve` running there?)"
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return "no answer in time"
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	case errors.As(err, &dnsErr):
+		return "unknown host " + dnsErr.Name
+	case errors.As(err, &opErr) && opErr.Err != nil:
+		return opErr.Err.Error()
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err.Error()
+	}
+	return err.Error()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// do sends one request to the admin API and returns the answer's body.
+// body, when not nil, is sent as JSON. An answer outside 2xx becomes an
+// *apiError; no answer at all an *unreachableError. A 204 returns nil.
+func (c *apiClient) do(ctx context.Context, method, path string, body any) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encode request: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("User-Agent", "moonbase-cli/"+buildVersion())
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, &unreachableError{URL: c.base, Err: err}
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer))
+	if err != nil {
+		return nil, &unreachableError{URL: c.base, Err: err}
+	}
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return nil, answerError(res.StatusCode, data)
+	}
+	if res.StatusCode == http.StatusNoContent {
+		return nil, nil
+	}
+	if !json.Valid(data) {
+		return nil, fmt.Errorf("the server at %s answered %s %s with something that is not JSON; is --url a Moonbase server?", c.base, method, path)
+	}
+	return data, nil
+}
+
+// call is do that also decodes the answer into out (when out is not nil)
+// and returns the raw answer for --json.
+func (c *apiClient) call(ctx context.Context, method, path string, body, out any) ([]byte, error) {
+	data, err := c.do(ctx, method, path, body)
+	if err != nil || out == nil || data == nil {
+		return data, err
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return data, fmt.Errorf("unexpected answer to %s %s: %v", method, path, err)
+	}
+	return data, nil
+}
+
+// answerError reads the server's {"error": {…}}; an answer without one
+// (a proxy's HTML page, a server that is not Moonbase) is described by its
+// status.
+func answerError(status int, data []byte) *apiError {
+	var env struct {
+		Error *struct {
+			Code    string          `json:"code"`
+			Message string          `json:"message"`
+			Details json.RawMessage `json:"details"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &env) == nil && env.Error != nil {
+		return &apiError{Status: status, Code: env.Error.Code, Message: env.Error.Message, Details: env.Error.Details}
+	}
+	return &apiError{Status: status}
+}
+
+// pathName escapes a function, secret or job name for a URL path.
+func pathName(name string) string { return url.PathEscape(name) }

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// A functions folder holds one folder per function:
+//
+//	functions/
+//	  trial-reminder/
+//	    function.yaml   # name, entry, handler, triggers, timeout, retries
+//	    main.lua
+const (
+	functionFileName = "function.yaml"
+	defaultEntry     = "main.lua"
+	// functionKeys and triggerKeys are the keys function.yaml knows; any
+	// other is a typo the user should hear about, not a silent no-op.
+	functionKeys = "name, entry, handler, triggers, timeout, retries"
+	triggerKeys  = "invoke, http, event, collection, schedule, timezone"
+)
+
+// functionFile is function.yaml as written.
+type functionFile struct {
+	Name     string    `yaml:"name"`
+	Entry    string    `yaml:"entry"`
+	Handler  string    `yaml:"handler"`
+	Triggers []trigger `yaml:"triggers"`
+	Timeout  string    `yaml:"timeout"`
+	Retries  *int      `yaml:"retries"`
+}
+
+// folderError lists every problem found in a functions folder, each
+// naming its file and, where it has one, its line.
+type folderError struct {
+	Dir      string
+	Problems []string
+}
+
+func (e *folderError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// readFunctionsDir reads every DIR/<name>/function.yaml with its entry
+// file, in name order. It reads them all before failing, so one run shows
+// every problem; the error is then a *folderError. The server checks the
+// rest (Lua syntax, triggers, schedules, timeouts).
+func readFunctionsDir(dir string) ([]definition, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("functions folder %s does not exist (give another one: moonbase deploy DIR)", dir)
+	}
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err
+		}
+		return nil, fmt.Errorf("read functions folder %s: %w", dir, err)
+	}
+	var defs []definition
+	var problems []string
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		def, errs := readFunctionFolder(dir, e.Name())
+		if len(errs) > 0 {
+			problems = append(problems, errs...)
+			continue
+		}
+		defs = append(defs, def)
+	}
+	if len(problems) > 0 {
+		return nil, &folderError{Dir: dir, Problems: problems}
+	}
+	if len(defs) == 0 {
+		return nil, fmt.Errorf("no functions in %s: each function is a folder %s with %s and %s",
+			dir, filepath.Join(dir, "<name>")+string(filepath.Separator), functionFileName, defaultEntry)
+	}
+	return defs, nil
+}
+
+// readFunctionFolder reads one function's folder; it returns every problem
+// it finds.
+func readFunctionFolder(dir, folder string) (definition, []string) {
+	yamlPath := filepath.Join(dir, folder, functionFileName)
+	data, err := os.ReadFile(yamlPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return definition{}, []string{fmt.Sprintf("%s: no %s in this function folder", filepath.Join(dir, folder), functionFileName)}
+	}
+	if err != nil {
+		return definition{}, []string{fmt.Sprintf("%s: %v", yamlPath, err)}
+	}
+	ff, lines, problems := parseFunctionFile(data)
+	for i, p := range problems {
+		problems[i] = yamlPath + ": " + p
+	}
+	if len(problems) > 0 {
+		return definition{}, problems
+	}
+	if ff.Name != "" && ff.Name != folder {
+		problems = append(problems, fmt.Sprintf("%s: line %d: name %q does not match its folder %q; rename one of them (or leave name out)", yamlPath, lines["name"], ff.Name, folder))
+	}
+	entry := ff.Entry
+	if entry == "" {
+		entry = defaultEntry
+	}
+	var source []byte
+	if !filepath.IsLocal(entry) {
+		problems = append(problems, fmt.Sprintf("%s: line %d: entry %q must be a file inside %s", yamlPath, lines["entry"], entry, filepath.Join(dir, folder)))
+	} else {
+		entryPath := filepath.Join(dir, folder, entry)
+		source, err = os.ReadFile(entryPath)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			problems = append(problems, fmt.Sprintf("%s: the entry file %s does not exist", yamlPath, entryPath))
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("%s: %v", entryPath, err))
+		}
+	}
+	if len(problems) > 0 {
+		return definition{}, problems
+	}
+	triggers := ff.Triggers
+	if triggers == nil {
+		triggers = []trigger{}
+	}
+	return definition{
+		Name:     folder,
+		Source:   string(source),
+		Handler:  ff.Handler,
+		Triggers: triggers,
+		Timeout:  ff.Timeout,
+		Retries:  ff.Retries,
+	}, nil
+}
+
+// parseFunctionFile decodes function.yaml, refusing unknown keys and
+// shapes it does not know, each problem prefixed with its line. lines gives
+// the line of each top-level key, for later messages.
+func parseFunctionFile(data []byte) (functionFile, map[string]int, []string) {
+	var ff functionFile
+	lines := map[string]int{}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return ff, lines, []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return ff, lines, nil // an empty file: every default
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return ff, lines, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return ff, lines, []string{fmt.Sprintf("line %d: expected keys such as name and triggers, found %s", root.Line, nodeKind(root))}
+	}
+	var problems []string
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		lines[k.Value] = k.Line
+		if !knownKey(functionKeys, k.Value) {
+			problems = append(problems, fmt.Sprintf("line %d: unknown key %q (function.yaml knows %s)", k.Line, k.Value, functionKeys))
+			continue
+		}
+		if k.Value == "triggers" {
+			problems = append(problems, checkTriggers(v)...)
+		}
+	}
+	if len(problems) > 0 {
+		return ff, lines, problems
+	}
+	if err := root.Decode(&ff); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return ff, lines, te.Errors
+		}
+		return ff, lines, []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	return ff, lines, nil
+}
+
+// checkTriggers checks that triggers is a list of mappings with known keys.
+func checkTriggers(v *yaml.Node) []string {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		return []string{fmt.Sprintf("line %d: triggers must be a list (each item starting with -), found %s", v.Line, nodeKind(v))}
+	}
+	var problems []string
+	for _, t := range v.Content {
+		if t.Kind != yaml.MappingNode {
+			problems = append(problems, fmt.Sprintf("line %d: a trigger has keys, such as \"invoke: true\" or \"event: user_registered\"; found %s", t.Line, nodeKind(t)))
+			continue
+		}
+		for i := 0; i+1 < len(t.Content); i += 2 {
+			if k := t.Content[i]; !knownKey(triggerKeys, k.Value) {
+				problems = append(problems, fmt.Sprintf("line %d: unknown trigger key %q (a trigger knows %s)", k.Line, k.Value, triggerKeys))
+			}
+		}
+	}
+	return problems
+}
+
+func knownKey(keys, k string) bool { return slices.Contains(strings.Split(keys, ", "), k) }
+
+// nodeKind names a YAML node's shape for a message.
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "keys"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return fmt.Sprintf("the value %q", n.Value)
+}

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// newFunctionsCmd is `moonbase functions …`.
+func newFunctionsCmd(o *clientOptions) *cobra.Command {
+	return groupCmd("functions", "Create, change, run and inspect the functions of a running server",
+		newFunctionsListCmd(o),
+		newFunctionsCreateCmd(o),
+		newFunctionsUpdateCmd(o),
+		newFunctionsDeleteCmd(o),
+		newFunctionsInvokeCmd(o),
+		newFunctionsLogsCmd(o),
+		newFunctionsVersionsCmd(o),
+		newFunctionsRollbackCmd(o),
+	)
+}
+
+func functionPath(name string) string { return "/api/admin/functions/" + pathName(name) }
+
+func newFunctionsListCmd(o *clientOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the functions with their version and triggers",
+		Args:  argsBetween(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			var ans struct {
+				Functions []functionInfo `json:"functions"`
+			}
+			raw, err := c.call(cmd.Context(), http.MethodGet, "/api/admin/functions", nil, &ans)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			if len(ans.Functions) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no functions yet: add one with `moonbase functions create FILE` or `moonbase deploy`")
+				return nil
+			}
+			t := newTable(cmd.OutOrStdout(), "NAME", "VERSION", "TRIGGERS", "UPDATED")
+			for _, f := range ans.Functions {
+				t.row(f.Name, fmt.Sprintf("v%d", f.Version), triggerList(f.Triggers), localTime(f.UpdatedAt))
+			}
+			return t.flush()
+		},
+	}
+}
+
+func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
+	var (
+		name, handler, timeout, timezone string
+		invoke, httpTrigger              bool
+		events, schedules                []string
+		retries                          int
+	)
+	cmd := &cobra.Command{
+		Use:   "create FILE",
+		Short: "Create a function from a Lua file (its name is the file's name without .lua)",
+		Args:  argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file := args[0]
+			if name == "" {
+				name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+			}
+			if timezone != "" && len(schedules) == 0 {
+				return errors.New("--timezone applies to a --schedule; give one")
+			}
+			src, err := readSource(file)
+			if err != nil {
+				return err
+			}
+			def := definition{Name: name, Source: src, Handler: handler, Triggers: []trigger{}, Timeout: timeout}
+			if invoke {
+				def.Triggers = append(def.Triggers, trigger{Invoke: true})
+			}
+			if httpTrigger {
+				def.Triggers = append(def.Triggers, trigger{HTTP: true})
+			}
+			for _, e := range events {
+				def.Triggers = append(def.Triggers, trigger{Event: e})
+			}
+			for _, s := range schedules {
+				def.Triggers = append(def.Triggers, trigger{Schedule: s, Timezone: timezone})
+			}
+			if cmd.Flags().Changed("retries") {
+				def.Retries = &retries
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			// PUT creates or replaces; create must not replace a function
+			// someone else wrote.
+			_, err = c.do(cmd.Context(), http.MethodGet, functionPath(name), nil)
+			if err == nil {
+				return fmt.Errorf("function %q already exists; change it with `moonbase functions update %s %s`", name, name, file)
+			}
+			if ae, ok := err.(*apiError); !ok || ae.Status != http.StatusNotFound {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), http.MethodPut, functionPath(name), def)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			var f functionInfo
+			if err := decodeUnder(raw, "function", &f); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "created %s v%d (triggers: %s)\n", name, f.Version, triggerList(f.Triggers))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "function name (default: the file's name without .lua)")
+	f.BoolVar(&invoke, "invoke", false, "clients may call it (POST /api/functions/NAME, executeFunction)")
+	f.BoolVar(&httpTrigger, "http", false, "public HTTP endpoint ANY /functions/NAME")
+	f.StringArrayVar(&events, "event", nil, "run on this event (repeatable)")
+	f.StringArrayVar(&schedules, "schedule", nil, `run on this schedule, e.g. "daily at 09:00" or "0 9 * * *" (repeatable)`)
+	f.StringVar(&timezone, "timezone", "", "IANA time zone of the schedules (default UTC)")
+	f.StringVar(&handler, "handler", "", "the global function that handles runs (default handle)")
+	f.StringVar(&timeout, "timeout", "", "time limit of one run, e.g. 30s (default: the server's)")
+	f.IntVar(&retries, "retries", 0, "retries of a failed event or schedule run (default: the server's)")
+	return cmd
+}
+
+func newFunctionsUpdateCmd(o *clientOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "update NAME [FILE]",
+		Short: "Replace a function's source (FILE defaults to NAME.lua), keeping its triggers and settings",
+		Args:  argsBetween(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, file := args[0], args[0]+".lua"
+			if len(args) == 2 {
+				file = args[1]
+			}
+			src, err := readSource(file)
+			if err != nil {
+				return err
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), http.MethodGet, functionPath(name), nil)
+			if err != nil {
+				return err
+			}
+			// Send back the saved settings as they came, so whatever the
+			// server stores in them survives an update untouched.
+			var cur map[string]json.RawMessage
+			if err := decodeUnder(raw, "function", &cur); err != nil {
+				return err
+			}
+			var before functionInfo
+			if err := decodeUnder(raw, "function", &before); err != nil {
+				return err
+			}
+			def := map[string]any{"name": name, "source": src}
+			for _, k := range []string{"handler", "triggers", "timeout", "retries"} {
+				if v, ok := cur[k]; ok {
+					def[k] = v
+				}
+			}
+			raw, err = c.do(cmd.Context(), http.MethodPut, functionPath(name), def)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			var after functionInfo
+			if err := decodeUnder(raw, "function", &after); err != nil {
+				return err
+			}
+			action := "updated"
+			if after.Version == before.Version {
+				action = "unchanged"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s v%d\n", action, name, after.Version)
+			return nil
+		},
+	}
+}
+
+func newFunctionsDeleteCmd(o *clientOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a function, its versions and its schedules",
+		Args:  argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), http.MethodDelete, functionPath(args[0]), nil)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", args[0])
+			return nil
+		},
+	}
+}
+
+func newFunctionsVersionsCmd(o *clientOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "versions NAME",
+		Short: "List a function's saved versions, newest first",
+		Args:  argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			var ans struct {
+				Versions []struct {
+					Version   int64  `json:"version"`
+					CreatedAt string `json:"created_at"`
+				} `json:"versions"`
+			}
+			raw, err := c.call(cmd.Context(), http.MethodGet, functionPath(args[0])+"/versions", nil, &ans)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			t := newTable(cmd.OutOrStdout(), "VERSION", "CREATED")
+			for _, v := range ans.Versions {
+				t.row(fmt.Sprintf("v%d", v.Version), serverTime(v.CreatedAt))
+			}
+			return t.flush()
+		},
+	}
+}
+
+func newFunctionsRollbackCmd(o *clientOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rollback NAME VERSION",
+		Short: "Make an earlier version's source current again (as a new version)",
+		Args:  argsBetween(2, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			version, err := strconv.ParseInt(strings.TrimPrefix(strings.ToLower(args[1]), "v"), 10, 64)
+			if err != nil || version < 1 {
+				return fmt.Errorf("version %q is not a version number such as 3 or v3", args[1])
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), http.MethodPost, functionPath(args[0])+"/rollback", map[string]int64{"version": version})
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			var f functionInfo
+			if err := decodeUnder(raw, "function", &f); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "rolled %s back to the source of v%d, now v%d\n", args[0], version, f.Version)
+			return nil
+		},
+	}
+}
+
+// serverTime formats an RFC 3339 time of an answer for a table, leaving
+// anything else as it came.
+func serverTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return orDash(s)
+	}
+	return localTime(t)
+}
+
+// readSource reads a Lua file, saying which one when it cannot.
+func readSource(file string) (string, error) {
+	src, err := os.ReadFile(file)
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) {
+		return "", fmt.Errorf("read %s: %w", file, pathErr.Err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", file, err)
+	}
+	return string(src), nil
+}

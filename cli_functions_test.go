@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// adminCLI runs commands against one server with its URL and token.
+type adminCLI struct {
+	t          *testing.T
+	url, token string
+}
+
+func (a adminCLI) run(args ...string) cliRun {
+	a.t.Helper()
+	return runCLI(a.t, "", append(args, "--url", a.url, "--token", a.token)...)
+}
+
+// ok runs a command that must succeed and returns its stdout.
+func (a adminCLI) ok(args ...string) string {
+	a.t.Helper()
+	r := a.run(args...)
+	if r.err != nil {
+		a.t.Fatalf("moonbase %s: %v\nstderr: %s", strings.Join(args, " "), r.err, r.stderr)
+	}
+	return r.stdout
+}
+
+// fails runs a command that must fail and checks its whole stderr.
+func (a adminCLI) fails(wantStderr string, args ...string) {
+	a.t.Helper()
+	r := a.run(args...)
+	if r.err == nil {
+		a.t.Fatalf("moonbase %s succeeded; stdout %q", strings.Join(args, " "), r.stdout)
+	}
+	if r.stderr != wantStderr {
+		a.t.Errorf("moonbase %s: stderr\n got %q\nwant %q", strings.Join(args, " "), r.stderr, wantStderr)
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFunctionsCreateUpdateDelete(t *testing.T) {
+	t.Parallel()
+	fake := newFakeAdmin(t)
+	cli := adminCLI{t, fake.URL, fakeToken}
+	dir := t.TempDir()
+	file := writeFile(t, dir, "trial-reminder.lua", "function handle(input, ctx) return 1 end\n")
+
+	if got, want := cli.ok("functions", "list"), "no functions yet: add one with `moonbase functions create FILE` or `moonbase deploy`\n"; got != want {
+		t.Errorf("empty list: %q", got)
+	}
+	out := cli.ok("functions", "create", file, "--event", "user_registered", "--schedule", "daily at 09:00", "--timezone", "Europe/Paris", "--invoke")
+	if want := "created trial-reminder v1 (triggers: invoke, event:user_registered, schedule:daily at 09:00 (Europe/Paris))\n"; out != want {
+		t.Errorf("create: %q, want %q", out, want)
+	}
+	cli.fails("moonbase: function \"trial-reminder\" already exists; change it with `moonbase functions update trial-reminder "+file+"`\n",
+		"functions", "create", file)
+	cli.fails("moonbase: --timezone applies to a --schedule; give one\n", "functions", "create", file, "--name", "x", "--timezone", "UTC")
+	cli.fails("moonbase: read "+filepath.Join(dir, "nope.lua")+": no such file or directory\n", "functions", "create", filepath.Join(dir, "nope.lua"))
+
+	broken := writeFile(t, dir, "broken.lua", "function handle()\n  return !!\nend\n")
+	cli.fails("moonbase: function \"broken\": syntax error at line 2: unexpected symbol near '!'\n", "functions", "create", broken)
+	cli.fails("moonbase: function \"other\": schedule \"never\" cannot be parsed\n", "functions", "create", file, "--name", "other", "--schedule", "never")
+	if _, ok := fake.funcs["broken"]; ok {
+		t.Errorf("a function that does not compile was saved")
+	}
+
+	// update keeps the triggers and settings and changes the source.
+	writeFile(t, dir, "trial-reminder.lua", "function handle(input, ctx) return 2 end\n")
+	if out := cli.ok("functions", "update", "trial-reminder", file); out != "updated trial-reminder v2\n" {
+		t.Errorf("update: %q", out)
+	}
+	fn, _ := fake.current("trial-reminder")
+	if fn.Source != "function handle(input, ctx) return 2 end\n" || len(fn.Triggers) != 3 || fn.Triggers[2].Timezone != "Europe/Paris" {
+		t.Errorf("after update: %+v", fn)
+	}
+	if out := cli.ok("functions", "update", "trial-reminder", file); out != "unchanged trial-reminder v2\n" {
+		t.Errorf("update with the same source: %q", out)
+	}
+	cli.fails("moonbase: function \"ghost\" not found\n", "functions", "update", "ghost", file)
+	writeFile(t, dir, "trial-reminder.lua", "function handle()\n\n  x = !!\nend\n")
+	cli.fails("moonbase: function \"trial-reminder\": syntax error at line 3: unexpected symbol near '!'\n", "functions", "update", "trial-reminder", file)
+	if fn, _ := fake.current("trial-reminder"); fn.Version != 2 {
+		t.Errorf("a refused update changed the function: v%d", fn.Version)
+	}
+
+	list := cli.ok("functions", "list")
+	if !regexp.MustCompile(`(?m)^NAME +VERSION +TRIGGERS +UPDATED\ntrial-reminder +v2 +invoke, event:user_registered, schedule:daily at 09:00 \(Europe/Paris\) +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n$`).MatchString(list) {
+		t.Errorf("list:\n%s", list)
+	}
+	var raw struct {
+		Functions []map[string]any `json:"functions"`
+	}
+	if err := json.Unmarshal([]byte(cli.ok("functions", "list", "--json")), &raw); err != nil || len(raw.Functions) != 1 || raw.Functions[0]["name"] != "trial-reminder" {
+		t.Errorf("list --json: %v %v", raw, err)
+	}
+
+	if out := cli.ok("functions", "delete", "trial-reminder"); out != "deleted trial-reminder\n" {
+		t.Errorf("delete: %q", out)
+	}
+	cli.fails("moonbase: function \"trial-reminder\" not found\n", "functions", "delete", "trial-reminder")
+}
+
+// TestFunctionsUpdateDefaultFile reads NAME.lua from the working
+// directory; it changes directory, so it runs alone.
+func TestFunctionsUpdateDefaultFile(t *testing.T) {
+	fake := newFakeAdmin(t)
+	cli := adminCLI{t, fake.URL, fakeToken}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFile(t, dir, "hello.lua", "function handle() return 1 end")
+	if out := cli.ok("functions", "create", "hello.lua", "--http"); out != "created hello v1 (triggers: http)\n" {
+		t.Errorf("create: %q", out)
+	}
+	writeFile(t, dir, "hello.lua", "function handle() return 2 end")
+	if out := cli.ok("functions", "update", "hello"); out != "updated hello v2\n" {
+		t.Errorf("update: %q", out)
+	}
+}
+
+func TestFunctionsVersionsRollback(t *testing.T) {
+	t.Parallel()
+	fake := newFakeAdmin(t)
+	cli := adminCLI{t, fake.URL, fakeToken}
+	dir := t.TempDir()
+	file := writeFile(t, dir, "f.lua", "-- one\nfunction handle() end")
+	cli.ok("functions", "create", file)
+	writeFile(t, dir, "f.lua", "-- two\nfunction handle() end")
+	cli.ok("functions", "update", "f", file)
+
+	out := cli.ok("functions", "versions", "f")
+	if !regexp.MustCompile(`^VERSION +CREATED\nv2 +\d{4}-[^\n]+\nv1 +\d{4}-[^\n]+\n$`).MatchString(out) {
+		t.Errorf("versions:\n%s", out)
+	}
+	if out := cli.ok("functions", "rollback", "f", "v1"); out != "rolled f back to the source of v1, now v3\n" {
+		t.Errorf("rollback: %q", out)
+	}
+	if fn, _ := fake.current("f"); fn.Source != "-- one\nfunction handle() end" {
+		t.Errorf("after rollback: %q", fn.Source)
+	}
+	cli.fails("moonbase: version \"latest\" is not a version number such as 3 or v3\n", "functions", "rollback", "f", "latest")
+	cli.fails("moonbase: function \"f\" has no version 9\n", "functions", "rollback", "f", "9")
+}
+
+func TestFunctionsInvoke(t *testing.T) {
+	t.Parallel()
+	fake := newFakeAdmin(t)
+	cli := adminCLI{t, fake.URL, fakeToken}
+	dir := t.TempDir()
+	cli.ok("functions", "create", writeFile(t, dir, "echo.lua", "function handle(input) return input end"))
+
+	r := cli.run("functions", "invoke", "echo", "--data", `{"n": 42}`)
+	if r.err != nil {
+		t.Fatalf("invoke: %v %s", r.err, r.stderr)
+	}
+	if want := "{\n  \"echo\": {\n    \"n\": 42\n  }\n}\n"; r.stdout != want {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
+	}
+	if want := "got 42\n[warn] careful\n"; r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+
+	r = cli.run("functions", "invoke", "echo", "--data", `{"fail": true}`)
+	if r.err == nil {
+		t.Fatal("a failed run exited 0")
+	}
+	if want := "got <nil>\n[warn] careful\nmoonbase: function \"echo\" failed at line 3: input.fail was set\n"; r.stderr != want {
+		t.Errorf("failed run: stderr %q, want %q", r.stderr, want)
+	}
+	if r.stdout != "" {
+		t.Errorf("failed run: stdout %q", r.stdout)
+	}
+
+	// --json prints the whole answer, and still exits non-zero on failure.
+	r = cli.run("functions", "invoke", "echo", "--json", "--data", `{"fail": true}`)
+	var ans map[string]any
+	if r.err == nil || json.Unmarshal([]byte(r.stdout), &ans) != nil || ans["execution_id"] == nil || ans["error"] == nil {
+		t.Errorf("invoke --json of a failing run: %+v", r)
+	}
+
+	// The input from a file and from stdin.
+	dataFile := writeFile(t, dir, "in.json", `{"n": 7}`)
+	if out := cli.ok("functions", "invoke", "echo", "--data", "@"+dataFile); !strings.Contains(out, `"n": 7`) {
+		t.Errorf("--data @file: %q", out)
+	}
+	r = runCLI(t, `{"n": 8}`, "functions", "invoke", "echo", "--data", "-", "--url", fake.URL, "--token", fakeToken)
+	if r.err != nil || !strings.Contains(r.stdout, `"n": 8`) {
+		t.Errorf("--data -: %+v", r)
+	}
+
+	cli.fails("moonbase: --data is not valid JSON: invalid character 'n' looking for beginning of object key string\n", "functions", "invoke", "echo", "--data", "{n: 1}")
+	cli.fails("moonbase: function \"nope\" not found\n", "functions", "invoke", "nope")
+	if n := len(fake.execs); n != 5 {
+		t.Errorf("%d runs recorded, want 5", n)
+	}
+}
+
+func TestFunctionsLogs(t *testing.T) {
+	t.Parallel()
+	fake := newFakeAdmin(t)
+	cli := adminCLI{t, fake.URL, fakeToken}
+	cli.ok("functions", "create", writeFile(t, t.TempDir(), "job.lua", "function handle() end"))
+	cli.ok("functions", "invoke", "job", "--data", `{"n": 1}`)
+	cli.run("functions", "invoke", "job", "--data", `{"fail": true}`)
+	cli.ok("functions", "invoke", "job", "--data", `{"n": 3}`)
+
+	out := cli.ok("functions", "logs", "job")
+	want := regexp.MustCompile(`^` +
+		`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  ok +1ms +v1  test\n    got 1\n    \[warn\] careful\n` +
+		`\S+ \S+  error +1ms +v1  test\n    got <nil>\n    \[warn\] careful\n    error: function "job" failed at line 3: input.fail was set\n` +
+		`\S+ \S+  ok +1ms +v1  test\n    got 3\n    \[warn\] careful\n$`)
+	if !want.MatchString(out) {
+		t.Errorf("logs, oldest first:\n%s", out)
+	}
+	if out := cli.ok("functions", "logs", "job", "--limit", "1"); strings.Count(out, "v1  test") != 1 || !strings.Contains(out, "got 3") {
+		t.Errorf("logs --limit 1:\n%s", out)
+	}
+	cli.fails("moonbase: --limit must be between 1 and 1000\n", "functions", "logs", "job", "--limit", "0")
+
+	// --follow prints the runs so far, then each new one, until stopped.
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout := &cliBuffer{}
+	done := make(chan cliRun)
+	go func() {
+		done <- runCLIContext(ctx, t, "", stdout, "functions", "logs", "job", "--follow", "--interval", "20ms", "--url", fake.URL, "--token", fakeToken)
+	}()
+	cliWaitFor(t, "the runs so far", func() bool { return strings.Contains(stdout.String(), "got 3") })
+	cli.ok("functions", "invoke", "job", "--data", `{"n": 4}`)
+	cli.ok("functions", "invoke", "job", "--data", `{"n": 5}`)
+	cliWaitFor(t, "the new runs", func() bool { return strings.Contains(stdout.String(), "got 5") })
+	cancel()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Errorf("--follow ended with %v", r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("--follow did not stop when interrupted")
+	}
+	got := stdout.String()
+	if strings.Count(got, "got 4") != 1 || strings.Index(got, "got 4") > strings.Index(got, "got 5") || strings.Count(got, "got 1") != 1 {
+		t.Errorf("--follow printed each run once, in order:\n%s", got)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if !containsPrefix(fake.requests, "GET /api/admin/functions/job/executions?after=e000003&limit=1000") {
+		t.Errorf("--follow did not ask for the runs after the last one: %v", fake.requests)
+	}
+}
+
+func containsPrefix(list []string, prefix string) bool {
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// scheduleInfo is one schedule as the admin API lists it.
+type scheduleInfo struct {
+	Function   string      `json:"function"`
+	Expression string      `json:"expression"`
+	Timezone   string      `json:"timezone"`
+	Paused     bool        `json:"paused"`
+	Next       []time.Time `json:"next"`
+	Error      string      `json:"error"`
+}
+
+// newSchedulesCmd is `moonbase schedules …`.
+func newSchedulesCmd(o *clientOptions) *cobra.Command {
+	return groupCmd("schedules", "List, pause, resume and run the functions' schedules",
+		newSchedulesListCmd(o),
+		newScheduleActionCmd(o, "pause", "Stop a function's schedules from firing until resumed", "paused the schedules of %s\n"),
+		newScheduleActionCmd(o, "resume", "Let a paused function's schedules fire again", "resumed the schedules of %s\n"),
+		newScheduleActionCmd(o, "run", "Run a scheduled function now, once, as its schedule would", ""),
+	)
+}
+
+func newSchedulesListCmd(o *clientOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List every schedule with its next run",
+		Args:  argsBetween(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			var ans struct {
+				Schedules []scheduleInfo `json:"schedules"`
+			}
+			raw, err := c.call(cmd.Context(), http.MethodGet, "/api/admin/schedules", nil, &ans)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			if len(ans.Schedules) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no schedules")
+				return nil
+			}
+			t := newTable(cmd.OutOrStdout(), "FUNCTION", "SCHEDULE", "TIMEZONE", "STATE", "NEXT RUN")
+			for _, s := range ans.Schedules {
+				state, next := "active", "-"
+				if s.Paused {
+					state = "paused"
+				}
+				if s.Error != "" {
+					state = "broken: " + s.Error
+				}
+				if len(s.Next) > 0 {
+					next = localTime(s.Next[0])
+				}
+				t.row(s.Function, s.Expression, orDash(s.Timezone), state, next)
+			}
+			return t.flush()
+		},
+	}
+}
+
+// newScheduleActionCmd is `schedules pause|resume|run FUNCTION`; done
+// formats what happened with the function's name.
+func newScheduleActionCmd(o *clientOptions, action, short, done string) *cobra.Command {
+	return &cobra.Command{
+		Use:   action + " FUNCTION",
+		Short: short,
+		Args:  argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			var ans struct {
+				JobID string `json:"job_id"`
+			}
+			raw, err := c.call(cmd.Context(), http.MethodPost, "/api/admin/schedules/"+pathName(args[0])+"/"+action, nil, &ans)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			if action == "run" {
+				fmt.Fprintf(cmd.OutOrStdout(), "queued a run of %s as job %s (see `moonbase functions logs %s`)\n", args[0], orDash(ans.JobID), args[0])
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), done, args[0])
+			return nil
+		},
+	}
+}

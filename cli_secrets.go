@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// newSecretsCmd is `moonbase secrets …`.
+func newSecretsCmd(o *clientOptions) *cobra.Command {
+	return groupCmd("secrets", "Set, list and delete the secrets functions read with backend.env",
+		newSecretsSetCmd(o),
+		newSecretsListCmd(o),
+		newSecretsDeleteCmd(o),
+	)
+}
+
+func secretPath(name string) string { return "/api/admin/secrets/" + pathName(name) }
+
+func newSecretsSetCmd(o *clientOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "set NAME VALUE",
+		Short: "Set a secret (VALUE - reads it from stdin, keeping it out of the shell's history)",
+		Args:  argsBetween(2, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, value := args[0], args[1]
+			if value == "-" {
+				b, err := io.ReadAll(cmd.InOrStdin())
+				if err != nil {
+					return fmt.Errorf("read the secret from stdin: %w", err)
+				}
+				value = strings.TrimRight(string(b), "\r\n")
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), http.MethodPut, secretPath(name), map[string]string{"value": value})
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "set secret %s\n", name)
+			return nil
+		},
+	}
+}
+
+func newSecretsListCmd(o *clientOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the secrets' names (values are never shown)",
+		Args:  argsBetween(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			var ans struct {
+				Secrets []string `json:"secrets"`
+			}
+			raw, err := c.call(cmd.Context(), http.MethodGet, "/api/admin/secrets", nil, &ans)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			if len(ans.Secrets) == 0 {
+				fmt.Fprintln(cmd.ErrOrStderr(), "no secrets")
+			}
+			for _, s := range ans.Secrets {
+				fmt.Fprintln(cmd.OutOrStdout(), s)
+			}
+			return nil
+		},
+	}
+}
+
+func newSecretsDeleteCmd(o *clientOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a secret",
+		Args:  argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			raw, err := c.do(cmd.Context(), http.MethodDelete, secretPath(args[0]), nil)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return printRaw(cmd.OutOrStdout(), raw)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted secret %s\n", args[0])
+			return nil
+		},
+	}
+}
