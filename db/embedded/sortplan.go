@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/moonbase-dev/moonbase/db"
 	"go.mongodb.org/mongo-driver/bson"
 )
 
@@ -26,6 +27,7 @@ type sortPlan struct {
 	prefix []string // the equality prefix fields
 	keys   [][]byte // their single keys
 	field  string   // the sort field
+	expr   string   // its key in SQL
 	desc   bool
 	rng    *alt // what the filter says about the sort field, when usable
 	score  int
@@ -41,8 +43,15 @@ func chooseSortPlan(conds map[string]fieldCond, specs []indexSpec, sort bson.D, 
 	field := sort[0].Key
 	dir, _ := wholeNumber(sort[0].Value)
 	best, found := sortPlan{}, false
+	if field == "_id" {
+		// The id column holds the _id's key under its own unique index.
+		specs = append([]indexSpec{{Name: idIndex, Keys: []db.IndexKey{{Field: "_id"}}}}, specs...)
+	}
 	for _, spec := range specs {
-		sp := sortPlan{index: spec.Name, field: field, desc: dir < 0}
+		sp := sortPlan{index: spec.Name, field: field, expr: keyExpr(field), desc: dir < 0}
+		if spec.Name == idIndex {
+			sp.expr = "id"
+		}
 		ok := false
 		for _, k := range spec.Keys {
 			if k.Field == field {
@@ -115,7 +124,7 @@ func (sp sortPlan) probes() []stmt {
 	}
 	parts, args := sp.prefixSQL(len(sp.prefix))
 	// Documents and arrays are adjacent in the type order.
-	parts = append(parts, altSQL(keyExpr(sp.field), alt{lo: []byte{tagObject}, loIncl: true, hi: []byte{tagArray + 1}}, &args))
+	parts = append(parts, altSQL(sp.expr, alt{lo: []byte{tagObject}, loIncl: true, hi: []byte{tagArray + 1}}, &args))
 	return append(out, stmt{strings.Join(parts, " AND "), args})
 }
 
@@ -123,7 +132,7 @@ func (sp sortPlan) probes() []stmt {
 func (sp sortPlan) where() (string, []any) {
 	parts, args := sp.prefixSQL(len(sp.prefix))
 	if sp.rng != nil {
-		parts = append(parts, altSQL(keyExpr(sp.field), *sp.rng, &args))
+		parts = append(parts, altSQL(sp.expr, *sp.rng, &args))
 	}
 	if len(parts) == 0 {
 		return "", nil
@@ -134,7 +143,7 @@ func (sp sortPlan) where() (string, []any) {
 // order is the ORDER BY clause: the index order, ties in natural order.
 func (sp sortPlan) order() string {
 	if sp.desc {
-		return keyExpr(sp.field) + " DESC, rid"
+		return sp.expr + " DESC, rid"
 	}
-	return keyExpr(sp.field) + ", rid"
+	return sp.expr + ", rid"
 }

@@ -38,6 +38,7 @@ func TestExplainSortsThroughIndexes(t *testing.T) {
 		{"equality prefix", bson.M{"owner": "u1"}, desc, "SEARCH c_sorted " + ix("owner_1_created_-1") + " (<expr>=?)", false},
 		{"prefix and range", bson.M{"owner": "u1", "created": bson.M{"$gt": 5}}, desc,
 			"SEARCH c_sorted " + ix("owner_1_created_-1") + " (<expr>=? AND <expr>>? AND <expr><?)", false},
+		{"by _id", bson.M{"created": bson.M{"$exists": true}}, bson.D{{Key: "_id", Value: -1}}, "SCAN c_sorted USING INDEX sqlite_autoindex_c_sorted_1", false},
 		{"unique lookup sorts in memory", bson.M{"email": "a"}, desc, ix("email_1"), true},
 		{"two sort keys sort in memory", nil, bson.D{{Key: "created", Value: -1}, {Key: "owner", Value: 1}}, "SCAN c_sorted", true},
 	}
@@ -104,8 +105,12 @@ func TestIndexSortMatchesMemorySort(t *testing.T) {
 		filters := []bson.M{nil, {"k": 1}, {"k": 1, "v": bson.M{"$gte": 0}}, {"v": bson.M{"$lt": "b"}}, {"k": 2, "v": "a"}}
 		for _, f := range filters {
 			for _, dir := range []int{1, -1} {
-				for _, o := range []db.FindOptions{{}, {Limit: 3}, {Skip: 2, Limit: 4}, {Skip: 50}} {
-					o.Sort = bson.D{{Key: "v", Value: dir}}
+				for _, o := range []db.FindOptions{{}, {Limit: 3}, {Skip: 2, Limit: 4}, {Skip: 50}, {Sort: bson.D{{Key: "_id", Value: 1}}, Limit: 5}} {
+					if o.Sort == nil {
+						o.Sort = bson.D{{Key: "v", Value: dir}}
+					} else {
+						o.Sort[0].Value = dir
+					}
 					want, err := plain.Find(ctx, f, &o)
 					if err != nil {
 						t.Fatal(err)
