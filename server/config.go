@@ -69,7 +69,10 @@ type LogConfig struct {
 
 // AuthConfig is the `auth` section: sign-in and sessions.
 type AuthConfig struct {
-	SessionTTL        time.Duration  `yaml:"session_ttl"`
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// SessionCache is how long a server remembers a session it has looked
+	// up; 0 looks every request's session up in the store.
+	SessionCache      time.Duration  `yaml:"session_cache"`
 	PasswordMinLength int            `yaml:"password_min_length"`
 	BcryptCost        int            `yaml:"bcrypt_cost"`
 	Throttle          ThrottleConfig `yaml:"throttle"`
@@ -149,6 +152,7 @@ func DefaultConfig() Config {
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Auth: AuthConfig{
 			SessionTTL:        14 * 24 * time.Hour,
+			SessionCache:      5 * time.Second,
 			PasswordMinLength: 8,
 			BcryptCost:        10,
 			Throttle:          ThrottleConfig{EmailFailures: 5, AddressFailures: 20, Window: 15 * time.Minute},
@@ -252,6 +256,9 @@ func validateOrigins(origins []string) error {
 }
 
 func (a AuthConfig) validate() error {
+	if a.SessionCache < 0 {
+		return configErr("auth.session_cache", "must not be negative (0 turns the cache off)")
+	}
 	// bcrypt reads at most 72 bytes of a password.
 	if a.PasswordMinLength < 1 || a.PasswordMinLength > maxPasswordBytes {
 		return configErr("auth.password_min_length", "must be between 1 and %d", maxPasswordBytes)

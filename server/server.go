@@ -51,6 +51,7 @@ type Server struct {
 	app          *fiber.App
 	limits       db.Limits
 	throttle     *throttle
+	sessions     *sessionCache
 	adminHash    []byte
 	dummyHash    []byte   // compared against when an email is unknown, so timing does not tell
 	ownerIndexed sync.Map // collection name → struct{}: _owner index ensured by this process
@@ -99,6 +100,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		log:       deps.Logger,
 		limits:    cfg.Limits.DB(),
 		throttle:  newThrottle(cfg.Auth.Throttle),
+		sessions:  newSessionCache(cfg.Auth.SessionCache),
 		stop:      make(chan struct{}),
 	}
 	if s.events == nil {

@@ -122,6 +122,9 @@ func (s *Server) RequireUser(c *fiber.Ctx) (*User, error) {
 
 // sessionUser resolves a session by its token's hash.
 func (s *Server) sessionUser(ctx context.Context, hash string) (*User, error) {
+	if u, ok := s.sessions.get(hash); ok {
+		return u, nil
+	}
 	doc, err := s.store.C(db.Sessions).FindOne(ctx, db.ByID(hash), nil)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, ErrInvalidSession
@@ -134,13 +137,20 @@ func (s *Server) sessionUser(ctx context.Context, hash string) (*User, error) {
 		return nil, ErrInvalidSession
 	}
 	uid, _ := doc["user_id"].(string)
-	return s.userByID(ctx, uid)
+	u, err := s.userByID(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	s.sessions.put(hash, u, exp.Time())
+	return u, nil
 }
 
 // endSession deletes the session of the request's token.
 func (s *Server) endSession(c *fiber.Ctx) error {
 	token, _ := bearerToken(c)
-	_, err := s.store.C(db.Sessions).DeleteOne(c.UserContext(), db.ByID(tokenHash(token)))
+	hash := tokenHash(token)
+	s.sessions.forget(hash)
+	_, err := s.store.C(db.Sessions).DeleteOne(c.UserContext(), db.ByID(hash))
 	return err
 }
 
