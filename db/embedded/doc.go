@@ -54,8 +54,9 @@
 // binary, ObjectID, booleans, dates, timestamps, regular expressions,
 // MaxKey), then an order-preserving encoding of the value. Numbers of every
 // type share one exact encoding, so 1, int64(1) and 1.0 are one key, as
-// they are one value to MongoDB (a decimal128 is keyed by its nearest
-// double; the filter still compares it exactly). Null, undefined and a
+// they are one value to MongoDB. A decimal128 is keyed by its nearest
+// double: filters still compare it exactly, but a unique index refuses two
+// decimals that differ only beyond a double's precision. Null, undefined and a
 // missing field share one key, so a unique index refuses a second document
 // without the field, as MongoDB does.
 //
@@ -70,27 +71,47 @@
 // # Queries
 //
 // The planner reads the filter's top-level fields and $and, keeps what an
-// index can answer (equality, $eq, $in, $gt, $gte, $lt and $lte bounded to
+// index can answer (equality, $eq, $in, and $gt, $gte, $lt, $lte bounded to
 // the value's type, as MongoDB bounds them), picks the index that narrows
-// most (_id, then a unique index fully matched, then the longest
-// equality prefix of a compound index, then a range), and writes the WHERE
-// clause with the index's own expression so SQLite uses it. The rows it
-// returns are decoded and the full filter is evaluated on them by
-// db/mquery; $or, $nor, $not, $regex and the like are evaluated there
-// only. Without a sort, results stream in natural order and a limit stops
-// the read early; with a sort, every match is read and sorted in memory
-// with MongoDB's cross-type order, so a sorted query costs as much as its
-// filter matches.
+// most (_id, then a unique index fully matched, then the longest equality
+// prefix of a compound index, then a range), and writes the WHERE clause
+// with the index's own expression so SQLite uses it. The rows it returns
+// are decoded and the whole filter is evaluated on them by db/mquery; $or,
+// $nor, $not, $regex and the like are evaluated there only. Filters are
+// held to the operators every store supports (db.ValidateFilter), and
+// $push and $addToSet to the $each modifier.
+//
+// Without a sort, results stream in natural order and a limit stops the
+// read early. A sort on one field that has an index (alone, or after
+// fields the filter fixes by equality, or _id) reads that index in order
+// and stops at the limit too; it first checks, with two or three index
+// lookups, that no candidate holds a document or an array in the sort
+// field or an array in the prefix, which the index cannot order as
+// MongoDB does. Any other sort reads every match and sorts in memory, so
+// it costs as much as the filter matches. Ties keep natural order either
+// way. A decimal128 sorts through an index by its nearest double.
 //
 // # Documents
 //
 // Input documents are normalised as the MongoDB driver marshals them (Go
-// int becomes int32 when it fits and int64 otherwise, time.Time a date,
-// maps documents), and refused with db.ErrInvalidDocument when a field
-// name is empty, starts with "$", holds "." or is not UTF-8, when _id is
-// an array, a
-// regular expression or undefined, when nesting passes 100 levels or the
-// document 16 MiB. A document without _id gets a new ObjectID, and _id is
-// kept first. UpdateMany applies to all its matches or, on an error, to
-// none; InsertMany keeps the documents before the first duplicate key.
+// int becomes int32 when it fits and int64 otherwise, time.Time a date
+// with millisecond precision, maps documents), and refused with
+// db.ErrInvalidDocument when a field name is empty, starts with "$", holds
+// "." or is not UTF-8, when _id is an array, a regular expression or
+// undefined, when nesting passes 100 levels or the document 16 MiB. A
+// document without _id gets a new ObjectID, and _id is kept first.
+// Documents come back with nested documents as bson.M and arrays as
+// bson.A; field order within a document is not kept (bson.M has none).
+//
+// # Writes
+//
+// Every write is one transaction: UpdateMany and DeleteMany change all
+// their matches or, on an error (a duplicate key half-way), none.
+// InsertMany refuses the whole batch if one document is invalid; otherwise
+// it stores documents in order, stops at the first duplicate key and keeps
+// those before it, returning their ids. ReplaceOne keeps the _id, refuses
+// a replacement with another _id (db.ErrInvalidQuery) or with update
+// operators (db.ErrInvalidDocument). An upsert inserts the filter's
+// equalities with the update (and $setOnInsert) applied, atomically with
+// the search for a match.
 package embedded
