@@ -64,7 +64,7 @@
 // index holds one key per document. So an array is indexed as a whole,
 // and every indexed query also takes the documents whose field is an
 // array as candidates. Results are the same as MongoDB's; the one
-// difference is that a unique index over an array field compares whole
+// difference arrays make is that a unique index over an array field compares whole
 // arrays: MongoDB refuses {tags: [1, 2]} beside {tags: [2, 3]} (both hold
 // 2), the embedded store accepts them.
 //
