@@ -74,7 +74,5 @@ type functionInfo struct {
 	Version   int64     `json:"version"`
 	Handler   string    `json:"handler"`
 	Triggers  []trigger `json:"triggers"`
-	Timeout   string    `json:"timeout"`
-	Retries   *int      `json:"retries"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
