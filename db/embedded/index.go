@@ -45,24 +45,8 @@ func (s *Store) indexSpecs(ctx context.Context, coll string) ([]indexSpec, error
 		return e.specs, nil
 	}
 	at := time.Now()
-	rows, err := s.read.QueryContext(ctx, `SELECT spec FROM mb_indexes WHERE collection = ? ORDER BY name`, coll)
+	specs, err := readSpecs(ctx, s.reader, coll)
 	if err != nil {
-		return nil, s.mapError(coll, "list indexes of", err)
-	}
-	defer rows.Close()
-	var specs []indexSpec
-	for rows.Next() {
-		var raw string
-		if err := rows.Scan(&raw); err != nil {
-			return nil, s.mapError(coll, "list indexes of", err)
-		}
-		var spec indexSpec
-		if err := json.Unmarshal([]byte(raw), &spec); err != nil {
-			return nil, fmt.Errorf("embedded: index of %s: unreadable definition %q: %w", coll, raw, err)
-		}
-		specs = append(specs, spec)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, s.mapError(coll, "list indexes of", err)
 	}
 	s.indexes.mu.Lock()
@@ -72,6 +56,28 @@ func (s *Store) indexSpecs(ctx context.Context, coll string) ([]indexSpec, error
 	s.indexes.m[coll] = cachedSpecs{specs: specs, at: at}
 	s.indexes.mu.Unlock()
 	return specs, nil
+}
+
+// readSpecs reads coll's index definitions.
+func readSpecs(ctx context.Context, qr querier, coll string) ([]indexSpec, error) {
+	rows, err := qr.QueryContext(ctx, `SELECT spec FROM mb_indexes WHERE collection = ? ORDER BY name`, coll)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var specs []indexSpec
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var spec indexSpec
+		if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+			return nil, fmt.Errorf("embedded: index of %s: unreadable definition %q: %w", coll, raw, err)
+		}
+		specs = append(specs, spec)
+	}
+	return specs, rows.Err()
 }
 
 // forgetIndexes drops coll's cached index list after this process changed it.
@@ -114,19 +120,10 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 		if err := c.createTable(ctx, w); err != nil {
 			return err
 		}
-		rows, err := w.QueryContext(ctx, `SELECT spec FROM mb_indexes WHERE collection = ?`, c.name)
+		existing, err := readSpecs(ctx, w, c.name)
 		if err != nil {
 			return err
 		}
-		var existing []indexSpec
-		for rows.Next() {
-			var raw string
-			var e indexSpec
-			if err := rows.Scan(&raw); err == nil && json.Unmarshal([]byte(raw), &e) == nil {
-				existing = append(existing, e)
-			}
-		}
-		rows.Close()
 		for _, e := range existing {
 			sameKeys := slices.Equal(e.Keys, spec.Keys)
 			switch {
