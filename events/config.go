@@ -51,7 +51,10 @@ type Config struct {
 	Workers int `yaml:"workers"`
 	// PollInterval is how often an idle instance looks for jobs.
 	PollInterval time.Duration `yaml:"poll_interval"`
-	// Lease is how long a claimed job is reserved without renewal.
+	// Lease is how long a claimed job is reserved without renewal. Keep it
+	// well above the longest a write may wait for the database (the
+	// embedded store's busy_timeout, 5s by default): a worker that cannot
+	// renew in time loses its job to another instance, which runs it again.
 	Lease time.Duration `yaml:"lease"`
 	// MaxAttempts is how many attempts a job gets when neither its
 	// function (`retries`), its kind nor its enqueuer says otherwise.

@@ -52,7 +52,15 @@ func TestHelperProcess(t *testing.T) {
 	}
 	cfg := testConfig()
 	cfg.PollInterval = 10 * time.Millisecond
-	cfg.Lease = time.Second
+	// Three processes share the database's write lock, and SQLite's
+	// waiters are not served in order: under the race detector a writer
+	// can wait over a second. A lease must outlast such waits, or a
+	// worker loses a job it is finishing (production leases are 30s).
+	cfg.Lease = 10 * time.Second
+	if mode == "hang" {
+		// Short, so the killed process's jobs are reclaimed soon.
+		cfg.Lease = time.Second
+	}
 	q, err := NewQueue(cfg, Deps{Store: store, Logger: quiet})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -165,6 +173,12 @@ func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 		t.Fatalf("runs = %d, want %d", n, jobs)
 	}
 	if n := count(t, store, "dups", nil); n != 0 {
+		dups, _ := store.C("dups").Find(context.Background(), nil, nil)
+		for _, d := range dups {
+			job, _ := store.C(db.Jobs).FindOne(context.Background(), bson.M{"key": d["job"]}, nil)
+			run, _ := store.C("runs").FindOne(context.Background(), db.ByID(d["job"]), nil)
+			t.Logf("dup %v: job %v first run %v", d, job, run)
+		}
 		t.Fatalf("%d jobs ran twice", n)
 	}
 	for _, h := range []*helper{a, b} {

@@ -63,6 +63,12 @@ type Queue struct {
 	mu    sync.RWMutex
 	kinds map[string]kind
 
+	// indexed is set once the indexes of _jobs exist: idempotency keys
+	// rely on the unique one, so the first Enqueue makes sure of them
+	// even on a queue that is not started.
+	indexMu sync.Mutex
+	indexed bool
+
 	wake    chan struct{}
 	slots   chan struct{}
 	started atomic.Bool
@@ -189,6 +195,9 @@ func (q *Queue) Enqueue(ctx context.Context, kind string, payload map[string]any
 	if !ok {
 		return "", fmt.Errorf("%w: %q", ErrUnknownKind, kind)
 	}
+	if err := q.EnsureIndexes(ctx); err != nil {
+		return "", err
+	}
 	maxAttempts := opts.MaxAttempts
 	switch {
 	case maxAttempts == 0:
@@ -264,14 +273,21 @@ var jobIndexes = []db.Index{
 	{Keys: []db.IndexKey{{Field: "created_at"}}},
 }
 
-// EnsureIndexes creates the indexes of _jobs. Start calls it; it is safe
-// from several instances at once.
+// EnsureIndexes creates the indexes of _jobs unless this queue already
+// did. Start and the first Enqueue call it; it is safe from several
+// instances at once.
 func (q *Queue) EnsureIndexes(ctx context.Context) error {
+	q.indexMu.Lock()
+	defer q.indexMu.Unlock()
+	if q.indexed {
+		return nil
+	}
 	for _, idx := range jobIndexes {
 		if err := q.jobs.EnsureIndex(ctx, idx); err != nil {
 			return fmt.Errorf("ensure index on %s: %w", db.Jobs, err)
 		}
 	}
+	q.indexed = true
 	return nil
 }
 
