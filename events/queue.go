@@ -27,6 +27,10 @@ type KindOptions struct {
 	// Backoff gives the delay before a retry; nil takes
 	// ExponentialBackoff(Config.BackoffBase, Config.BackoffMax).
 	Backoff BackoffFunc
+	// Timeout bounds one attempt: the handler's context ends after it, and
+	// an attempt that returns an error then fails as usual. Zero leaves
+	// time limits to the handler.
+	Timeout time.Duration
 }
 
 // EnqueueOptions modify one Enqueue.
@@ -46,6 +50,7 @@ type kind struct {
 	handler     JobHandler
 	maxAttempts int
 	backoff     BackoffFunc
+	timeout     time.Duration
 }
 
 // Queue is the durable job queue over _jobs, shared by every instance that
@@ -144,7 +149,7 @@ func (q *Queue) RegisterKind(name string, h JobHandler, opts KindOptions) {
 	if opts.MaxAttempts < 0 || opts.MaxAttempts > MaxAttemptsLimit {
 		panic(fmt.Sprintf("events: job kind %s: MaxAttempts %d is not within 0 to %d", name, opts.MaxAttempts, MaxAttemptsLimit))
 	}
-	k := kind{handler: h, maxAttempts: opts.MaxAttempts, backoff: opts.Backoff}
+	k := kind{handler: h, maxAttempts: opts.MaxAttempts, backoff: opts.Backoff, timeout: opts.Timeout}
 	if k.maxAttempts == 0 {
 		k.maxAttempts = q.cfg.MaxAttempts
 	}

@@ -462,3 +462,27 @@ func mustFind(t *testing.T, store db.Store, collection string, filter bson.M) bs
 	}
 	return d
 }
+
+// A kind can set its own attempts, backoff and time limit.
+func TestKindOptions(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	q := newQueue(t, testConfig(), Deps{Store: store}, func(q *Queue) {
+		q.RegisterKind("webhook", func(ctx context.Context, job Job) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}, KindOptions{MaxAttempts: 2, Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Minute }, Timeout: 20 * time.Millisecond})
+	})
+	id, err := q.Enqueue(context.Background(), "webhook", nil, EnqueueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job Job
+	waitFor(t, 10*time.Second, "the first attempt to fail", func() bool {
+		job, _ = q.Get(context.Background(), id)
+		return len(job.Errors) == 1
+	})
+	if job.MaxAttempts != 2 || job.Errors[0].Error != "context deadline exceeded" || job.Errors[0].RetryAt.Sub(job.Errors[0].At) != time.Minute {
+		t.Fatalf("job after its first attempt = %+v; want 2 attempts, a timeout, a retry a minute later", job)
+	}
+}

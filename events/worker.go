@@ -154,7 +154,13 @@ func (q *Queue) run(c *claim) {
 	ctx, cancel := context.WithCancel(q.runCtx)
 	renewed := make(chan struct{})
 	go q.renew(ctx, cancel, c.job, renewed)
-	err := call(ctx, c.kind.handler, c.job)
+	hctx := ctx
+	if c.kind.timeout > 0 {
+		var stop context.CancelFunc
+		hctx, stop = context.WithTimeout(ctx, c.kind.timeout)
+		defer stop()
+	}
+	err := call(hctx, c.kind.handler, c.job)
 	cancel()
 	<-renewed
 	if err != nil && q.cutOff.Load() {
@@ -176,18 +182,21 @@ func call(ctx context.Context, h JobHandler, job Job) (err error) {
 	return h(ctx, job)
 }
 
-// renew extends the lease of a running job every third of the lease until
-// ctx ends. When the lease turns out lost (another worker reclaimed the
-// job), it cancels the job's context.
+// renew extends the lease of a running job each time a third of it is
+// used up, until ctx ends. The first renewal is timed from the lease the
+// claim obtained, so a claim that waited long for the database renews at
+// once. When the lease turns out lost (another worker reclaimed the job),
+// it cancels the job's context.
 func (q *Queue) renew(ctx context.Context, lost context.CancelFunc, job Job, done chan<- struct{}) {
 	defer close(done)
-	ticker := time.NewTicker(q.cfg.Lease / 3)
-	defer ticker.Stop()
+	next := job.LeaseUntil.Add(-2 * q.cfg.Lease / 3)
 	for {
+		timer := time.NewTimer(max(next.Sub(q.now()), 0))
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return
-		case <-ticker.C:
+		case <-timer.C:
 		}
 		now := q.now()
 		res, err := q.jobs.UpdateOne(ctx, q.fence(job), bson.M{"$set": bson.M{
@@ -197,11 +206,15 @@ func (q *Queue) renew(ctx context.Context, lost context.CancelFunc, job Job, don
 		case ctx.Err() != nil:
 			return
 		case err != nil:
+			// The lease still runs; try again well before it ends.
 			q.log.Warn("renew job lease", "job", job.ID, "err", err)
+			next = now.Add(q.cfg.Lease / 10)
 		case res.Matched == 0:
 			q.log.Warn("job lease lost to another worker", "job", job.ID, "kind", job.Kind)
 			lost()
 			return
+		default:
+			next = now.Add(q.cfg.Lease / 3)
 		}
 	}
 }
