@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -95,7 +94,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		// No account can have it, so it is a failed attempt like any other.
 		email = rawEmail
 	}
-	addr := strings.Clone(c.IP()) // kept in the throttle; fasthttp reuses header buffers
+	addr := s.clientAddr(c)
 	if err := s.throttle.check(email, addr); err != nil {
 		return err
 	}

@@ -219,6 +219,8 @@ func TestLoginThrottling(t *testing.T) {
 	wantStatus(login("carol@example.com", "guess", "10.0.0.1"), http.StatusUnauthorized, "carol's 1st failure")
 	wantStatus(login("carol@example.com", "guess", "10.0.0.1"), http.StatusUnauthorized, "carol's 2nd failure")
 	wantThrottled(login("dave@example.com", "daves password", "10.0.0.1"), "dave from the throttled address")
+	// Only the address the proxy added counts; what the client put before it does not.
+	wantThrottled(login("dave@example.com", "daves password", "192.0.2.7, 10.0.0.1"), "a forged address before the throttled one")
 	wantStatus(login("dave@example.com", "daves password", "10.0.0.2"), http.StatusOK, "dave from another address")
 	if names := ts.eventNames(t); names[len(names)-1] != "user_login" {
 		t.Errorf("last event %v, want user_login", names)

@@ -38,8 +38,8 @@ type HTTPConfig struct {
 	// Empty sends no CORS headers.
 	CORSOrigins []string `yaml:"cors_origins"`
 	// ProxyHeader names the header holding the client's address (such as
-	// X-Forwarded-For) when moonbase runs behind a reverse proxy. Empty uses
-	// the connection's address.
+	// X-Forwarded-For) when moonbase runs behind a reverse proxy; the last
+	// address in it is used. Empty uses the connection's address.
 	ProxyHeader     string        `yaml:"proxy_header"`
 	ReadTimeout     time.Duration `yaml:"read_timeout"`
 	WriteTimeout    time.Duration `yaml:"write_timeout"`

@@ -79,13 +79,31 @@ func (s *Server) requestScope(c *fiber.Ctx) error {
 		"path", c.Path(),
 		"status", status,
 		"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
-		"ip", c.IP(),
+		"ip", s.clientAddr(c),
 	}
 	if u, ok := c.Locals(localUser).(*User); ok && u != nil {
 		attrs = append(attrs, "user_id", u.ID)
 	}
 	s.requestLogger(c).Log(ctx, level, "request", attrs...)
 	return nil
+}
+
+// clientAddr is the client's address: the connection's, or behind a reverse
+// proxy (server.proxy_header) the last address in that header, the one the
+// proxy itself added; addresses before it are whatever the client sent.
+func (s *Server) clientAddr(c *fiber.Ctx) string {
+	h := s.cfg.Server.ProxyHeader
+	if h == "" {
+		return c.Context().RemoteIP().String()
+	}
+	v := c.Get(h)
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	if v = strings.TrimSpace(v); v == "" {
+		return c.Context().RemoteIP().String()
+	}
+	return strings.Clone(v) // fasthttp reuses header buffers
 }
 
 // requestLogger is the server's logger with the request's id attached; every

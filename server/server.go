@@ -168,7 +168,6 @@ func (s *Server) newApp() *fiber.App {
 		ReadTimeout:           s.cfg.Server.ReadTimeout,
 		WriteTimeout:          s.cfg.Server.WriteTimeout,
 		IdleTimeout:           s.cfg.Server.IdleTimeout,
-		ProxyHeader:           s.cfg.Server.ProxyHeader,
 		CaseSensitive:         true,
 		DisableStartupMessage: true,
 	})

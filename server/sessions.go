@@ -54,7 +54,7 @@ func (s *Server) createSession(ctx context.Context, u *User, c *fiber.Ctx) (Sess
 		"user_id":    u.ID,
 		"created_at": now,
 		"expires_at": sess.ExpiresAt,
-		"ip":         c.IP(),
+		"ip":         s.clientAddr(c),
 		"user_agent": truncate(string(c.Request().Header.UserAgent()), 256),
 	})
 	if err != nil {
