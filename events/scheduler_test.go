@@ -115,6 +115,13 @@ func TestSyncSchedules(t *testing.T) {
 		t.Fatalf("ValidateSchedule of a good phrase: %v", err)
 	}
 
+	if err := s.Sync(ctx, "", []ScheduleTrigger{paris}); !errors.Is(err, ErrInvalidSchedule) || err.Error() != "invalid schedule: no function named" {
+		t.Fatalf("Sync without a function = %v", err)
+	}
+	if _, err := NewScheduler(testConfig(), Deps{Store: store}); !errors.Is(err, ErrInvalidConfig) || err.Error() != "invalid events configuration: the scheduler needs a store and a queue" {
+		t.Fatalf("NewScheduler without a queue = %v", err)
+	}
+
 	if err := s.Sync(ctx, "report", []ScheduleTrigger{paris}); err != nil {
 		t.Fatal(err)
 	}
