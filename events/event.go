@@ -196,21 +196,18 @@ func (b *Bus) redispatchLoop() {
 	defer close(b.done)
 	ticker := time.NewTicker(redispatchEvery)
 	defer ticker.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-b.stop
+		cancel()
+	}()
 	for {
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-b.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		if n, err := b.redispatch(ctx); err != nil {
+		if n, err := b.redispatch(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("redispatch events", "err", err)
 		} else if n > 0 {
 			b.log.Info("redispatched events", "count", n)
 		}
-		cancel()
 		select {
 		case <-ticker.C:
 		case <-b.stop:
