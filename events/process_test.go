@@ -68,7 +68,12 @@ func TestHelperProcess(t *testing.T) {
 	}
 	switch mode {
 	case "count":
-		q.Register("count", func(ctx context.Context, job Job) error { return countRun(ctx, store, job) })
+		q.Register("count", func(ctx context.Context, job Job) error {
+			// A job that takes a little while, like real work, so that
+			// one process cannot drain the queue before the other looks.
+			time.Sleep(20 * time.Millisecond)
+			return countRun(ctx, store, job)
+		})
 	case "hang":
 		// Runs never end: the process is killed in the middle of them.
 		q.Register("count", func(ctx context.Context, job Job) error {
