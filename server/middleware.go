@@ -50,14 +50,7 @@ func (s *Server) useMiddleware(app *fiber.App) {
 // status.
 func (s *Server) requestScope(c *fiber.Ctx) error {
 	start := time.Now()
-	id := c.Get(HeaderRequestID)
-	if !saneRequestID(id) {
-		id = newRequestID()
-	} else {
-		id = strings.Clone(id) // fasthttp reuses the header's buffer
-	}
-	c.Locals(localRequestID, id)
-	c.Set(HeaderRequestID, id)
+	s.assignRequestID(c)
 
 	ctx, cancel := context.WithTimeout(s.baseCtx, s.cfg.Server.RequestTimeout)
 	defer cancel()
@@ -113,11 +106,23 @@ func (s *Server) requestLogger(c *fiber.Ctx) *slog.Logger {
 	if id == "" {
 		// Errors fasthttp raises before routing (an oversize body) reach
 		// the error handler without passing requestScope.
-		id = newRequestID()
-		c.Locals(localRequestID, id)
-		c.Set(HeaderRequestID, id)
+		id = s.assignRequestID(c)
 	}
 	return s.log.With("request_id", id)
+}
+
+// assignRequestID gives the request the client's id if it is sane, else a
+// new one, and puts it on the response.
+func (s *Server) assignRequestID(c *fiber.Ctx) string {
+	id := c.Get(HeaderRequestID)
+	if saneRequestID(id) {
+		id = strings.Clone(id) // fasthttp reuses the header's buffer
+	} else {
+		id = newRequestID()
+	}
+	c.Locals(localRequestID, id)
+	c.Set(HeaderRequestID, id)
+	return id
 }
 
 // RequestID is the id of the request c serves.
