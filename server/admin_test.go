@@ -1,8 +1,12 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/moonbase-dev/moonbase/db"
 )
@@ -49,4 +53,32 @@ func TestAdminAPI(t *testing.T) {
 			wantStatus: http.StatusNotFound, wantContent: []string{`"code":"not_found"`},
 		},
 	})
+}
+
+// TestAdminTokenGuardsEveryAdminRoute binds an admin route the way another
+// area's file would, after the admin API's own: it needs the token too.
+func TestAdminTokenGuardsEveryAdminRoute(t *testing.T) {
+	t.Parallel()
+	s, err := New(testConfig(t), Deps{Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	s.App().Get("/api/admin/later", func(c *fiber.Ctx) error { return c.SendString("secret") })
+	for _, c := range []struct {
+		token  string
+		status int
+	}{{"", 401}, {"wrong-token-of-some-length", 401}, {testAdminToken, 200}} {
+		req := httptest.NewRequest(http.MethodGet, "/api/admin/later", nil)
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		res, err := s.App().Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != c.status {
+			t.Errorf("token %q: status %d, want %d", c.token, res.StatusCode, c.status)
+		}
+	}
 }

@@ -6,7 +6,8 @@
 // Each area binds its routes in its own file through a bind<Area>Api
 // function listed once in newApp; a handler returns errors and never writes
 // an error answer itself, and reaches the signed-in user with
-// s.CurrentUser(c) or s.RequireUser(c).
+// s.CurrentUser(c) or s.RequireUser(c). Everything under /api/admin asks
+// for the admin token before any route there runs.
 //
 // Example:
 //

@@ -172,6 +172,10 @@ func (s *Server) newApp() *fiber.App {
 		DisableStartupMessage: true,
 	})
 	s.useMiddleware(app)
+	// The admin token guards the whole /api/admin tree before any route
+	// is bound, so an area's admin routes are covered whichever file binds
+	// them and in whatever order.
+	app.Use("/api/admin", s.requireAdmin)
 	// One route table per area, each in its own file.
 	for _, bind := range []func(*Server, fiber.Router){
 		bindHealthApi,
