@@ -59,6 +59,21 @@ const MaxExecutions = 1000
 // first (limit ≤ 0 means 50). Records still buffered are written first, so
 // a run that has returned is always listed.
 func (r *Registry) Executions(ctx context.Context, name string, limit int) ([]Execution, error) {
+	return r.executions(ctx, bson.M{"function": name}, name, limit)
+}
+
+// ExecutionsAfter is Executions limited to the runs recorded after the one
+// with execution id afterID (what `moonbase functions logs --follow` polls
+// for). An afterID that is not an execution id is ErrInvalidInput.
+func (r *Registry) ExecutionsAfter(ctx context.Context, name, afterID string, limit int) ([]Execution, error) {
+	oid, err := primitive.ObjectIDFromHex(afterID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q is not an execution id", ErrInvalidInput, afterID)
+	}
+	return r.executions(ctx, bson.M{"function": name, "_id": bson.M{"$gt": oid}}, name, limit)
+}
+
+func (r *Registry) executions(ctx context.Context, filter bson.M, name string, limit int) ([]Execution, error) {
 	if limit <= 0 {
 		limit = 50
 	}
@@ -66,7 +81,7 @@ func (r *Registry) Executions(ctx context.Context, name string, limit int) ([]Ex
 	if err := r.execs.flush(ctx); err != nil {
 		return nil, err
 	}
-	docs, err := r.store.C(db.Executions).Find(ctx, bson.M{"function": name}, &db.FindOptions{
+	docs, err := r.store.C(db.Executions).Find(ctx, filter, &db.FindOptions{
 		Sort:  bson.D{{Key: "started_at", Value: -1}, {Key: "_id", Value: -1}},
 		Limit: int64(limit),
 	})

@@ -162,6 +162,13 @@ func TestExecutionsAreRecordedInBatches(t *testing.T) {
 	if one, _ := r.Executions(ctx, "job", 1); len(one) != 1 || one[0].ID != ids[2] {
 		t.Errorf("limit 1: %+v", one)
 	}
+	after, err := r.ExecutionsAfter(ctx, "job", ids[0], 10)
+	if err != nil || len(after) != 2 || after[0].ID != ids[2] || after[1].ID != ids[1] {
+		t.Errorf("after the first: %+v %v", after, err)
+	}
+	if _, err := r.ExecutionsAfter(ctx, "job", "x", 10); !errors.Is(err, ErrInvalidInput) || err.Error() != `invalid function input: "x" is not an execution id` {
+		t.Errorf("a bad id: %v", err)
+	}
 }
 
 // Records still buffered are written by a graceful shutdown.
