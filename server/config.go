@@ -11,6 +11,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/mail"
 )
 
 // Config is moonbase's whole configuration, as read from config.yaml. Each
@@ -28,6 +29,8 @@ type Config struct {
 	Limits      LimitsConfig                `yaml:"limits"`
 	Collections map[string]CollectionConfig `yaml:"collections"`
 	Events      events.Config               `yaml:"events"`
+	// SMTP is where email goes; with no smtp.host it is stored in _outbox.
+	SMTP mail.Config `yaml:"smtp"`
 }
 
 // HTTPConfig is the HTTP listener's section, `server`.
@@ -159,6 +162,7 @@ func DefaultConfig() Config {
 		},
 		Limits: LimitsConfig{BodyBytes: 1 << 20, MaxDepth: db.DefaultMaxDepth, MaxFields: db.DefaultMaxKeys},
 		Events: events.DefaultConfig(),
+		SMTP:   mail.Config{TLS: mail.TLSStartTLS, Timeout: mail.DefaultTimeout},
 	}
 }
 
@@ -233,6 +237,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Events.Validate(); err != nil {
 		return configErr("events", "%v", err)
+	}
+	if err := c.SMTP.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err) // already names its smtp.* key
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
 )
 
 // Error is an error with the HTTP answer it gets. Handlers return one for a
@@ -113,6 +114,20 @@ func toAPIError(err error) *Error {
 		return newError(http.StatusBadRequest, "invalid_document", err.Error())
 	case errors.Is(err, db.ErrInvalidName):
 		return newError(http.StatusBadRequest, "invalid_name", err.Error())
+	case errors.Is(err, events.ErrInvalidEventName):
+		return newError(http.StatusBadRequest, "invalid_event_name", err.Error())
+	case errors.Is(err, events.ErrInvalidEventData):
+		return newError(http.StatusBadRequest, "invalid_event_data", err.Error())
+	case errors.Is(err, events.ErrEventTooLarge):
+		return newError(http.StatusRequestEntityTooLarge, "event_too_large", err.Error())
+	case errors.Is(err, events.ErrInvalidSchedule):
+		return newError(http.StatusBadRequest, "invalid_trigger", err.Error())
+	case errors.Is(err, events.ErrInvalidStatus):
+		return newError(http.StatusBadRequest, "invalid_input", err.Error())
+	case errors.Is(err, events.ErrJobNotFound), errors.Is(err, events.ErrScheduleNotFound):
+		return newError(http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, events.ErrNotReplayable):
+		return newError(http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, db.ErrClosed):
 		return newError(http.StatusServiceUnavailable, "unavailable", "the server is shutting down")
 	case errors.Is(err, context.DeadlineExceeded):

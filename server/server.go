@@ -17,11 +17,16 @@ import (
 	"github.com/moonbase-dev/moonbase/db/embedded"
 	"github.com/moonbase-dev/moonbase/db/mongostore"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/mail"
 )
 
 // setupTimeout bounds what New does against the store: opening it,
 // creating indexes, reading the admin token's hash.
 const setupTimeout = 30 * time.Second
+
+// storeCloseTimeout bounds closing the store at shutdown, after the rest
+// has had the shutdown's deadline.
+const storeCloseTimeout = 5 * time.Second
 
 // Deps are what a Server is built from besides its Config. Every field is
 // optional.
@@ -31,7 +36,8 @@ type Deps struct {
 	// caller's to close, after everything else using it has stopped.
 	Store db.Store
 	// Events receives the system events (user_registered, doc_created, …).
-	// Nil records them with an events.Bus over Store.
+	// Nil emits them on the server's own events service, which records
+	// them and runs the functions subscribed to them.
 	Events events.Emitter
 	// Logger is where logs go; nil is slog.Default().
 	Logger *slog.Logger
@@ -47,6 +53,8 @@ type Server struct {
 	store        db.Store
 	ownsStore    bool // opened by New, so closed by Shutdown
 	events       events.Emitter
+	jobs         *events.Service // the queue, the bus, the scheduler and the sweeper (events.go, jobs.go)
+	mailer       mail.Sender     // SMTP, or the outbox when none is configured (mail.go)
 	log          *slog.Logger
 	app          *fiber.App
 	limits       db.Limits
@@ -103,8 +111,18 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		sessions:  newSessionCache(cfg.Auth.SessionCache),
 		stop:      make(chan struct{}),
 	}
+	jobs, err := events.New(cfg.Events, events.Deps{Store: store, Logger: deps.Logger})
+	if err != nil {
+		if owns {
+			_ = store.Close(context.Background())
+		}
+		return nil, err
+	}
+	s.jobs = jobs
+	s.mailer = newMailer(cfg.SMTP, store)
+	registerEmail(jobs.Queue, s.mailer)
 	if s.events == nil {
-		s.events = events.NewBus(cfg.Events, events.Deps{Store: store, Logger: deps.Logger})
+		s.events = jobs.Bus
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	if err := s.setup(ctx, deps.Stderr); err != nil {
@@ -182,6 +200,9 @@ func (s *Server) newApp() *fiber.App {
 		bindAuthApi,
 		bindDataApi,
 		bindAdminApi,
+		bindEventsApi,
+		bindJobsApi,
+		bindMailApi,
 	} {
 		bind(s, app)
 	}
@@ -195,7 +216,8 @@ func (s *Server) App() *fiber.App { return s.app }
 // Store is the store the server runs on.
 func (s *Server) Store() db.Store { return s.store }
 
-// Start listens on cfg.Server.Addr and serves in the background. Port 0
+// Start starts the job queue, the scheduler and the retention sweeper,
+// then listens on cfg.Server.Addr and serves in the background. Port 0
 // picks a free port; Addr and URL report the one bound. ctx bounds only
 // the start itself.
 func (s *Server) Start(ctx context.Context) error {
@@ -208,6 +230,11 @@ func (s *Server) Start(ctx context.Context) error {
 	case <-s.stop:
 		return errors.New("server was shut down")
 	default:
+	}
+	// Jobs and schedules run before the first request, so that nothing a
+	// request queues waits for a poll.
+	if err := s.jobs.Start(ctx); err != nil {
+		return fmt.Errorf("start the job queue and scheduler: %w", err)
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Server.Addr)
@@ -256,7 +283,8 @@ func (s *Server) URL() string {
 }
 
 // Shutdown stops accepting connections, lets in-flight requests finish
-// until ctx ends, then closes the store if New opened it. It is
+// until ctx ends, stops the job queue and the scheduler (running jobs get
+// what is left of ctx), then closes the store if New opened it. It is
 // idempotent: later calls return the first call's result.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
@@ -289,8 +317,17 @@ func (s *Server) shutdown(ctx context.Context) error {
 		}
 	}
 	s.cancelBase()
+	// Running jobs get what is left of ctx to finish; those still running
+	// then keep their leases and run again after a restart.
+	if err := s.jobs.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop jobs: %w", err))
+	}
 	if s.ownsStore {
-		if err := s.store.Close(ctx); err != nil {
+		// The store closes even when the jobs used up ctx, within a bound
+		// of its own.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeCloseTimeout)
+		defer cancel()
+		if err := s.store.Close(cctx); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
 	}

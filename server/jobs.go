@@ -1,0 +1,147 @@
+package server
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
+)
+
+// bindJobsApi registers the admin routes of the job queue and the
+// scheduler: listing and replaying jobs, listing, pausing, resuming and
+// running schedules.
+func bindJobsApi(s *Server, r fiber.Router) {
+	g := r.Group("/api/admin")
+	g.Get("/jobs", s.adminJobs)
+	g.Post("/jobs/replay-dead", s.adminReplayDead)
+	g.Post("/jobs/:id/replay", s.adminReplayJob)
+	g.Get("/schedules", s.adminSchedules)
+	g.Post("/schedules/:function/pause", s.adminScheduleAction)
+	g.Post("/schedules/:function/resume", s.adminScheduleAction)
+	g.Post("/schedules/:function/run", s.adminRunSchedule)
+}
+
+// jobView is a job as the admin API shows it: its payload in plain JSON
+// (ids as hex strings, dates as RFC 3339).
+func jobView(j events.Job) events.Job {
+	if p, ok := db.ToJSONValue(j.Payload).(map[string]any); ok {
+		j.Payload = p
+	}
+	return j
+}
+
+// adminJobs lists jobs: GET /api/admin/jobs?status=pending|running|done|dead&limit=
+// answers 200 {jobs: […]}. Without status it lists every job, newest
+// first.
+func (s *Server) adminJobs(c *fiber.Ctx) error {
+	limit, err := listLimit(c)
+	if err != nil {
+		return err
+	}
+	jobs, err := s.jobs.Queue.List(c.UserContext(), c.Query("status"), limit)
+	if err != nil {
+		return err
+	}
+	out := make([]events.Job, len(jobs))
+	for i, j := range jobs {
+		out[i] = jobView(j)
+	}
+	return c.JSON(fiber.Map{"jobs": out})
+}
+
+// adminReplayJob makes a dead or done job pending again with a fresh set
+// of attempts: 200 {job}; 404 for an unknown id, 409 for a job that is
+// pending or running.
+func (s *Server) adminReplayJob(c *fiber.Ctx) error {
+	job, err := s.jobs.Queue.Replay(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"job": jobView(job)})
+}
+
+// adminReplayDead replays every dead job: 200 {replayed: N}.
+func (s *Server) adminReplayDead(c *fiber.Ctx) error {
+	n, err := s.jobs.Queue.ReplayDead(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"replayed": n})
+}
+
+// adminSchedules lists every schedule with its next 5 occurrences:
+// 200 {schedules: […]}.
+func (s *Server) adminSchedules(c *fiber.Ctx) error {
+	list, err := s.jobs.Scheduler.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"schedules": list})
+}
+
+// adminScheduleAction pauses or resumes a function's schedules and answers
+// them as they are now: 200 {schedules: […]} (a function may have several
+// schedule triggers); 404 when it has none.
+func (s *Server) adminScheduleAction(c *fiber.Ctx) error {
+	ctx, fn := c.UserContext(), c.Params("function")
+	var err error
+	if c.Route().Path == "/api/admin/schedules/:function/pause" {
+		err = s.jobs.Scheduler.Pause(ctx, fn)
+	} else {
+		err = s.jobs.Scheduler.Resume(ctx, fn)
+	}
+	if err != nil {
+		return err
+	}
+	list, err := s.jobs.Scheduler.List(ctx)
+	if err != nil {
+		return err
+	}
+	mine := []events.ScheduleInfo{}
+	for _, info := range list {
+		if info.Function == fn {
+			mine = append(mine, info)
+		}
+	}
+	return c.JSON(fiber.Map{"schedules": mine})
+}
+
+// adminRunSchedule queues a run of a scheduled function now, paused or
+// not, with input {scheduled_at = now}: 202 {job_id}; 404 when the
+// function has no schedule.
+func (s *Server) adminRunSchedule(c *fiber.Ctx) error {
+	id, err := s.jobs.Scheduler.RunNow(c.UserContext(), c.Params("function"))
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"job_id": id})
+}
+
+// listLimit reads the limit query parameter of an admin list: 1 to
+// events.MaxListLimit, events.DefaultListLimit when absent.
+func listLimit(c *fiber.Ctx) (int, error) {
+	raw := c.Query("limit")
+	if raw == "" {
+		return events.DefaultListLimit, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > events.MaxListLimit {
+		return 0, badInput("limit must be a whole number from 1 to %d", events.MaxListLimit)
+	}
+	return n, nil
+}
+
+// timeValue reads a date a store returned.
+func timeValue(v any) time.Time {
+	switch t := v.(type) {
+	case primitive.DateTime:
+		return t.Time().UTC()
+	case time.Time:
+		return t.UTC()
+	}
+	return time.Time{}
+}

@@ -1,0 +1,58 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/lua"
+)
+
+// functionRunner runs the queue's function jobs (events.KindFunction)
+// through the Lua registry: the events package only knows the
+// events.FunctionRunner interface, and this is the one place that joins
+// the two.
+type functionRunner struct {
+	reg *lua.Registry
+}
+
+// RunFunction runs one attempt. The handler gets the event's data (or
+// {scheduled_at = …}) as input, and ctx.trigger, ctx.event, ctx.id, ctx.at
+// and ctx.attempt from the job. The run is recorded in _executions by the
+// registry like any other.
+//
+// A function that no longer exists, or an input the runtime cannot take,
+// cannot get better by retrying: those are permanent failures, dead
+// letters at once. Every other error — the function raised one, timed
+// out, or the registry is shutting down — is a failed attempt the queue
+// retries with backoff.
+func (r functionRunner) RunFunction(ctx context.Context, run events.FunctionRun) error {
+	opts := lua.RunOptions{
+		Trigger: runTrigger(run.Trigger),
+		Event:   run.EventName,
+		ID:      run.EventID,
+		At:      run.At,
+		Attempt: run.Attempt,
+	}
+	var input any = run.Input
+	if run.Input == nil {
+		input = map[string]any{}
+	}
+	_, err := r.reg.Run(ctx, run.Function, input, opts)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, lua.ErrFunctionNotFound), errors.Is(err, lua.ErrInvalidInput):
+		return events.Permanent(err)
+	}
+	return err
+}
+
+// runTrigger maps the queue's trigger names to the runtime's. They are
+// spelt alike; the mapping keeps each package free to name its own.
+func runTrigger(t string) string {
+	if t == events.TriggerSchedule {
+		return lua.TriggerSchedule
+	}
+	return lua.TriggerEvent
+}
