@@ -8,6 +8,13 @@ import (
 	"github.com/moonbase-dev/moonbase/lua"
 )
 
+// runFunctionJobs makes the queue run function jobs (events and
+// schedules) through reg. New calls it once, when the registry exists and
+// before Start.
+func (s *Server) runFunctionJobs(reg *lua.Registry) {
+	s.jobs.Queue.Register(events.KindFunction, events.FunctionJobHandler(functionRunner{reg: reg}))
+}
+
 // functionRunner runs the queue's function jobs (events.KindFunction)
 // through the Lua registry: the events package only knows the
 // events.FunctionRunner interface, and this is the one place that joins
