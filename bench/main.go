@@ -107,7 +107,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "bench: %s …\n", s.Name)
 		res, err := Run(ctx, s, env, o)
 		if err != nil {
-			fmt.Fprintf(stdout, "| %s | | | | | | | %s |\n", s.Name, strings.ReplaceAll(err.Error(), "|", "\\|"))
+			fmt.Fprintf(stdout, "| %s | | | | | | | | | %s |\n", s.Name, strings.ReplaceAll(err.Error(), "|", "\\|"))
 			failed = append(failed, s.Name)
 			continue
 		}

@@ -137,8 +137,8 @@ func TestRunCountsOpsAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Ops != 1000 || res.Errors != 200 || res.Workers != 3 || res.FirstErr == nil || res.PeakRSS <= 0 {
-		t.Fatalf("result %+v: want 1000 ops, 200 errors, 3 workers, a first error and a peak RSS", res)
+	if res.Ops != 1000 || res.Errors != 200 || res.Workers != 3 || res.FirstErr == nil || res.PeakRSS <= 0 || res.CPU <= 0 {
+		t.Fatalf("result %+v: want 1000 ops, 200 errors, 3 workers, a first error, a peak RSS and CPU time", res)
 	}
 	res, err = Run(context.Background(), s, NewEnv(1, t.TempDir()), RunOptions{Workers: 2, Duration: 50 * time.Millisecond, Warmup: 10 * time.Millisecond})
 	if err != nil || res.Ops == 0 || res.Elapsed < 50*time.Millisecond || res.OpsPerSec() <= 0 {
@@ -155,14 +155,14 @@ func TestRunReportsMarkdown(t *testing.T) {
 	}
 	for _, want := range []string{
 		"- command: `go run ./bench -only harness -n 1000 -warmup 0 -dir ",
-		"| scenario | workers | ops | ops/s | p50 | p99 | peak RSS | errors |",
+		"| scenario | workers | ops | ops/s | p50 | p99 | CPU cores | ops/CPU-s | peak RSS | errors |",
 		"load average after: ",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
-	row := regexp.MustCompile(`(?m)^\| harness/noop \| 4 \| 1000 \| [\d,]+ \| [\d.]+ [nµm]s \| [\d.]+ [nµm]s \| \d+ MiB \| 0 \|$`)
+	row := regexp.MustCompile(`(?m)^\| harness/noop \| 4 \| 1000 \| [\d,]+ \| [\d.]+ [nµm]s \| [\d.]+ [nµm]s \| \d+\.\d\d \| [\d,]+ \| \d+ MiB \| 0 \|$`)
 	if !row.MatchString(out.String()) {
 		t.Errorf("no well-formed row for harness/noop:\n%s", out.String())
 	}

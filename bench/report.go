@@ -104,8 +104,8 @@ func writeHeader(w io.Writer, m Machine, command string, opts RunOptions, docs i
 		measure = fmt.Sprintf("%d operations measured", opts.Ops)
 	}
 	fmt.Fprintf(w, "- each scenario: %s warm-up, then %s; collections of %d documents\n\n", opts.Warmup, measure, docs)
-	fmt.Fprintln(w, "| scenario | workers | ops | ops/s | p50 | p99 | peak RSS | errors |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| scenario | workers | ops | ops/s | p50 | p99 | CPU cores | ops/CPU-s | peak RSS | errors |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 }
 
 // writeRow prints one scenario's result as a table row.
@@ -118,8 +118,9 @@ func writeRow(w io.Writer, r Result) {
 	if r.FirstErr != nil {
 		errs += ": " + strings.ReplaceAll(r.FirstErr.Error(), "|", "\\|")
 	}
-	fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s |\n",
-		r.Name, r.Workers, r.Ops, thousands(r.OpsPerSec()), latency(r.P50), latency(r.P99), rss, errs)
+	fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %.2f | %s | %s | %s |\n",
+		r.Name, r.Workers, r.Ops, thousands(r.OpsPerSec()), latency(r.P50), latency(r.P99),
+		r.Cores(), thousands(r.OpsPerCPUSecond()), rss, errs)
 }
 
 // writeFooter prints what follows the table.

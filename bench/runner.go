@@ -8,6 +8,7 @@ import (
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -36,6 +37,9 @@ type Result struct {
 	// measured loop (since setup when PeakReset is false).
 	PeakRSS   int64
 	PeakReset bool
+	// CPU is the processor time the whole process used during the
+	// measured loop (user and system, every thread, the GC's included).
+	CPU time.Duration
 }
 
 // OpsPerSec is the measured throughput.
@@ -44,6 +48,25 @@ func (r Result) OpsPerSec() float64 {
 		return 0
 	}
 	return float64(r.Ops) / r.Elapsed.Seconds()
+}
+
+// Cores is how many processors the process kept busy on average during
+// the measured loop. Below GOMAXPROCS with every worker busy, something
+// else on the machine took the processors.
+func (r Result) Cores() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return r.CPU.Seconds() / r.Elapsed.Seconds()
+}
+
+// OpsPerCPUSecond is the throughput per second of processor time, the
+// figure that moves least when other work shares the machine.
+func (r Result) OpsPerCPUSecond() float64 {
+	if r.CPU <= 0 {
+		return 0
+	}
+	return float64(r.Ops) / r.CPU.Seconds()
 }
 
 // Run sets s up, warms it up, then measures it.
@@ -72,7 +95,9 @@ func Run(ctx context.Context, s Scenario, env *Env, opts RunOptions) (Result, er
 			return res, err
 		}
 	}
+	cpu0 := processCPU()
 	m := loop(ctx, op, res.Workers, opts.Duration, opts.Ops, 2)
+	res.CPU = processCPU() - cpu0
 	if opts.CPUProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -149,4 +174,13 @@ func call(ctx context.Context, op Op, w *Worker) (err error) {
 		}
 	}()
 	return op(ctx, w)
+}
+
+// processCPU is the user and system time the process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
