@@ -11,6 +11,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/lua"
 	"github.com/moonbase-dev/moonbase/mail"
 )
 
@@ -31,6 +32,9 @@ type Config struct {
 	Events      events.Config               `yaml:"events"`
 	// SMTP is where email goes; with no smtp.host it is stored in _outbox.
 	SMTP mail.Config `yaml:"smtp"`
+	// Functions configures the Lua runtime: limits of a run and the
+	// outgoing requests functions make.
+	Functions lua.Config `yaml:"functions"`
 }
 
 // HTTPConfig is the HTTP listener's section, `server`.
@@ -163,6 +167,8 @@ func DefaultConfig() Config {
 		Limits: LimitsConfig{BodyBytes: 1 << 20, MaxDepth: db.DefaultMaxDepth, MaxFields: db.DefaultMaxKeys},
 		Events: events.DefaultConfig(),
 		SMTP:   mail.Config{TLS: mail.TLSStartTLS, Timeout: mail.DefaultTimeout},
+		// Spelt out, so that config.yaml can show every default.
+		Functions: lua.Config{}.WithDefaults(),
 	}
 }
 
@@ -240,6 +246,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.SMTP.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrConfig, err) // already names its smtp.* key
+	}
+	if err := c.Functions.Validate(); err != nil {
+		return configErr("functions", "%v", strings.TrimPrefix(err.Error(), lua.ErrInvalidConfig.Error()+": "))
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/lua"
 )
 
 // Error is an error with the HTTP answer it gets. Handlers return one for a
@@ -82,6 +83,8 @@ func toAPIError(err error) *Error {
 		apiErr   *Error
 		fiberErr *fiber.Error
 		dupErr   *db.DuplicateKeyError
+		compErr  *lua.CompileError
+		runErr   *lua.RunError
 	)
 	switch {
 	case errors.As(err, &apiErr):
@@ -128,12 +131,38 @@ func toAPIError(err error) *Error {
 		return newError(http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, events.ErrNotReplayable):
 		return newError(http.StatusConflict, "conflict", err.Error())
-	case errors.Is(err, db.ErrClosed):
+	case errors.As(err, &compErr):
+		return &Error{Status: http.StatusBadRequest, Code: "compile_error", Message: err.Error(),
+			Details: map[string]int{"line": compErr.Line, "column": compErr.Column}}
+	case errors.As(err, &runErr):
+		return runAPIError(runErr)
+	case errors.Is(err, lua.ErrFunctionNotFound), errors.Is(err, lua.ErrVersionNotFound), errors.Is(err, lua.ErrSecretNotFound):
+		return newError(http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, lua.ErrInvalidDefinition):
+		return newError(http.StatusBadRequest, "invalid_definition", strings.TrimPrefix(err.Error(), lua.ErrInvalidDefinition.Error()+": "))
+	case errors.Is(err, lua.ErrInvalidInput), errors.Is(err, lua.ErrInvalidSecret):
+		return newError(http.StatusBadRequest, "invalid_input", err.Error())
+	case errors.Is(err, lua.ErrClosed), errors.Is(err, db.ErrClosed):
 		return newError(http.StatusServiceUnavailable, "unavailable", "the server is shutting down")
 	case errors.Is(err, context.DeadlineExceeded):
 		return newError(http.StatusServiceUnavailable, "timeout", "the request took too long")
 	}
 	return nil
+}
+
+// runAPIError answers a function run that did not complete. The message
+// names the function and the Lua line, never Go internals: a timeout is
+// 504, a run stopped because the request ended or the server is stopping
+// 503, anything else (an uncaught Lua error, the memory limit, a value
+// that cannot be sent) 500.
+func runAPIError(e *lua.RunError) *Error {
+	switch e.Kind {
+	case lua.ErrTimeout:
+		return newError(http.StatusGatewayTimeout, "timeout", e.Error())
+	case lua.ErrCanceled:
+		return newError(http.StatusServiceUnavailable, "unavailable", e.Error())
+	}
+	return newError(http.StatusInternalServerError, "function_error", e.Error())
 }
 
 func duplicateMessage(e *db.DuplicateKeyError) string {

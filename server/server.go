@@ -17,6 +17,7 @@ import (
 	"github.com/moonbase-dev/moonbase/db/embedded"
 	"github.com/moonbase-dev/moonbase/db/mongostore"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/lua"
 	"github.com/moonbase-dev/moonbase/mail"
 )
 
@@ -55,6 +56,7 @@ type Server struct {
 	events       events.Emitter
 	jobs         *events.Service // the queue, the bus, the scheduler and the sweeper (events.go, jobs.go)
 	mailer       mail.Sender     // SMTP, or the outbox when none is configured (mail.go)
+	functions    *lua.Registry   // stores, compiles and runs the Lua functions (functions.go)
 	log          *slog.Logger
 	app          *fiber.App
 	limits       db.Limits
@@ -124,9 +126,19 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.events == nil {
 		s.events = jobs.Bus
 	}
+	reg, err := s.newRegistry()
+	if err != nil {
+		if owns {
+			_ = store.Close(context.Background())
+		}
+		return nil, err
+	}
+	s.functions = reg
+	s.runFunctionJobs(reg)
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	if err := s.setup(ctx, deps.Stderr); err != nil {
 		s.cancelBase()
+		_ = s.functions.Shutdown(context.Background())
 		if owns {
 			_ = store.Close(context.Background())
 		}
@@ -156,6 +168,9 @@ func OpenStore(ctx context.Context, cfg Config) (db.Store, error) {
 // setup prepares the store and the secrets New needs before serving.
 func (s *Server) setup(ctx context.Context, stderr io.Writer) error {
 	if err := db.EnsureSystemIndexes(ctx, s.store); err != nil {
+		return err
+	}
+	if err := s.functions.Start(ctx); err != nil {
 		return err
 	}
 	for name, col := range s.cfg.Collections {
@@ -203,6 +218,10 @@ func (s *Server) newApp() *fiber.App {
 		bindEventsApi,
 		bindJobsApi,
 		bindMailApi,
+		bindFunctionsApi,
+		bindFunctionsAdminApi,
+		bindDeployApi,
+		bindSecretsApi,
 	} {
 		bind(s, app)
 	}
@@ -321,6 +340,14 @@ func (s *Server) shutdown(ctx context.Context) error {
 	// then keep their leases and run again after a restart.
 	if err := s.jobs.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop jobs: %w", err))
+	}
+	// Function runs end with the requests and jobs that started them; the
+	// execution records still buffered are written before the store
+	// closes, within a bound of their own.
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), storeCloseTimeout)
+	defer fcancel()
+	if err := s.functions.Shutdown(fctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop functions: %w", err))
 	}
 	if s.ownsStore {
 		// The store closes even when the jobs used up ctx, within a bound

@@ -1,0 +1,371 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/lua"
+)
+
+// bindFunctionsAdminApi registers the functions part of the admin API
+// (docs/admin-api.md, "Functions"). The admin token guards it (see newApp).
+func bindFunctionsAdminApi(s *Server, r fiber.Router) {
+	g := r.Group("/api/admin/functions")
+	g.Get("/", s.adminListFunctions)
+	g.Post("/test", s.adminTestFunction)
+	g.Put("/:name", s.adminPutFunction)
+	g.Get("/:name", s.adminGetFunction)
+	g.Delete("/:name", s.adminDeleteFunction)
+	g.Get("/:name/versions", s.adminFunctionVersions)
+	g.Post("/:name/rollback", s.adminRollbackFunction)
+	g.Get("/:name/executions", s.adminFunctionExecutions)
+	g.Post("/:name/run", s.adminRunFunction)
+}
+
+// nameParam is the :name of the path, copied out of fasthttp's buffer.
+func nameParam(c *fiber.Ctx) string { return strings.Clone(c.Params("name")) }
+
+// adminListFunctions answers {functions: [{name, version, handler,
+// triggers, timeout, retries, created_at, updated_at}]}, by name, without
+// their sources.
+func (s *Server) adminListFunctions(c *fiber.Ctx) error {
+	fns, err := s.functions.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	list := make([]functionView, len(fns))
+	for i, fn := range fns {
+		list[i] = viewOf(fn, false)
+	}
+	return c.JSON(fiber.Map{"functions": list})
+}
+
+// adminPutFunction creates a function or saves a new version of it: 201
+// {function} when created, 200 when updated (or unchanged: saving what is
+// current keeps its version). A definition that does not compile or whose
+// triggers are wrong changes nothing.
+func (s *Server) adminPutFunction(c *fiber.Ctx) error {
+	name := nameParam(c)
+	def, err := decodeDefinition(c.Body())
+	if err != nil {
+		return err
+	}
+	if def.Name != "" && def.Name != name {
+		return badInput("name %q in the body differs from %q in the path", def.Name, name)
+	}
+	def.Name = name
+	if err := lua.ValidateName(name); err != nil {
+		return err
+	}
+	if err := checkTriggers(def); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	_, err = s.functions.Get(ctx, name)
+	created := errors.Is(err, lua.ErrFunctionNotFound)
+	if err != nil && !created {
+		return err
+	}
+	fn, err := s.functions.Save(ctx, def)
+	if err != nil {
+		return err
+	}
+	if err := s.functionSaved(ctx, fn); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return c.Status(status).JSON(fiber.Map{"function": viewOf(fn, true)})
+}
+
+// functionSaved keeps the scheduler's entries in step with a function
+// just saved, rolled back or deployed.
+func (s *Server) functionSaved(ctx context.Context, fn lua.Function) error {
+	return s.syncSchedules(ctx, fn.Name, fn.Triggers)
+}
+
+// adminGetFunction answers {function} with its source.
+func (s *Server) adminGetFunction(c *fiber.Ctx) error {
+	fn, err := s.functions.Get(c.UserContext(), nameParam(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"function": viewOf(fn, true)})
+}
+
+// adminDeleteFunction deletes a function, its versions and its schedules:
+// 204. Its execution records stay until they age out.
+func (s *Server) adminDeleteFunction(c *fiber.Ctx) error {
+	name := nameParam(c)
+	ctx := c.UserContext()
+	if err := s.functions.Delete(ctx, name); err != nil {
+		return err
+	}
+	if err := s.syncSchedules(ctx, name, nil); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// versionView is one saved version of a function.
+type versionView struct {
+	Version   int64         `json:"version"`
+	CreatedAt time.Time     `json:"created_at"`
+	Source    string        `json:"source"`
+	Handler   string        `json:"handler"`
+	Triggers  []lua.Trigger `json:"triggers"`
+	Timeout   string        `json:"timeout,omitempty"`
+	Retries   *int          `json:"retries,omitempty"`
+}
+
+// adminFunctionVersions answers {versions: [{version, created_at, source,
+// handler, triggers, timeout, retries}]}, newest first.
+func (s *Server) adminFunctionVersions(c *fiber.Ctx) error {
+	fns, err := s.functions.Versions(c.UserContext(), nameParam(c))
+	if err != nil {
+		return err
+	}
+	list := make([]versionView, len(fns))
+	for i, fn := range fns {
+		v := viewOf(fn, true)
+		list[i] = versionView{
+			Version: v.Version, CreatedAt: fn.CreatedAt, Source: v.Source, Handler: v.Handler,
+			Triggers: v.Triggers, Timeout: v.Timeout, Retries: v.Retries,
+		}
+	}
+	return c.JSON(fiber.Map{"versions": list})
+}
+
+// adminRollbackFunction takes {version} and saves that version's content
+// as a new version (the history only grows): {function}.
+func (s *Server) adminRollbackFunction(c *fiber.Ctx) error {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "version"); err != nil {
+		return err
+	}
+	version, ok := body["version"].(int64)
+	if !ok || version < 1 {
+		return badInput("version must be a version number (1 or more)")
+	}
+	ctx := c.UserContext()
+	fn, err := s.functions.Rollback(ctx, nameParam(c), version)
+	if err != nil {
+		return err
+	}
+	if err := s.functionSaved(ctx, fn); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"function": viewOf(fn, true)})
+}
+
+// executionView is one run's record as the admin API lists it; output is
+// what the run printed and logged.
+type executionView struct {
+	ID         string        `json:"id"`
+	Function   string        `json:"function"`
+	Version    int64         `json:"version"`
+	Trigger    string        `json:"trigger"`
+	StartedAt  time.Time     `json:"started_at"`
+	DurationMs float64       `json:"duration_ms"`
+	Status     string        `json:"status"`
+	Error      string        `json:"error,omitempty"`
+	Line       int           `json:"line,omitempty"`
+	Traceback  string        `json:"traceback,omitempty"`
+	Output     []lua.LogLine `json:"output"`
+	User       string        `json:"user,omitempty"`
+	Event      string        `json:"event,omitempty"`
+	EventID    string        `json:"event_id,omitempty"`
+	Attempt    int           `json:"attempt,omitempty"`
+}
+
+// adminFunctionExecutions answers {executions: [...]}, newest first:
+// ?limit= (1 to 1000, default 50) of them, and with ?after=<id> only those
+// recorded after that one (what `moonbase functions logs --follow` polls).
+func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
+	limit := 50
+	if q := c.Query("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > lua.MaxExecutions {
+			return badInput("limit must be a number from 1 to %d", lua.MaxExecutions)
+		}
+		limit = n
+	}
+	name := nameParam(c)
+	ctx := c.UserContext()
+	var (
+		execs []lua.Execution
+		err   error
+	)
+	if after := c.Query("after"); after != "" {
+		execs, err = s.functions.ExecutionsAfter(ctx, name, strings.Clone(after), limit)
+	} else {
+		execs, err = s.functions.Executions(ctx, name, limit)
+	}
+	if err != nil {
+		return err
+	}
+	list := make([]executionView, len(execs))
+	for i, e := range execs {
+		list[i] = executionView{
+			ID: e.ID, Function: e.Function, Version: e.Version, Trigger: e.Trigger, StartedAt: e.StartedAt,
+			DurationMs: e.DurationMs, Status: e.Status, Error: e.Error, Line: e.Line, Traceback: e.Traceback,
+			Output: e.Logs, User: e.User, Event: e.Event, EventID: e.EventID, Attempt: e.Attempt,
+		}
+		if list[i].Output == nil {
+			list[i].Output = []lua.LogLine{}
+		}
+	}
+	return c.JSON(fiber.Map{"executions": list})
+}
+
+// runAnswer is what a test run answers: the result and status the function
+// gave, what it printed and logged, and its error with the Lua line when it
+// failed. A failed run is still a 200: the request itself worked.
+type runAnswer struct {
+	Result      any               `json:"result"`
+	Status      int               `json:"status"`
+	Headers     map[string]string `json:"headers,omitempty"`
+	Output      []lua.LogLine     `json:"output"`
+	Error       string            `json:"error,omitempty"`
+	Line        int               `json:"line,omitempty"`
+	DurationMs  float64           `json:"duration_ms"`
+	ExecutionID string            `json:"execution_id"`
+}
+
+// testRunTriggers are the triggers a test run may pretend to come from;
+// ctx.trigger says it, and "http" makes a returned {status, headers, body}
+// table the answer as it would be on /functions/:name.
+var testRunTriggers = map[string]bool{
+	lua.TriggerTest: true, lua.TriggerInvoke: true, lua.TriggerHTTP: true,
+	lua.TriggerEvent: true, lua.TriggerSchedule: true,
+}
+
+// adminRunFunction runs the saved function now, with no user, taking
+// {input, trigger?}: the runAnswer.
+func (s *Server) adminRunFunction(c *fiber.Ctx) error {
+	var req struct {
+		Input   json.RawMessage `json:"input"`
+		Trigger string          `json:"trigger"`
+	}
+	if err := s.strictBody(c, &req, "input, trigger"); err != nil {
+		return err
+	}
+	if req.Trigger == "" {
+		req.Trigger = lua.TriggerTest
+	}
+	if !testRunTriggers[req.Trigger] {
+		return badInput("trigger %q: use test, invoke, http, event or schedule", req.Trigger)
+	}
+	input, err := s.runInput(req.Input)
+	if err != nil {
+		return err
+	}
+	name := nameParam(c)
+	ctx := c.UserContext()
+	if req.Trigger == lua.TriggerInvoke || req.Trigger == lua.TriggerHTTP {
+		fn, err := s.functions.Get(ctx, name)
+		if err != nil {
+			return err
+		}
+		if !fn.Has(req.Trigger) {
+			return badInput("function %q has no %s trigger", name, req.Trigger)
+		}
+	}
+	res, err := s.functions.Run(ctx, name, input, lua.RunOptions{Trigger: req.Trigger})
+	return s.answerRun(c, res, err)
+}
+
+// adminTestFunction compiles and runs unsaved source once, as the
+// editor's "Test" does, taking {name?, source, handler?, triggers?,
+// timeout?, input}: the runAnswer. Nothing is saved; the run is recorded
+// under name (default "test") with version 0 and trigger "test".
+func (s *Server) adminTestFunction(c *fiber.Ctx) error {
+	var req struct {
+		lua.Definition
+		Input json.RawMessage `json:"input"`
+	}
+	if err := s.strictBody(c, &req, definitionFields+", input"); err != nil {
+		return err
+	}
+	if req.Name == "" {
+		req.Name = "test"
+	}
+	if err := checkTriggers(req.Definition); err != nil {
+		return err
+	}
+	input, err := s.runInput(req.Input)
+	if err != nil {
+		return err
+	}
+	res, err := s.functions.Test(c.UserContext(), req.Definition, input, lua.RunOptions{})
+	return s.answerRun(c, res, err)
+}
+
+// strictBody decodes a JSON object body into dst, refusing unknown fields.
+func (s *Server) strictBody(c *fiber.Ctx, dst any, fields string) error {
+	body := c.Body()
+	if len(body) == 0 {
+		return badInput("request body is empty; send a JSON object {%s}", fields)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return badInput("unknown field %s (expected %s)", strings.Trim(f, `"`), fields)
+		}
+		return definitionJSONError(err)
+	}
+	return nil
+}
+
+// runInput decodes a run's input under the server's limits; absent or
+// null is an empty object.
+func (s *Server) runInput(raw json.RawMessage) (any, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return bson.M{}, nil
+	}
+	return s.decodeInput(raw)
+}
+
+// answerRun writes a test run's runAnswer. A run that failed is answered
+// with its error and the status a client would have had; a refusal before
+// the run (no such function, input the runtime cannot take) is an error
+// answer.
+func (s *Server) answerRun(c *fiber.Ctx, res lua.Result, err error) error {
+	var re *lua.RunError
+	if err != nil && !errors.As(err, &re) {
+		return err
+	}
+	ans := runAnswer{
+		Status: http.StatusOK, Headers: res.Headers, Output: res.Logs, ExecutionID: res.ExecutionID,
+		DurationMs: float64(res.Duration.Microseconds()) / 1000,
+	}
+	if ans.Output == nil {
+		ans.Output = []lua.LogLine{}
+	}
+	if re != nil {
+		ans.Error, ans.Line = re.Error(), re.Line
+		if apiErr := toAPIError(err); apiErr != nil {
+			ans.Status = apiErr.Status
+		}
+		return c.JSON(ans)
+	}
+	if res.Status != 0 {
+		ans.Status = res.Status
+	}
+	ans.Result = jsonValue(res.Value)
+	return c.JSON(ans)
+}

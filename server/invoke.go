@@ -1,0 +1,189 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/lua"
+)
+
+// Calling functions from outside: the clients' executeFunction (the invoke
+// trigger) and the public URL of the http trigger. Both are hot paths: a
+// call costs the body's decoding, the run on a pooled Lua state (the
+// registry caches compiled functions) and the answer's encoding; the
+// execution record is written later, in a batch.
+
+// bindFunctionsApi registers POST /api/functions/:name and ANY
+// /functions/:name (also with a sub-path, /functions/:name/*).
+func bindFunctionsApi(s *Server, r fiber.Router) {
+	r.Post("/api/functions/:name", s.invokeFunction)
+	r.All("/functions/:name", s.httpFunction)
+	r.All("/functions/:name/*", s.httpFunction)
+}
+
+// invokeFunction runs a function with the invoke trigger. The JSON body
+// (any JSON value; an empty body is {}) is its input; the signed-in user,
+// if any, is ctx.user and the data calls act with that user's rights.
+// The answer is the return value as JSON, or the response the function
+// built with backend.response(status, body, headers). A function without
+// the invoke trigger answers 404, like a missing one.
+func (s *Server) invokeFunction(c *fiber.Ctx) error {
+	u, err := s.CurrentUser(c)
+	if err != nil {
+		return err
+	}
+	var input any = bson.M{}
+	if body := c.Body(); len(body) > 0 {
+		if input, err = s.decodeInput(body); err != nil {
+			return err
+		}
+	}
+	opts := lua.RunOptions{Trigger: lua.TriggerInvoke}
+	if u != nil {
+		opts.User = u.EventData()
+	}
+	res, err := s.functions.Run(c.UserContext(), nameParam(c), input, opts)
+	if err != nil {
+		return runFailed(c, err)
+	}
+	if res.Status != 0 {
+		return sendResponse(c, res)
+	}
+	return sendJSON(c, fiber.StatusOK, res.Value)
+}
+
+// httpFunction runs a function with the http trigger, for anyone: there
+// is no user and the data calls have full rights, so the function checks
+// whatever it must (a signature, a shared secret). Its input is the
+// request: {method, path, headers (names in lower case, repeated ones
+// joined with ", "), query (first value of each name), rawQuery, body
+// (the raw bytes as received), json (the body decoded when it is JSON,
+// else nil)}. A returned {status, headers, body} table or
+// backend.response sets the answer; a returned string is sent as it is
+// (text/plain); anything else as JSON.
+func (s *Server) httpFunction(c *fiber.Ctx) error {
+	req := c.Request()
+	body := req.Body()
+	headers := make(map[string]any, 16)
+	req.Header.VisitAll(func(k, v []byte) {
+		key := strings.ToLower(string(k))
+		if prev, ok := headers[key].(string); ok {
+			headers[key] = prev + ", " + string(v)
+			return
+		}
+		headers[key] = string(v)
+	})
+	query := map[string]any{}
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+		if _, ok := query[string(k)]; !ok {
+			query[string(k)] = string(v)
+		}
+	})
+	input := map[string]any{
+		"method":   c.Method(),
+		"path":     strings.Clone(c.Path()),
+		"headers":  headers,
+		"query":    query,
+		"rawQuery": string(req.URI().QueryString()),
+		"body":     string(body),
+	}
+	if len(body) > 0 && json.Valid(body) {
+		// Too deep or too big for the server's limits: the function still
+		// has the raw body.
+		if v, err := db.DecodeJSONValue(body, s.limits); err == nil {
+			input["json"] = v
+		}
+	}
+	res, err := s.functions.Run(c.UserContext(), nameParam(c), input, lua.RunOptions{Trigger: lua.TriggerHTTP})
+	if err != nil {
+		return runFailed(c, err)
+	}
+	if res.Status != 0 {
+		return sendResponse(c, res)
+	}
+	if str, ok := res.Value.(string); ok {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.Status(fiber.StatusOK).SendString(str)
+	}
+	return sendJSON(c, fiber.StatusOK, res.Value)
+}
+
+// runFailed is the error of a run: a run stopped because the request
+// itself ran out of time (server.request_timeout, shorter than the
+// function's own timeout) is a timeout like the function's own.
+func runFailed(c *fiber.Ctx, err error) error {
+	var re *lua.RunError
+	if errors.As(err, &re) && re.Kind == lua.ErrCanceled && errors.Is(c.UserContext().Err(), context.DeadlineExceeded) {
+		return Errorf(fiber.StatusGatewayTimeout, "timeout", "function %q stopped: the request took longer than the server's request_timeout", re.Function)
+	}
+	return err
+}
+
+// decodeInput reads a function's JSON input under the server's limits:
+// integers stay integers, other numbers are floats.
+func (s *Server) decodeInput(body []byte) (any, error) {
+	if !json.Valid(body) {
+		return nil, errInvalidJSON
+	}
+	return db.DecodeJSONValue(body, s.limits)
+}
+
+// jsonValue is a run's result in the form encoding/json writes: dates as
+// RFC 3339 strings, ObjectIDs as hex.
+func jsonValue(v any) any { return db.ToJSONValue(v) }
+
+// sendJSON answers v as JSON with status.
+func sendJSON(c *fiber.Ctx, status int, v any) error {
+	b, err := json.Marshal(jsonValue(v))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Status(status).Send(b)
+}
+
+// framingHeaders are set by the server from the body it sends; a function
+// choosing them would break the connection.
+var framingHeaders = map[string]bool{"content-length": true, "transfer-encoding": true, "connection": true}
+
+// sendResponse answers the response a function chose: its status and
+// headers, and its body — a string as it is (text/plain unless the
+// function set Content-Type), nothing for nil, anything else as JSON.
+func sendResponse(c *fiber.Ctx, res lua.Result) error {
+	contentType := ""
+	for k, v := range res.Headers {
+		lk := strings.ToLower(k)
+		if framingHeaders[lk] {
+			continue
+		}
+		if lk == "content-type" {
+			contentType = v
+		}
+		c.Set(k, v)
+	}
+	c.Status(res.Status)
+	switch body := res.Value.(type) {
+	case nil:
+		return nil
+	case string:
+		if contentType == "" {
+			c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		}
+		return c.SendString(body)
+	default:
+		b, err := json.Marshal(jsonValue(body))
+		if err != nil {
+			return err
+		}
+		if contentType == "" {
+			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		}
+		return c.Send(b)
+	}
+}

@@ -1,0 +1,51 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// bindSecretsApi registers the secrets functions read with backend.env
+// (docs/admin-api.md, "Secrets"). The admin token guards them; values are
+// written, never read back.
+func bindSecretsApi(s *Server, r fiber.Router) {
+	g := r.Group("/api/admin/secrets")
+	g.Get("/", s.adminListSecrets)
+	g.Put("/:name", s.adminPutSecret)
+	g.Delete("/:name", s.adminDeleteSecret)
+}
+
+// adminPutSecret creates or replaces a secret from {value}: 204.
+func (s *Server) adminPutSecret(c *fiber.Ctx) error {
+	var req struct {
+		Value *string `json:"value"`
+	}
+	if err := s.strictBody(c, &req, "value"); err != nil {
+		return err
+	}
+	if req.Value == nil {
+		return badInput("value is required (a string)")
+	}
+	if err := s.functions.SetSecret(c.UserContext(), nameParam(c), *req.Value); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// adminListSecrets answers {secrets: [name, …]}, sorted; never values.
+func (s *Server) adminListSecrets(c *fiber.Ctx) error {
+	names, err := s.functions.SecretNames(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"secrets": names})
+}
+
+// adminDeleteSecret removes a secret: 204, or 404 when there is none.
+func (s *Server) adminDeleteSecret(c *fiber.Ctx) error {
+	if err := s.functions.DeleteSecret(c.UserContext(), nameParam(c)); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
