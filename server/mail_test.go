@@ -51,7 +51,7 @@ func (ts *testServer) sendMail(t *testing.T, messages ...map[string]any) ([]stri
 func (ts *testServer) emailJobs(t *testing.T, status string) []events.Job {
 	t.Helper()
 	var out []events.Job
-	for _, j := range ts.jobs(t, status) {
+	for _, j := range ts.listJobs(t, status) {
 		if j.Kind == KindEmail {
 			out = append(out, j)
 		}

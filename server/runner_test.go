@@ -42,8 +42,8 @@ func (ts *testServer) docs(t *testing.T, col string, filter bson.M) []bson.M {
 	return out
 }
 
-// jobs lists jobs through the admin API; status "" lists every one.
-func (ts *testServer) jobs(t *testing.T, status string) []events.Job {
+// listJobs lists jobs through the admin API; status "" lists every one.
+func (ts *testServer) listJobs(t *testing.T, status string) []events.Job {
 	t.Helper()
 	res := ts.do(t, "GET", "/api/admin/jobs?limit=1000&status="+status, "", testAdminToken)
 	if res.status != http.StatusOK {
@@ -62,7 +62,7 @@ func (ts *testServer) jobs(t *testing.T, status string) []events.Job {
 func (ts *testServer) jobsOf(t *testing.T, fn string) map[string][]events.Job {
 	t.Helper()
 	out := map[string][]events.Job{}
-	for _, j := range ts.jobs(t, "") {
+	for _, j := range ts.listJobs(t, "") {
 		if j.Kind == events.KindFunction && j.Payload["function"] == fn {
 			out[j.Status] = append(out[j.Status], j)
 		}
@@ -173,8 +173,8 @@ end`
 	if res := ts.do(t, "POST", "/api/events", publishBody(t, "order_placed", map[string]any{"orderId": 7}), alice.token); res.status != 202 {
 		t.Fatalf("publish: %d %s", res.status, res.body)
 	}
-	waitFor(t, "the job to be dead", func() bool { return len(ts.jobs(t, events.StatusDead)) == 1 })
-	dead := ts.jobs(t, events.StatusDead)[0]
+	waitFor(t, "the job to be dead", func() bool { return len(ts.listJobs(t, events.StatusDead)) == 1 })
+	dead := ts.listJobs(t, events.StatusDead)[0]
 	if dead.Attempt != 3 || dead.MaxAttempts != 3 || len(dead.Errors) != 3 {
 		t.Fatalf("dead job: attempt %d of %d, %d errors", dead.Attempt, dead.MaxAttempts, len(dead.Errors))
 	}
