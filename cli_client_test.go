@@ -22,7 +22,7 @@ func closedURL(t *testing.T) string {
 
 func TestClientErrors(t *testing.T) {
 	t.Parallel()
-	fake := newFakeAdmin(t)
+	real := startMoonbase(t)
 	down := closedURL(t)
 	html := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
@@ -39,21 +39,21 @@ func TestClientErrors(t *testing.T) {
 		args []string
 		want string // the whole of stderr
 	}{
-		{"server down", []string{"functions", "list", "--url", down, "--token", fakeToken},
+		{"server down", []string{"functions", "list", "--url", down, "--token", cliTestToken},
 			"moonbase: cannot reach the server at " + down + ": connection refused (is `moonbase serve` running there?)\n"},
-		{"wrong token", []string{"functions", "list", "--url", fake.URL, "--token", "wrong"},
+		{"wrong token", []string{"functions", "list", "--url", real.url, "--token", "wrong"},
 			"moonbase: admin token missing or wrong (check MOONBASE_ADMIN_TOKEN or --token)\n"},
-		{"the server's own message", []string{"functions", "delete", "nope", "--url", fake.URL, "--token", fakeToken},
-			"moonbase: function \"nope\" not found\n"},
-		{"an answer that is not Moonbase's error", []string{"secrets", "list", "--url", html.URL, "--token", fakeToken},
+		{"the server's own message", []string{"functions", "delete", "nope", "--url", real.url, "--token", cliTestToken},
+			"moonbase: function not found: \"nope\"\n"},
+		{"an answer that is not Moonbase's error", []string{"secrets", "list", "--url", html.URL, "--token", cliTestToken},
 			"moonbase: the server answered 502 Bad Gateway\n"},
-		{"a success that is not JSON", []string{"secrets", "list", "--url", notJSON.URL, "--token", fakeToken},
+		{"a success that is not JSON", []string{"secrets", "list", "--url", notJSON.URL, "--token", cliTestToken},
 			"moonbase: the server at " + notJSON.URL + " answered GET /api/admin/secrets with something that is not JSON; is --url a Moonbase server?\n"},
-		{"a URL that is not http", []string{"jobs", "list", "--url", "ftp://example.com", "--token", fakeToken},
+		{"a URL that is not http", []string{"jobs", "list", "--url", "ftp://example.com", "--token", cliTestToken},
 			"moonbase: server URL \"ftp://example.com\" is not an http:// or https:// URL\n"},
-		{"wrong number of arguments", []string{"functions", "delete", "--url", fake.URL, "--token", fakeToken},
+		{"wrong number of arguments", []string{"functions", "delete", "--url", real.url, "--token", cliTestToken},
 			"moonbase: usage: moonbase functions delete NAME [flags]\n"},
-		{"unknown subcommand", []string{"functions", "lst", "--url", fake.URL, "--token", fakeToken},
+		{"unknown subcommand", []string{"functions", "lst", "--url", real.url, "--token", cliTestToken},
 			"moonbase: unknown command \"lst\" for \"moonbase functions\"; see `moonbase functions --help`\n"},
 	}
 	for _, s := range scenarios {
@@ -76,20 +76,21 @@ func TestClientErrors(t *testing.T) {
 // TestClientEnvironment reads the server and token from MOONBASE_URL and
 // MOONBASE_ADMIN_TOKEN; it changes the environment, so it runs alone.
 func TestClientEnvironment(t *testing.T) {
-	fake := newFakeAdmin(t)
-	fake.secrets["STRIPE_KEY"] = "sk_test"
+	real := startMoonbase(t)
+	real.ok("secrets", "set", "STRIPE_KEY", "sk_test")
+	down := closedURL(t)
 
-	t.Setenv("MOONBASE_URL", fake.URL)
+	t.Setenv("MOONBASE_URL", down)
 	t.Setenv("MOONBASE_ADMIN_TOKEN", "")
 	r := runCLI(t, "", "secrets", "list")
 	if want := "moonbase: MOONBASE_ADMIN_TOKEN is not set (or pass --token): the admin API needs the admin token\n"; r.stderr != want {
 		t.Errorf("without a token: stderr %q, want %q", r.stderr, want)
 	}
-	if len(fake.requests) != 0 {
-		t.Errorf("requests were sent without a token: %v", fake.requests)
+	t.Setenv("MOONBASE_ADMIN_TOKEN", cliTestToken)
+	if r := runCLI(t, "", "secrets", "list"); !strings.Contains(r.stderr, "cannot reach the server at "+down+":") {
+		t.Errorf("MOONBASE_URL was not used: %+v", r)
 	}
-
-	t.Setenv("MOONBASE_ADMIN_TOKEN", fakeToken)
+	t.Setenv("MOONBASE_URL", real.url)
 	if r := runCLI(t, "", "secrets", "list"); r.err != nil || r.stdout != "STRIPE_KEY\n" {
 		t.Errorf("from the environment: %+v", r)
 	}
@@ -97,8 +98,8 @@ func TestClientEnvironment(t *testing.T) {
 	if r := runCLI(t, "", "secrets", "list", "--token", "wrong"); r.err == nil || !strings.Contains(r.stderr, "admin token missing or wrong") {
 		t.Errorf("--token did not override MOONBASE_ADMIN_TOKEN: %+v", r)
 	}
-	t.Setenv("MOONBASE_URL", closedURL(t))
-	if r := runCLI(t, "", "secrets", "list", "--url", fake.URL+"/"); r.err != nil {
+	t.Setenv("MOONBASE_URL", down)
+	if r := runCLI(t, "", "secrets", "list", "--url", real.url+"/"); r.err != nil {
 		t.Errorf("--url did not override MOONBASE_URL: %+v", r)
 	}
 }

@@ -2,38 +2,46 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
 func TestDeployCommand(t *testing.T) {
 	t.Parallel()
-	fake := newFakeAdmin(t)
-	cli := adminCLI{t, fake.URL, fakeToken}
+	cli := startMoonbase(t)
 	dir := writeTree(t, map[string]string{
 		"trial-reminder/function.yaml": "triggers:\n  - schedule: daily at 09:00\n    timezone: Europe/Paris\n",
 		"trial-reminder/main.lua":      "function handle() end\n",
 		"welcome/function.yaml":        "triggers:\n  - event: user_registered\n",
-		"welcome/main.lua":             "function handle(event)\n  return !!\nend\n",
+		"welcome/main.lua":             "function handle(event)\n  return = 1\nend\n",
+		"report/function.yaml":         "triggers:\n  - schedule: every blue moon\n",
+		"report/main.lua":              "function handle() end\n",
 	})
 
 	// One broken function refuses the whole deploy.
 	r := cli.run("deploy", dir)
-	want := "function \"welcome\": syntax error at line 2: unexpected symbol near '!'\n" +
-		"moonbase: deploy refused, nothing was changed: 1 of 2 functions failed\n"
-	if r.err == nil || r.stderr != want || r.stdout != "" {
-		t.Errorf("deploy with a broken function: %+v\nwant stderr %q", r, want)
+	lines := strings.Split(r.stderr, "\n")
+	if r.err == nil || r.stdout != "" || len(lines) != 4 ||
+		!strings.HasPrefix(lines[0], "function \"report\": trigger 1: schedule \"every blue moon\": unknown schedule \"every blue moon\": use cron") ||
+		lines[1] != "function \"welcome\": syntax error at line 2, column 10: syntax error near '='" ||
+		lines[2] != "moonbase: deploy refused, nothing was changed: 2 of 3 functions failed" {
+		t.Errorf("deploy with broken functions: %+v", r)
 	}
-	if len(fake.funcs) != 0 {
-		t.Errorf("a refused deploy saved %d functions", len(fake.funcs))
+	if out := cli.ok("functions", "list"); !strings.HasPrefix(out, "no functions yet") {
+		t.Errorf("a refused deploy changed something:\n%s", out)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "report")); err != nil {
+		t.Fatal(err)
 	}
 
 	writeTree2(t, dir, "welcome/main.lua", "function handle(event) return event end\n")
 	if out := cli.ok("deploy", dir, "--dry-run"); out != "would create trial-reminder\nwould create welcome\ndry run: nothing was changed\n" {
 		t.Errorf("dry run: %q", out)
 	}
-	if len(fake.funcs) != 0 {
-		t.Errorf("a dry run saved %d functions", len(fake.funcs))
+	if out := cli.ok("functions", "list"); !strings.HasPrefix(out, "no functions yet") {
+		t.Errorf("a dry run changed something:\n%s", out)
 	}
 	if out := cli.ok("deploy", dir); out != "created trial-reminder v1\ncreated welcome v1\n" {
 		t.Errorf("deploy: %q", out)
@@ -48,19 +56,19 @@ func TestDeployCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(cli.ok("deploy", dir, "--json")), &ans); err != nil || len(ans.Functions) != 2 || ans.Functions[1].Action != "unchanged" {
 		t.Errorf("deploy --json: %+v %v", ans, err)
 	}
-	fn, _ := fake.current("trial-reminder")
-	if len(fn.Triggers) != 1 || fn.Triggers[0] != (trigger{Schedule: "daily at 09:00", Timezone: "Europe/Paris"}) {
-		t.Errorf("deployed triggers: %+v", fn.Triggers)
+	if out := cli.ok("schedules", "list"); !strings.Contains(out, "trial-reminder  daily at 09:00  Europe/Paris  active") {
+		t.Errorf("the deployed schedule:\n%s", out)
 	}
-	if len(fake.requests) != 5 {
-		t.Errorf("each deploy is one request; got %v", fake.requests)
+	if out := cli.ok("deploy", dir, "--dry-run"); out != "unchanged trial-reminder v1\nunchanged welcome v2\ndry run: nothing was changed\n" {
+		t.Errorf("dry run with nothing to change: %q", out)
 	}
 }
 
 func TestDeployCommandLocalProblems(t *testing.T) {
 	t.Parallel()
-	fake := newFakeAdmin(t)
-	cli := adminCLI{t, fake.URL, fakeToken}
+	// Nothing listens at the URL: a folder with problems never gets as far
+	// as connecting.
+	cli := adminCLI{t, closedURL(t), cliTestToken}
 	dir := writeTree(t, map[string]string{
 		"a/function.yaml": "name: b\n",
 		"a/main.lua":      "function handle() end\n",
@@ -73,9 +81,6 @@ func TestDeployCommandLocalProblems(t *testing.T) {
 		"moonbase: nothing was deployed: 2 problems in "+dir+"\n", "deploy", dir)
 	missing := filepath.Join(dir, "nope")
 	cli.fails("moonbase: functions folder "+missing+" does not exist (give another one: moonbase deploy DIR)\n", "deploy", missing)
-	if len(fake.requests) != 0 {
-		t.Errorf("a folder with problems reached the server: %v", fake.requests)
-	}
 }
 
 // writeTree2 writes one file under an existing folder.

@@ -1,42 +1,65 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
 
-func TestJobsSchedulesSecrets(t *testing.T) {
+func TestJobsCommands(t *testing.T) {
 	t.Parallel()
-	fake := newFakeAdmin(t)
-	cli := adminCLI{t, fake.URL, fakeToken}
+	cli := startMoonbase(t)
+	dir := writeTree(t, map[string]string{
+		// charge fails on every attempt and has no retries: its job goes
+		// straight to the dead letters.
+		"charge/function.yaml": "triggers:\n  - event: order_placed\nretries: 0\n",
+		"charge/main.lua":      "function handle(event)\n  error(\"card declined\")\nend\n",
+		"order/function.yaml":  "triggers:\n  - invoke: true\n",
+		"order/main.lua":       "function handle(input)\n  return backend.publishEvent(\"order_placed\", {id = input.id})\nend\n",
+	})
+	cli.ok("deploy", dir)
 
-	out := cli.ok("jobs", "list", "--dead")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID  KIND      FUNCTION  STATUS  ATTEMPT  RUN AT") ||
-		!strings.Contains(lines[1], "j1  function  charge    dead    4/4") || !strings.HasSuffix(lines[1], `function "charge" failed at line 7: card declined`) {
+	if out := cli.ok("jobs", "list", "--dead"); out != "no jobs\n" {
+		t.Errorf("no dead jobs yet: %q", out)
+	}
+	cli.ok("functions", "invoke", "order", "--data", `{"id": 1}`)
+	deadRow := regexp.MustCompile(`(?m)^(\S+) +function +charge +dead +1/1 +\S+ \S+ +.*line 2: card declined$`)
+	var out string
+	cliWaitFor(t, "a dead job", func() bool {
+		out = cli.ok("jobs", "list", "--dead")
+		return deadRow.MatchString(out)
+	})
+	if !strings.HasPrefix(out, "ID ") || !strings.Contains(out, " KIND ") || !strings.Contains(out, " LAST ERROR\n") || strings.Count(out, "\n") != 2 {
 		t.Errorf("jobs list --dead:\n%s", out)
 	}
-	if out := cli.ok("jobs", "list"); strings.Count(out, "\n") != 4 {
-		t.Errorf("jobs list:\n%s", out)
+	id := deadRow.FindStringSubmatch(out)[1]
+	if out := cli.ok("jobs", "list", "--status", "pending"); strings.Contains(out, id) {
+		t.Errorf("the dead job is listed as pending:\n%s", out)
 	}
-	if out := cli.ok("jobs", "list", "--status", "done"); !strings.Contains(out, "j2  email") || strings.Contains(out, "j1") {
-		t.Errorf("jobs list --status done:\n%s", out)
+	if out := cli.ok("jobs", "list"); !strings.Contains(out, id) {
+		t.Errorf("jobs list lacks the dead job:\n%s", out)
 	}
+
 	cli.fails("moonbase: --status \"failed\" is not a job status: use one of pending, running, done, dead\n", "jobs", "list", "--status", "failed")
 	cli.fails("moonbase: --dead and --status done contradict each other; give one\n", "jobs", "list", "--dead", "--status", "done")
-	if out := cli.ok("jobs", "replay", "j1"); out != "replayed job j1: pending, attempt 0 of 4\n" {
+	cli.fails("moonbase: give a job ID or --all-dead (not both)\n", "jobs", "replay")
+	cli.fails("moonbase: give a job ID or --all-dead (not both)\n", "jobs", "replay", id, "--all-dead")
+
+	if out := cli.ok("jobs", "replay", id); !regexp.MustCompile(`^replayed job ` + id + `: \w+, attempt 0 of 1\n$`).MatchString(out) {
 		t.Errorf("replay: %q", out)
 	}
-	cli.fails("moonbase: job \"j9\" not found\n", "jobs", "replay", "j9")
-	cli.fails("moonbase: give a job ID or --all-dead (not both)\n", "jobs", "replay")
-	cli.fails("moonbase: give a job ID or --all-dead (not both)\n", "jobs", "replay", "j1", "--all-dead")
+	// The replayed job runs again, and dies again.
+	cliWaitFor(t, "the replayed job to die again", func() bool {
+		return deadRow.MatchString(cli.ok("jobs", "list", "--dead"))
+	})
 	if out := cli.ok("jobs", "replay", "--all-dead"); out != "replayed 1 dead job\n" {
 		t.Errorf("replay --all-dead: %q", out)
 	}
-	if out := cli.ok("jobs", "list", "--dead"); out != "no jobs\n" {
-		t.Errorf("after replaying: %q", out)
-	}
+}
 
+func TestSchedulesCommands(t *testing.T) {
+	t.Parallel()
+	cli := startMoonbase(t)
 	if out := cli.ok("schedules", "list"); out != "no schedules\n" {
 		t.Errorf("schedules list: %q", out)
 	}
@@ -44,26 +67,41 @@ func TestJobsSchedulesSecrets(t *testing.T) {
 	if out := cli.ok("schedules", "pause", "report"); out != "paused the schedules of report\n" {
 		t.Errorf("pause: %q", out)
 	}
-	out = cli.ok("schedules", "list")
-	if lines := strings.Split(out, "\n"); len(lines) != 3 || !strings.HasPrefix(lines[1], "report    every monday at 08:00  America/New_York  paused  20") {
+	out := cli.ok("schedules", "list")
+	if !regexp.MustCompile(`^FUNCTION +SCHEDULE +TIMEZONE +STATE +NEXT RUN\nreport +every monday at 08:00 +America/New_York +paused +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n$`).MatchString(out) {
 		t.Errorf("schedules list:\n%s", out)
 	}
 	if out := cli.ok("schedules", "resume", "report"); out != "resumed the schedules of report\n" {
 		t.Errorf("resume: %q", out)
 	}
-	if out := cli.ok("schedules", "run", "report"); out != "queued a run of report as job j-run-report (see `moonbase functions logs report`)\n" {
+	if out := cli.ok("schedules", "list"); !strings.Contains(out, " active ") {
+		t.Errorf("after resume:\n%s", out)
+	}
+	out = cli.ok("schedules", "run", "report")
+	if !regexp.MustCompile("^queued a run of report as job \\S+ \\(see `moonbase functions logs report`\\)\n$").MatchString(out) {
 		t.Errorf("run: %q", out)
 	}
-	cli.fails("moonbase: function \"nope\" has no schedule\n", "schedules", "pause", "nope")
+	cliWaitFor(t, "the scheduled run", func() bool {
+		return strings.Contains(cli.ok("functions", "logs", "report"), "  schedule\n")
+	})
+	cli.fails("moonbase: schedule not found: function \"nope\" has no schedule\n", "schedules", "pause", "nope")
+}
 
-	if r := runCLI(t, "", "secrets", "list", "--url", fake.URL, "--token", fakeToken); r.stdout != "" || r.stderr != "no secrets\n" {
+func TestSecretsCommands(t *testing.T) {
+	t.Parallel()
+	cli := startMoonbase(t)
+	if r := cli.run("secrets", "list"); r.err != nil || r.stdout != "" || r.stderr != "no secrets\n" {
 		t.Errorf("secrets list: %+v", r)
 	}
 	if out := cli.ok("secrets", "set", "STRIPE_KEY", "sk_test_1"); out != "set secret STRIPE_KEY\n" {
 		t.Errorf("secrets set: %q", out)
 	}
-	if r := runCLI(t, "whsec_abc\n", "secrets", "set", "HOOK", "-", "--url", fake.URL, "--token", fakeToken); r.err != nil || fake.secrets["HOOK"] != "whsec_abc" {
-		t.Errorf("secrets set from stdin: %+v, stored %q", r, fake.secrets["HOOK"])
+	if r := cli.runWithInput("whsec_abc\n", "secrets", "set", "HOOK", "-"); r.err != nil {
+		t.Errorf("secrets set from stdin: %+v", r)
+	}
+	cli.ok("functions", "create", writeFile(t, t.TempDir(), "peek.lua", "function handle() return backend.env(\"HOOK\") end"))
+	if out := cli.ok("functions", "invoke", "peek"); out != "\"whsec_abc\"\n" {
+		t.Errorf("the secret read from stdin is %s", out)
 	}
 	if out := cli.ok("secrets", "list"); out != "HOOK\nSTRIPE_KEY\n" {
 		t.Errorf("secrets list: %q", out)
@@ -74,5 +112,5 @@ func TestJobsSchedulesSecrets(t *testing.T) {
 	if out := cli.ok("secrets", "delete", "HOOK"); out != "deleted secret HOOK\n" {
 		t.Errorf("secrets delete: %q", out)
 	}
-	cli.fails("moonbase: secret \"HOOK\" not found\n", "secrets", "delete", "HOOK")
+	cli.fails("moonbase: secret not found: \"HOOK\"\n", "secrets", "delete", "HOOK")
 }
