@@ -22,11 +22,18 @@ import (
 // definition's fields besides the name (source, triggers, retries, …).
 func (ts *testServer) saveFn(t *testing.T, name string, def map[string]any) {
 	t.Helper()
+	saveFunctionAt(t, ts.URL(), name, def)
+}
+
+// saveFunctionAt saves a function through the admin API of the server at
+// base.
+func saveFunctionAt(t *testing.T, base, name string, def map[string]any) {
+	t.Helper()
 	b, err := json.Marshal(def)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := ts.do(t, "PUT", "/api/admin/functions/"+name, string(b), testAdminToken)
+	res := callURL(t, base, "PUT", "/api/admin/functions/"+name, string(b), testAdminToken)
 	if res.status != http.StatusCreated && res.status != http.StatusOK {
 		t.Fatalf("save function %s: %d %s", name, res.status, res.body)
 	}
