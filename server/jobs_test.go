@@ -60,7 +60,7 @@ func TestAdminJobs(t *testing.T) {
 	runScenarios(t, ts, vars, scenarios)
 	waitFor(t, "the replayed jobs to die again", func() bool {
 		jobs := ts.emailJobs(t, events.StatusDead)
-		return len(jobs) == 2 && jobs[0].Replays+jobs[1].Replays >= 3
+		return len(jobs) == 2 && jobs[0].Replays >= 1 && jobs[1].Replays >= 1
 	})
 }
 
