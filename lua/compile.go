@@ -42,6 +42,11 @@ func compile(name, source, handler string) (*lua.FunctionProto, error) {
 	if err := checkHandler(chunk, name, handler); err != nil {
 		return nil, err
 	}
+	// Lua 5.1's compatibility `arg` table is built on every call of a
+	// vararg function that does not use `...`; the main chunk is one, but
+	// it has no local named arg to reach it by, so the table (the largest
+	// allocation of a run) would only be garbage.
+	proto.IsVarArg &^= lua.VarArgNeedsArg
 	return proto, nil
 }
 

@@ -187,16 +187,41 @@ func (c *toGoConv) table(t *lua.LTable, depth int, wantDoc bool) (any, error) {
 		return nil, err
 	}
 
-	var strKeys, intKeys, maxInt int
+	switch t.Metatable {
+	case c.v.objectMT, c.v.ctxMT:
+		return c.object(t, depth)
+	case c.v.arrayMT:
+		return c.array(t, depth, true)
+	}
+	// One pass classifies the keys and, optimistically, builds the object
+	// a table of string keys is: most tables are one or the other, and
+	// each pass over a table costs an allocation per key.
+	var strKeys, intKeys int
 	var badKey lua.LValue
-	t.ForEach(func(k, _ lua.LValue) {
+	var obj bson.M
+	var objErr error
+	t.ForEach(func(k, val lua.LValue) {
 		switch kk := k.(type) {
 		case lua.LString:
 			strKeys++
+			if intKeys > 0 || badKey != nil || objErr != nil {
+				return
+			}
+			if obj == nil {
+				obj = make(bson.M)
+			}
+			if objErr = c.charge(len(kk) + 3); objErr != nil {
+				return
+			}
+			e, err := c.value(val, depth+1, false)
+			if err != nil {
+				objErr = within(err, string(kk))
+				return
+			}
+			obj[string(kk)] = e
 		case lua.LNumber:
 			if f := float64(kk); f >= 1 && f == math.Trunc(f) && f <= math.MaxInt32 {
 				intKeys++
-				maxInt = max(maxInt, int(f))
 			} else if badKey == nil {
 				badKey = k
 			}
@@ -206,39 +231,51 @@ func (c *toGoConv) table(t *lua.LTable, depth int, wantDoc bool) (any, error) {
 			}
 		}
 	})
-
-	asObject := t.Metatable == c.v.objectMT ||
-		(t.Metatable != c.v.arrayMT && intKeys == 0 && badKey == nil && (strKeys > 0 || wantDoc))
-	asArray := !asObject && (t.Metatable == c.v.arrayMT || (strKeys == 0 && badKey == nil))
 	switch {
-	case asObject:
-		if _, isNum := badKey.(lua.LNumber); badKey != nil && !isNum {
-			return nil, convErrorf("a %s key cannot be a field name", typeName(badKey))
-		}
-		return c.object(t, depth)
-	case asArray:
-		if badKey != nil || strKeys > 0 {
-			return nil, convErrorf("an array (backend.array) may only have the keys 1..n")
-		}
-		if intKeys != maxInt {
-			return nil, convErrorf("the array has holes: it has %d items but an index of %d (put backend.null where an item is missing)", intKeys, maxInt)
-		}
-		out := make(bson.A, maxInt)
-		for i := 1; i <= maxInt; i++ {
-			e, err := c.value(t.RawGetInt(i), depth+1, false)
-			if err != nil {
-				return nil, within(err, "["+strconv.Itoa(i)+"]")
-			}
-			out[i-1] = e
-		}
-		return out, nil
 	case badKey != nil:
 		return nil, convErrorf("a %s key cannot be converted (use string keys, or 1..n for an array)", typeName(badKey))
-	default:
+	case strKeys > 0 && intKeys > 0:
 		return nil, convErrorf("the table mixes array items (1..n) and named fields; use one or the other")
+	case strKeys > 0:
+		return obj, objErr
+	case intKeys == 0 && wantDoc:
+		return bson.M{}, nil
 	}
+	return c.array(t, depth, false)
 }
 
+// array converts a table with the keys 1..n.
+func (c *toGoConv) array(t *lua.LTable, depth int, marked bool) (any, error) {
+	var n, maxInt int
+	bad := false
+	t.ForEach(func(k, _ lua.LValue) {
+		kk, ok := k.(lua.LNumber)
+		if f := float64(kk); !ok || f < 1 || f != math.Trunc(f) || f > math.MaxInt32 {
+			bad = true
+			return
+		}
+		n++
+		maxInt = max(maxInt, int(kk))
+	})
+	if bad && marked {
+		return nil, convErrorf("an array (backend.array) may only have the keys 1..n")
+	}
+	if n != maxInt {
+		return nil, convErrorf("the array has holes: it has %d items but an index of %d (put backend.null where an item is missing)", n, maxInt)
+	}
+	out := make(bson.A, maxInt)
+	for i := 1; i <= maxInt; i++ {
+		e, err := c.value(t.RawGetInt(i), depth+1, false)
+		if err != nil {
+			return nil, within(err, "["+strconv.Itoa(i)+"]")
+		}
+		out[i-1] = e
+	}
+	return out, nil
+}
+
+// object converts a table marked as an object: string keys, and number
+// keys written as strings.
 func (c *toGoConv) object(t *lua.LTable, depth int) (any, error) {
 	out := make(bson.M)
 	var err error
@@ -252,6 +289,9 @@ func (c *toGoConv) object(t *lua.LTable, depth int) (any, error) {
 			key = string(kk)
 		case lua.LNumber:
 			key = kk.String()
+		default:
+			err = convErrorf("a %s key cannot be a field name", typeName(k))
+			return
 		}
 		if err = c.charge(len(key) + 3); err != nil {
 			return

@@ -97,12 +97,9 @@ func (r *Registry) executions(ctx context.Context, filter bson.M, name string, l
 
 // executionDoc is the _executions document of a run: {_id, function,
 // version, trigger, started_at, duration_ms, status, error, line,
-// traceback, logs: [{at, level, message}], user, event, event_id, attempt}.
+// traceback, logs: [{at, level, message}], user, event, event_id, attempt};
+// the optional fields are left out when empty.
 func executionDoc(id primitive.ObjectID, ru *run, start time.Time, res Result, err error) bson.M {
-	logs := make(bson.A, len(res.Logs))
-	for i, l := range res.Logs {
-		logs[i] = bson.M{"at": l.At, "level": l.Level, "message": l.Message}
-	}
 	doc := bson.M{
 		"_id":         id,
 		"function":    res.Function,
@@ -111,7 +108,13 @@ func executionDoc(id primitive.ObjectID, ru *run, start time.Time, res Result, e
 		"started_at":  start.UTC(),
 		"duration_ms": float64(res.Duration.Microseconds()) / 1000,
 		"status":      StatusOK,
-		"logs":        logs,
+	}
+	if len(res.Logs) > 0 {
+		logs := make(bson.A, len(res.Logs))
+		for i, l := range res.Logs {
+			logs[i] = bson.M{"at": l.At, "level": l.Level, "message": l.Message}
+		}
+		doc["logs"] = logs
 	}
 	if err != nil {
 		doc["status"] = StatusError

@@ -198,12 +198,10 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 		}
 	}()
 
-	in, err := v.toLua(input)
-	if err != nil {
-		return res, fmt.Errorf("%w: %v", ErrInvalidInput, err)
-	}
-	ctxTable, err := v.contextTable(ru)
-	if err != nil {
+	// The input is converted before anything runs, so that bad input is
+	// the caller's error and not the function's.
+	var in, ctxTable lua.LValue = lua.LNil, lua.LNil
+	if in, err = v.toLua(input); err != nil {
 		return res, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
 	L.Push(L.NewFunctionFromProto(c.proto))
@@ -213,6 +211,13 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 	h, ok := env.RawGetString(c.fn.Handler).(*lua.LFunction)
 	if !ok {
 		return res, &RunError{Function: c.fn.Name, Version: c.fn.Version, Message: fmt.Sprintf("the handler %q is not defined: define function %s(input, ctx)", c.fn.Handler, c.fn.Handler)}
+	}
+	// A handler that declares no ctx parameter (and takes no ...) cannot
+	// see ctx, so it is not built.
+	if h.IsG || h.Proto.NumParameters >= 2 || h.Proto.IsVarArg != 0 {
+		if ctxTable, err = v.contextTable(ru); err != nil {
+			return res, fmt.Errorf("%w: %v", ErrInvalidInput, err)
+		}
 	}
 	L.Push(h)
 	L.Push(in)
@@ -234,10 +239,16 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 	return res, nil
 }
 
-// contextTable is the handler's second argument.
+// ctxKeys are the fields of ctx.
+var ctxKeys = [...]string{"trigger", "at", "attempt", "function", "version", "executionId", "event", "id", "user"}
+
+// contextTable is the handler's second argument. Each state keeps one ctx
+// table and refills it for every run, since building a nine-field table
+// was the largest cost of a small run. It is read-only (its metatable
+// refuses new fields), every field is rewritten per run, and a state whose
+// ctx gained a field through rawset is not reused (see intact).
 func (v *vm) contextTable(ru *run) (*lua.LTable, error) {
-	t := v.L.CreateTable(0, 9)
-	t.Metatable = v.objectMT
+	t := v.ctx
 	at := ru.opts.At
 	if at.IsZero() {
 		at = ru.ctx.started
@@ -246,25 +257,29 @@ func (v *vm) contextTable(ru *run) (*lua.LTable, error) {
 	if attempt == 0 {
 		attempt = 1
 	}
+	var user lua.LValue = lua.LNil
+	if ru.user != nil {
+		u, err := v.toLua(ru.user)
+		if err != nil {
+			return nil, within(err, "user")
+		}
+		user = u
+	}
+	optional := func(s string) lua.LValue {
+		if s == "" {
+			return lua.LNil
+		}
+		return lua.LString(s)
+	}
 	t.RawSetString("trigger", lua.LString(ru.opts.Trigger))
 	t.RawSetString("at", v.newDate(at))
 	t.RawSetString("attempt", lua.LNumber(attempt))
 	t.RawSetString("function", lua.LString(ru.fn.Name))
 	t.RawSetString("version", lua.LNumber(ru.fn.Version))
 	t.RawSetString("executionId", lua.LString(ru.id))
-	if ru.opts.Event != "" {
-		t.RawSetString("event", lua.LString(ru.opts.Event))
-	}
-	if ru.opts.ID != "" {
-		t.RawSetString("id", lua.LString(ru.opts.ID))
-	}
-	if ru.user != nil {
-		u, err := v.toLua(ru.user)
-		if err != nil {
-			return nil, within(err, "user")
-		}
-		t.RawSetString("user", u)
-	}
+	t.RawSetString("event", optional(ru.opts.Event))
+	t.RawSetString("id", optional(ru.opts.ID))
+	t.RawSetString("user", user)
 	return t, nil
 }
 

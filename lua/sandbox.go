@@ -19,9 +19,9 @@ import (
 //     any field of them raises "… is not available".
 //   - The library tables and the backend module are read-only: each global
 //     is an empty proxy whose metatable reads through to the real table and
-//     refuses writes. After each run the proxies are checked to be still
-//     empty (rawset or table.insert could put something in one); a state
-//     where one is not is thrown away rather than reused.
+//     refuses writes, and rawset, table.insert and table.remove refuse the
+//     proxies (and ctx). After each run the proxies are checked to be still
+//     empty all the same; a state where one is not is thrown away.
 //   - Every run gets a fresh globals table whose metatable reads through to
 //     the sandbox's, so a global set by one run is never seen by another.
 //   - Metatables moonbase owns are protected with __metatable: getmetatable
@@ -54,9 +54,14 @@ type vm struct {
 	envMT *lua.LTable // metatable of every run's globals
 	// frozen are the read-only proxies, which must stay empty.
 	frozen []*lua.LTable
+	// readOnly names the tables rawset and table.insert/remove refuse:
+	// the proxies and ctx.
+	readOnly map[*lua.LTable]string
 	// Metatables of moonbase's own Lua values, one set per state.
-	objectMT, arrayMT, dateMT, responseMT *lua.LTable
-	null                                  *lua.LUserData
+	objectMT, arrayMT, dateMT, responseMT, ctxMT *lua.LTable
+	null                                         *lua.LUserData
+	// ctx is the handler's second argument, refilled for every run.
+	ctx *lua.LTable
 	// run is the run in progress, nil between runs.
 	run *run
 	// broken marks a state that must not be reused.
@@ -71,7 +76,7 @@ func (r *Registry) newVM() *vm {
 		RegistrySize:    4 * 1024,
 		RegistryMaxSize: 256 * 1024,
 	})
-	v := &vm{reg: r, L: L}
+	v := &vm{reg: r, L: L, readOnly: map[*lua.LTable]string{}}
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
@@ -123,6 +128,10 @@ func (r *Registry) newVM() *vm {
 
 	tbl := base.RawGetString("table").(*lua.LTable)
 	tbl.RawSetString("concat", L.NewFunction(v.tableConcat))
+	for _, name := range []string{"insert", "remove"} {
+		tbl.RawSetString(name, L.NewFunction(v.guardWrites("table."+name, tbl.RawGetString(name).(*lua.LFunction).GFunction)))
+	}
+	base.RawSetString("rawset", L.NewFunction(v.guardWrites("rawset", base.RawGetString("rawset").(*lua.LFunction).GFunction)))
 
 	realOS := base.RawGetString("os").(*lua.LTable)
 	os := L.NewTable()
@@ -143,6 +152,14 @@ func (r *Registry) newVM() *vm {
 		return 1
 	}))
 	v.null = &lua.LUserData{Value: nullValue{}, Metatable: nullMT}
+	v.ctxMT = v.typeMeta("object")
+	v.ctxMT.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("cannot set ctx.%s: ctx is read-only", lua.LVAsString(L.Get(2)))
+		return 0
+	}))
+	v.ctx = L.CreateTable(0, len(ctxKeys))
+	v.ctx.Metatable = v.ctxMT
+	v.readOnly[v.ctx] = "ctx"
 
 	for name, t := range map[string]*lua.LTable{"string": str, "table": tbl, "math": base.RawGetString("math").(*lua.LTable), "coroutine": base.RawGetString("coroutine").(*lua.LTable), "os": os} {
 		base.RawSetString(name, v.freeze(t, name))
@@ -174,9 +191,10 @@ func (v *vm) unavailableTable(name, why string) *lua.LTable {
 	}))
 	mt.RawSetString("__newindex", mt.RawGetString("__index"))
 	mt.RawSetString("__metatable", lua.LFalse)
-	t := L.NewTable()
+	t := L.CreateTable(0, 0)
 	t.Metatable = mt
 	v.frozen = append(v.frozen, t)
+	v.readOnly[t] = name
 	return t
 }
 
@@ -201,9 +219,10 @@ func (v *vm) freeze(t *lua.LTable, name string) *lua.LTable {
 		return 0
 	}))
 	mt.RawSetString("__metatable", lua.LFalse)
-	p := L.NewTable()
+	p := L.CreateTable(0, 0)
 	p.Metatable = mt
 	v.frozen = append(v.frozen, p)
+	v.readOnly[p] = name
 	return p
 }
 
@@ -215,14 +234,29 @@ func (v *vm) newEnv() *lua.LTable {
 	return env
 }
 
-// intact reports whether the read-only proxies are still empty.
+// intact reports whether the read-only proxies are still empty, as a
+// last line of defence behind guardWrites.
 func (v *vm) intact() bool {
 	for _, p := range v.frozen {
 		if k, _ := p.Next(lua.LNil); k != lua.LNil {
 			return false
 		}
 	}
-	return true
+	return v.ctx.Metatable == v.ctxMT
+}
+
+// guardWrites wraps a function that writes into its first argument
+// without metamethods (rawset, table.insert, table.remove) so that it
+// refuses the read-only tables.
+func (v *vm) guardWrites(name string, orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok {
+			if what, ro := v.readOnly[t]; ro {
+				L.RaiseError("%s: %s is read-only", name, what)
+			}
+		}
+		return orig(L)
+	}
 }
 
 // close releases the state.

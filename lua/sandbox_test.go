@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // runErr runs src and returns its error message ("" when it succeeded).
@@ -187,20 +189,49 @@ end`
 	}
 }
 
-// A run that slips something into a library table through rawset does
-// not pass it on: its state is thrown away.
-func TestTamperedStateIsNotReused(t *testing.T) {
+// Raw writes cannot put anything into the tables every run shares.
+func TestRawWritesCannotReachSharedTables(t *testing.T) {
 	t.Parallel()
 	r := newTestRegistry(t, Config{PoolSize: 1}, Deps{})
-	if msg := runErr(t, r, `function handle() rawset(string, "shared", "leak") table.insert(math, "x") end`); msg != "" {
-		t.Fatal(msg)
+	for src, want := range map[string]string{
+		`rawset(string, "shared", "leak")`: `function "t" failed at line 1: rawset: string is read-only`,
+		`table.insert(math, "x")`:          `function "t" failed at line 1: table.insert: math is read-only`,
+		`table.remove(backend.crypto)`:     `function "t" failed at line 1: table.remove: backend.crypto is read-only`,
+		`rawset(ctx, "mine", true)`:        `function "t" failed at line 1: rawset: ctx is read-only`,
+		`ctx.mine = true`:                  `function "t" failed at line 1: cannot set ctx.mine: ctx is read-only`,
+		`rawset(io, "open", print)`:        `function "t" failed at line 1: rawset: io is read-only`,
+		`setmetatable(ctx, nil)`:           `function "t" failed at line 1: cannot change a protected metatable`,
+	} {
+		if got := runErr(t, r, "function handle(input, ctx) "+src+" end"); got != want {
+			t.Errorf("%s\n got: %s\nwant: %s", src, got, want)
+		}
 	}
-	res, err := runSource(t, r, `function handle() return {string.shared == nil, math[1] == nil} end`, nil, RunOptions{})
+	// Changing ctx's own fields lasts for the run only.
+	if got := runErr(t, r, `function handle(input, ctx) ctx.trigger = "forged" ctx.attempt = 99 end`); got != "" {
+		t.Fatal(got)
+	}
+	res, err := runSource(t, r, `function handle(input, ctx) return {ctx.trigger, ctx.attempt, string.shared == nil} end`, nil, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(res.Value) != "[true true]" {
+	if fmt.Sprint(res.Value) != "[test 1 true]" {
 		t.Fatalf("the next run saw %v", res.Value)
+	}
+}
+
+// A state whose shared tables were changed all the same is not reused.
+func TestTamperedStateIsNotReused(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{PoolSize: 1}, Deps{})
+	v := r.getVM()
+	v.frozen[0].RawSetString("leak", lua.LTrue)
+	if v.intact() {
+		t.Fatal("a changed proxy passed as intact")
+	}
+	v.broken = !v.intact()
+	r.putVM(v)
+	if got := r.getVM(); got == v {
+		t.Fatal("the tampered state was reused")
 	}
 }
 
