@@ -236,3 +236,40 @@ func TestEmailSMTPRefusals(t *testing.T) {
 		}
 	})
 }
+
+// The smtp section is checked at start, each key named, and its password
+// comes from the environment.
+func TestSMTPConfig(t *testing.T) {
+	t.Parallel()
+	scenarios := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"host without a sender", []string{"MOONBASE_SMTP_HOST=smtp.example.com"},
+			"config: smtp.from: a default sender address is required when smtp.host is set"},
+		{"port in the host", []string{"MOONBASE_SMTP_HOST=smtp.example.com:587", "MOONBASE_SMTP_FROM=a@example.com"},
+			`config: smtp.host: "smtp.example.com:587" includes a port: put the port in smtp.port`},
+		{"unknown TLS policy", []string{"MOONBASE_SMTP_HOST=smtp.example.com", "MOONBASE_SMTP_FROM=a@example.com", "MOONBASE_SMTP_TLS=maybe"},
+			`config: smtp.tls: "maybe" is not one of starttls, tls, none`},
+		{"password without a user", []string{"MOONBASE_SMTP_HOST=smtp.example.com", "MOONBASE_SMTP_FROM=a@example.com", "MOONBASE_SMTP_PASSWORD=s3cret"},
+			"config: smtp.username: smtp.password is set but smtp.username is empty"},
+		{"complete", []string{"MOONBASE_SMTP_HOST=smtp.example.com", "MOONBASE_SMTP_FROM=Shop <a@example.com>",
+			"MOONBASE_SMTP_USERNAME=shop", "MOONBASE_SMTP_PASSWORD=s3cret", "MOONBASE_SMTP_PORT=2525"}, ""},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			cfg, err := LoadConfig("", false, sc.env)
+			switch {
+			case sc.want == "" && err != nil:
+				t.Fatalf("LoadConfig: %v", err)
+			case sc.want == "":
+				if cfg.SMTP.Password != "s3cret" || cfg.SMTP.Port != 2525 || !cfg.SMTP.Enabled() {
+					t.Errorf("smtp %+v", cfg.SMTP)
+				}
+			case err == nil || err.Error() != sc.want:
+				t.Errorf("error %v, want %s", err, sc.want)
+			}
+		})
+	}
+}
