@@ -20,8 +20,8 @@ func bindJobsApi(s *Server, r fiber.Router) {
 	g.Post("/jobs/replay-dead", s.adminReplayDead)
 	g.Post("/jobs/:id/replay", s.adminReplayJob)
 	g.Get("/schedules", s.adminSchedules)
-	g.Post("/schedules/:function/pause", s.adminScheduleAction)
-	g.Post("/schedules/:function/resume", s.adminScheduleAction)
+	g.Post("/schedules/:function/pause", s.adminPauseSchedules)
+	g.Post("/schedules/:function/resume", s.adminResumeSchedules)
 	g.Post("/schedules/:function/run", s.adminRunSchedule)
 }
 
@@ -83,21 +83,30 @@ func (s *Server) adminSchedules(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"schedules": list})
 }
 
-// adminScheduleAction pauses or resumes a function's schedules and answers
-// them as they are now: 200 {schedules: […]} (a function may have several
-// schedule triggers); 404 when it has none.
-func (s *Server) adminScheduleAction(c *fiber.Ctx) error {
-	ctx, fn := c.UserContext(), c.Params("function")
-	var err error
-	if c.Route().Path == "/api/admin/schedules/:function/pause" {
-		err = s.jobs.Scheduler.Pause(ctx, fn)
-	} else {
-		err = s.jobs.Scheduler.Resume(ctx, fn)
-	}
-	if err != nil {
+// adminPauseSchedules stops a function's schedules from firing until
+// resumed: 200 {schedules: […]}, the function's schedules as they are now
+// (a function may have several); 404 when it has none.
+func (s *Server) adminPauseSchedules(c *fiber.Ctx) error {
+	fn := c.Params("function")
+	if err := s.jobs.Scheduler.Pause(c.UserContext(), fn); err != nil {
 		return err
 	}
-	list, err := s.jobs.Scheduler.List(ctx)
+	return s.answerSchedulesOf(c, fn)
+}
+
+// adminResumeSchedules lets a function's schedules fire again from their
+// next occurrence: 200 {schedules: […]}; 404 when it has none.
+func (s *Server) adminResumeSchedules(c *fiber.Ctx) error {
+	fn := c.Params("function")
+	if err := s.jobs.Scheduler.Resume(c.UserContext(), fn); err != nil {
+		return err
+	}
+	return s.answerSchedulesOf(c, fn)
+}
+
+// answerSchedulesOf answers {schedules: […]} with fn's schedules.
+func (s *Server) answerSchedulesOf(c *fiber.Ctx, fn string) error {
+	list, err := s.jobs.Scheduler.List(c.UserContext())
 	if err != nil {
 		return err
 	}
