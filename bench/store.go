@@ -91,7 +91,7 @@ func storeScenarios(impls []storeImpl) []Scenario {
 			},
 			Scenario{
 				Name:  prefix + "insert-one",
-				About: "InsertOne of a new ~250-byte document into a collection with a unique index on email",
+				About: "InsertOne of a new ~240-byte document into a collection with a unique index on email",
 				Setup: func(ctx context.Context, env *Env) (Op, error) {
 					c, err := freshCollection(ctx, env, impl, "inserts")
 					if err != nil {
@@ -209,7 +209,7 @@ func loadedCollection(ctx context.Context, env *Env, impl storeImpl, name string
 // runs are repeatable.
 const epochUnix = 1704067200
 
-// person is the i-th generated document: about 250 bytes of the kinds of
+// person is the i-th generated document: about 240 bytes (as BSON) of the kinds of
 // values an app stores, with a unique email.
 func person(i int) bson.M {
 	return bson.M{
