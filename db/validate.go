@@ -35,8 +35,9 @@ type Limits struct {
 	// MaxKeys caps the fields and array elements counted over the whole
 	// value, at every level. Default 20,000.
 	MaxKeys int
-	// MaxBytes caps the JSON text DecodeJSON reads and the encoded (BSON)
-	// size of a document ValidateDocument accepts. Default 1 MiB.
+	// MaxBytes caps the JSON text DecodeJSON reads, the encoded (BSON)
+	// size of a document ValidateDocument accepts, and the bytes of keys
+	// and values in a filter ValidateFilter accepts. Default 1 MiB.
 	MaxBytes int
 	// MaxRegexBytes caps the length of a $regex pattern. Default 1024.
 	MaxRegexBytes int
