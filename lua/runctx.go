@@ -25,8 +25,10 @@ type runCtx struct {
 	deadline time.Time
 	done     chan struct{}
 
-	mu  sync.Mutex
-	err error
+	mu     sync.Mutex
+	err    error
+	after  map[int]func() // AfterFunc callbacks still to call
+	nextID int
 
 	// waiting is above zero while the run waits in a Go call (a query, an
 	// HTTP request): it cannot be growing the Lua heap meanwhile, which the
@@ -59,13 +61,45 @@ func (c *runCtx) Value(key any) any { return c.parent.Value(key) }
 // whether this call was the one that stopped it.
 func (c *runCtx) cancel(err error) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.err != nil {
+		c.mu.Unlock()
 		return false
 	}
 	c.err = err
 	close(c.done)
+	after := c.after
+	c.after = nil
+	c.mu.Unlock()
+	for _, f := range after {
+		f()
+	}
 	return true
+}
+
+// AfterFunc arranges for f to be called when the run is stopped or ends.
+// context.WithCancel uses it to follow this context without a goroutine,
+// which matters because gopher-lua derives a context for every coroutine a
+// function creates.
+func (c *runCtx) AfterFunc(f func()) (stop func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		go f()
+		return func() bool { return false }
+	}
+	if c.after == nil {
+		c.after = make(map[int]func())
+	}
+	id := c.nextID
+	c.nextID++
+	c.after[id] = f
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, pending := c.after[id]
+		delete(c.after, id)
+		return pending
+	}
 }
 
 // stopped is the reason the run was stopped, or nil.
