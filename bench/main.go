@@ -27,6 +27,9 @@ import (
 const mongoURIEnv = "MOONBASE_BENCH_MONGO_URI"
 
 func main() {
+	if spec := os.Getenv(childEnv); spec != "" {
+		os.Exit(childMain(spec, os.Stdin, os.Stdout, os.Stderr))
+	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -43,6 +46,8 @@ func scenarios(mongoURI string) []Scenario {
 	all = append(all, sqliteScenarios()...)
 	all = append(all, storeScenarios(storeImpls(mongoURI))...)
 	all = append(all, httpDataScenarios()...)
+	all = append(all, functionScenarios()...)
+	all = append(all, eventScenarios()...)
 	return all
 }
 

@@ -71,6 +71,9 @@ func (r Result) OpsPerCPUSecond() float64 {
 
 // Run sets s up, warms it up, then measures it.
 func Run(ctx context.Context, s Scenario, env *Env, opts RunOptions) (Result, error) {
+	if s.Measure != nil {
+		return runMeasure(ctx, s, env, opts)
+	}
 	res := Result{Name: s.Name, Workers: s.Workers}
 	if res.Workers <= 0 {
 		res.Workers = max(opts.Workers, 1)

@@ -22,6 +22,12 @@ type Scenario struct {
 	// released through env.Cleanup; data shared by several scenarios is
 	// built once through Shared.
 	Setup func(ctx context.Context, env *Env) (Op, error)
+	// Measure, when set, takes the place of Setup and the timed loop, for
+	// a workload the loop cannot drive: a server in a process of its own
+	// under an external load generator, or a queue drained in the
+	// background. It returns what it measured, its CPU and peak RSS those
+	// of the processes it measured; opts says for how long.
+	Measure func(ctx context.Context, env *Env, opts RunOptions) (Result, error)
 }
 
 // Op performs one operation. It is called concurrently from every worker,
