@@ -3,8 +3,10 @@ package embedded
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/moonbase-dev/moonbase/db"
 	"go.mongodb.org/mongo-driver/bson"
@@ -157,5 +159,46 @@ func TestCancelledContext(t *testing.T) {
 	}
 	if n, err := c.Count(context.Background(), nil); err != nil || n != 1 {
 		t.Errorf("Count = %d, %v; want 1: a cancelled write changed nothing", n, err)
+	}
+}
+
+// Sorted reads through an index hold a read transaction; many of them at
+// once, more than the read pool has connections, on statements not
+// prepared yet, must all finish rather than wait on each other.
+func TestConcurrentSortedReadsDoNotStarveThePool(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	versions := s.C("versions")
+	mustIndex(t, versions, false, "name", "version")
+	for v := 1; v <= 5; v++ {
+		mustInsert(t, versions, bson.M{"name": "f", "version": v})
+	}
+	workers := 4 * DefaultReadConns
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				// A new sort direction per worker keeps statements unprepared.
+				doc, err := versions.FindOne(ctx, bson.M{"name": "f", "version": bson.M{"$gte": w % 3}}, &db.FindOptions{Sort: bson.D{{Key: "version", Value: -1}}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got := doc["version"]; got != int32(5) {
+					errs <- fmt.Errorf("latest version = %v, want 5", got)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 
 	"github.com/moonbase-dev/moonbase/db"
 )
@@ -39,6 +40,20 @@ type runner struct {
 type stmtCache struct {
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
+}
+
+// cached returns the statement already prepared for text, or nil.
+func (r runner) cached(text string) *sql.Stmt {
+	r.cache.mu.Lock()
+	defer r.cache.mu.Unlock()
+	return r.cache.m[text]
+}
+
+// full reports whether the cache takes no more statements.
+func (r runner) full() bool {
+	r.cache.mu.Lock()
+	defer r.cache.mu.Unlock()
+	return len(r.cache.m) >= maxCachedStmts
 }
 
 // stmt returns the prepared statement for text, or nil when the cache is
@@ -111,15 +126,24 @@ type txQuerier struct {
 	r  runner
 }
 
+// QueryContext never prepares on the pool: the transaction already holds
+// one of the pool's connections, and waiting for a second one while
+// holding it deadlocks as soon as every connection is held that way. A
+// statement not prepared yet runs unprepared on the transaction's own
+// connection, and is prepared for next time by a goroutine that holds no
+// connection while it waits for one.
 func (q txQuerier) QueryContext(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
-	st, err := q.r.stmt(ctx, text)
-	if err != nil {
-		return nil, err
+	if st := q.r.cached(text); st != nil {
+		return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
-	if st == nil {
-		return q.tx.QueryContext(ctx, text, args...)
+	if !q.r.full() {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, _ = q.r.stmt(ctx, text) // a failed warm-up only costs speed
+		}()
 	}
-	return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	return q.tx.QueryContext(ctx, text, args...)
 }
 
 func (q txQuerier) snapshot(context.Context) (querier, func(), error) { return q, func() {}, nil }
