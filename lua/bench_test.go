@@ -7,6 +7,7 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 )
 
 func benchRegistry(b *testing.B, src string) *Registry {
@@ -120,3 +121,26 @@ type foreignCtx struct {
 }
 
 func (f foreignCtx) Done() <-chan struct{} { return f.done }
+
+// BenchmarkRecordExecution is what one execution record costs the store:
+// records go through the batching writer, and the time includes writing
+// them all.
+func BenchmarkRecordExecution(b *testing.B) {
+	r := newTestRegistry(b, Config{}, Deps{})
+	ru := &run{opts: RunOptions{Trigger: TriggerInvoke}}
+	start := time.Now()
+	res := Result{Function: "bench", Version: 1, Duration: 150 * time.Microsecond}
+	b.ReportAllocs()
+	for b.Loop() {
+		r.execs.record(executionDoc(primitive.NewObjectID(), ru, start, res, nil))
+		if r.execs.dropped.Load() > 0 {
+			// Let the writer catch up rather than measure dropped records.
+			if err := r.execs.flush(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := r.execs.flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+}
