@@ -120,14 +120,31 @@ func (r *Registry) Start(ctx context.Context) error {
 	return nil
 }
 
-// Shutdown stops accepting runs, writes the execution records still
-// buffered (bounded by ctx) and releases the pooled states. Runs in
-// progress finish on their own states. It is idempotent.
+// Shutdown stops accepting runs, lets the runs in progress finish until
+// ctx ends (and then stops them), writes every execution record still
+// buffered — theirs included — and releases the pooled states. It is
+// idempotent.
 func (r *Registry) Shutdown(ctx context.Context) error {
 	var err error
 	r.shutdownOnce.Do(func() {
 		r.closed.Store(true)
-		err = r.execs.close(ctx)
+		r.watch.refuse()
+		drained := r.watch.drain(ctx)
+		if !drained {
+			r.watch.cancelAll(ErrCanceled)
+			wait, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			r.watch.drain(wait)
+			cancel()
+		}
+		// The records must be written even when ctx ran out waiting for
+		// runs: a graceful shutdown keeps them all.
+		flushCtx := ctx
+		if ctx.Err() != nil {
+			var cancel context.CancelFunc
+			flushCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+		}
+		err = r.execs.close(flushCtx)
 		r.watch.close()
 		for {
 			select {

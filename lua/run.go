@@ -142,8 +142,10 @@ func (r *Registry) execute(ctx context.Context, c *cached, input any, opts RunOp
 		reg: r, ctx: newRunCtx(ctx, start, start.Add(timeout)), fn: &c.fn, opts: opts, user: opts.User,
 		userID: userID, depth: depth, id: oid.Hex(), timeout: timeout,
 	}
+	if !r.watch.add(ru.ctx) {
+		return Result{}, ErrClosed
+	}
 	v := r.getVM()
-	r.watch.add(ru.ctx)
 	out, err := v.exec(ru, c, input)
 	r.watch.remove(ru.ctx)
 	ru.ctx.cancel(errRunEnded)

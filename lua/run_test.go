@@ -204,6 +204,59 @@ func TestShutdownWritesBufferedExecutions(t *testing.T) {
 	}
 }
 
+// Shutdown lets a run finish within its deadline, stops one that would
+// not, and keeps both runs' records.
+func TestShutdownWaitsForRunsThenStopsThem(t *testing.T) {
+	t.Parallel()
+	store, err := embedded.Open(embedded.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close(context.Background())
+	r, err := NewRegistry(Config{Timeout: time.Minute}, Deps{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	mustSave(t, r, Definition{Name: "spin", Source: `function handle() while true do end end`})
+	mustSave(t, r, Definition{Name: "short", Source: `function handle() local t = os.clock() while os.clock() - t < 0.2 do end return "done" end`})
+	results := make(chan error, 2)
+	for _, name := range []string{"spin", "short"} {
+		go func() {
+			_, err := r.Run(ctx, name, nil, RunOptions{Trigger: TriggerEvent})
+			results <- err
+		}()
+	}
+	waitFor(t, "both runs to start", func() bool {
+		r.watch.mu.Lock()
+		defer r.watch.mu.Unlock()
+		return len(r.watch.runs) == 2
+	})
+	sctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if err := r.Shutdown(sctx); err != nil {
+		t.Fatal(err)
+	}
+	var canceled, ok int
+	for range 2 {
+		switch err := <-results; {
+		case err == nil:
+			ok++
+		case errors.Is(err, ErrCanceled):
+			canceled++
+		default:
+			t.Errorf("run ended with %v", err)
+		}
+	}
+	if ok != 1 || canceled != 1 {
+		t.Errorf("%d finished, %d canceled", ok, canceled)
+	}
+	n, err := store.C(db.Executions).Count(ctx, bson.M{})
+	if err != nil || n != 2 {
+		t.Errorf("%d records after shutdown (%v)", n, err)
+	}
+}
+
 func TestExecuteFunction(t *testing.T) {
 	t.Parallel()
 	r := newTestRegistry(t, Config{MaxCallDepth: 4}, Deps{})

@@ -35,8 +35,9 @@ type watchdog struct {
 	limit int64 // bytes; <= 0 turns the memory check off
 	log   *slog.Logger
 
-	mu   sync.Mutex
-	runs map[*runCtx]struct{}
+	mu       sync.Mutex
+	runs     map[*runCtx]struct{}
+	refusing bool
 
 	wake chan struct{}
 	stop chan struct{}
@@ -70,9 +71,14 @@ func newWatchdog(limit int64, log *slog.Logger) *watchdog {
 	return w
 }
 
-// add starts watching c.
-func (w *watchdog) add(c *runCtx) {
+// add starts watching c; after refuse it says no, so that no run can
+// start once shutdown has begun waiting for the runs in progress.
+func (w *watchdog) add(c *runCtx) bool {
 	w.mu.Lock()
+	if w.refusing {
+		w.mu.Unlock()
+		return false
+	}
 	w.runs[c] = struct{}{}
 	first := len(w.runs) == 1
 	w.mu.Unlock()
@@ -82,6 +88,14 @@ func (w *watchdog) add(c *runCtx) {
 		default:
 		}
 	}
+	return true
+}
+
+// refuse makes add refuse new runs.
+func (w *watchdog) refuse() {
+	w.mu.Lock()
+	w.refusing = true
+	w.mu.Unlock()
 }
 
 // remove stops watching c.
@@ -89,6 +103,39 @@ func (w *watchdog) remove(c *runCtx) {
 	w.mu.Lock()
 	delete(w.runs, c)
 	w.mu.Unlock()
+}
+
+// drain waits until no run is in progress, or ctx ends; it reports
+// whether the runs are over.
+func (w *watchdog) drain(ctx context.Context) bool {
+	t := time.NewTicker(watchdogTick)
+	defer t.Stop()
+	for {
+		w.mu.Lock()
+		n := len(w.runs)
+		w.mu.Unlock()
+		if n == 0 {
+			return true
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// cancelAll stops every run in progress for err.
+func (w *watchdog) cancelAll(err error) {
+	w.mu.Lock()
+	runs := make([]*runCtx, 0, len(w.runs))
+	for c := range w.runs {
+		runs = append(runs, c)
+	}
+	w.mu.Unlock()
+	for _, c := range runs {
+		c.cancel(err)
+	}
 }
 
 // close stops the watchdog goroutine and waits for it.
