@@ -1,8 +1,6 @@
 package lua
 
 import (
-	"strings"
-
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -80,35 +78,4 @@ func backendAPI() []apiEntry {
 		{name: "log.warn", fn: (*vm).logWarn, doc: "log.warn(...) → nothing; records a warning line"},
 		{name: "log.error", fn: (*vm).logError, doc: "log.error(...) → nothing; records an error line (the run still succeeds)"},
 	}
-}
-
-// backendModule builds the read-only backend table of one state from
-// backendAPI.
-func (v *vm) backendModule() *lua.LTable {
-	L := v.L
-	root := L.NewTable()
-	tables := map[string]*lua.LTable{"": root}
-	var order []string
-	for _, e := range backendAPI() {
-		parent, leaf := "", e.name
-		if i := strings.LastIndexByte(e.name, '.'); i >= 0 {
-			parent, leaf = e.name[:i], e.name[i+1:]
-		}
-		t, ok := tables[parent]
-		if !ok {
-			t = L.NewTable()
-			tables[parent] = t
-			order = append(order, parent)
-		}
-		if e.fn != nil {
-			fn := e.fn
-			t.RawSetString(leaf, L.NewFunction(func(L *lua.LState) int { return fn(v, L) }))
-		} else {
-			t.RawSetString(leaf, e.value(v))
-		}
-	}
-	for _, name := range order {
-		root.RawSetString(name, v.freeze(tables[name], "backend."+name))
-	}
-	return v.freeze(root, "backend")
 }

@@ -90,10 +90,13 @@ func (r *Registry) runNamed(ctx context.Context, name string, input any, opts Ru
 
 // Test compiles and runs a definition without saving it, as the admin
 // editor's "test" button does. The run is recorded with trigger "test"
-// under the definition's name, version 0.
+// under the definition's name (TestName when it has none), version 0.
 func (r *Registry) Test(ctx context.Context, def Definition, input any, opts RunOptions) (Result, error) {
 	if r.closed.Load() {
 		return Result{}, ErrClosed
+	}
+	if def.Name == "" {
+		def.Name = TestName
 	}
 	def, err := def.normalize(r.cfg, r.deps.CheckSchedule)
 	if err != nil {
@@ -107,6 +110,9 @@ func (r *Registry) Test(ctx context.Context, def Definition, input any, opts Run
 	opts.Trigger = TriggerTest
 	return r.execute(ctx, &cached{fn: fn, proto: proto}, input, opts, 0)
 }
+
+// TestName is the name Test gives a definition that has none.
+const TestName = "test"
 
 // run is the state of one run, reachable from the backend calls through
 // the vm running it.

@@ -291,3 +291,28 @@ end`})
 		t.Errorf("missing function: %s", got)
 	}
 }
+
+func TestTestRunsUnsavedSource(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{}, Deps{})
+	ctx := context.Background()
+	res, err := r.Test(ctx, Definition{Source: "function main(input, ctx) print('hi') return {input.x, ctx.trigger} end", Handler: "main"}, map[string]any{"x": 1}, RunOptions{Trigger: TriggerInvoke})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res.Value, bson.A{int64(1), "test"}) || res.Function != TestName || res.Version != 0 {
+		t.Errorf("got %+v", res)
+	}
+	execs, err := r.Executions(ctx, TestName, 5)
+	if err != nil || len(execs) != 1 || execs[0].Trigger != TriggerTest || execs[0].Logs[0].Message != "hi" {
+		t.Errorf("records %+v %v", execs, err)
+	}
+	_, err = r.Test(ctx, Definition{Source: "function handle(\n"}, nil, RunOptions{})
+	var ce *CompileError
+	if !errors.As(err, &ce) || err.Error() != `function "test": syntax error at line 2: unexpected end of source: syntax error` {
+		t.Errorf("a syntax error: %v", err)
+	}
+	if list, _ := r.List(ctx); len(list) != 0 {
+		t.Errorf("Test saved %v", list)
+	}
+}

@@ -319,3 +319,34 @@ func (v *vm) compileChunk(L *lua.LState, src, name string) int {
 	L.Push(fn)
 	return 1
 }
+
+// backendModule builds the read-only backend table of one state from
+// backendAPI.
+func (v *vm) backendModule() *lua.LTable {
+	L := v.L
+	root := L.NewTable()
+	tables := map[string]*lua.LTable{"": root}
+	var order []string
+	for _, e := range backendAPI() {
+		parent, leaf := "", e.name
+		if i := strings.LastIndexByte(e.name, '.'); i >= 0 {
+			parent, leaf = e.name[:i], e.name[i+1:]
+		}
+		t, ok := tables[parent]
+		if !ok {
+			t = L.NewTable()
+			tables[parent] = t
+			order = append(order, parent)
+		}
+		if e.fn != nil {
+			fn := e.fn
+			t.RawSetString(leaf, L.NewFunction(func(L *lua.LState) int { return fn(v, L) }))
+		} else {
+			t.RawSetString(leaf, e.value(v))
+		}
+	}
+	for _, name := range order {
+		root.RawSetString(name, v.freeze(tables[name], "backend."+name))
+	}
+	return v.freeze(root, "backend")
+}
