@@ -48,7 +48,7 @@ end`
 func functionScenarios() []Scenario {
 	hello := `"message":"hello"`
 	return []Scenario{
-		loadScenario("functions/fiber/hello",
+		loadScenario(fiberBaselineName,
 			`GET /hello from a bare fiber app in its own process, answering {"message":"hello"}`,
 			fiberServer, func(*Env) loadTarget { return loadTarget{Method: "GET", Path: "/hello", Want: hello} }),
 		loadScenario("functions/lua/http",
@@ -136,12 +136,39 @@ func loadScenario(name, about string, start func(ctx context.Context, env *Env, 
 			if err != nil {
 				return res, err
 			}
-			res.Name = name + " [" + lr.generator + "]"
 			res.Ops, res.Errors, res.FirstErr, res.Elapsed = lr.ops, lr.errors, lr.firstErr, lr.elapsed
 			res.P50, res.P99 = lr.p50, lr.p99
+			res.Name = name + " [" + lr.generator + "]" + compareWithFiber(env, name, res)
 			return res, nil
 		},
 	}
+}
+
+// fiberBaselineName is the scenario the others are compared with.
+const fiberBaselineName = "functions/fiber/hello"
+
+// fiberBaseline is what the bare fiber app did in this run.
+type fiberBaseline struct {
+	opsPerSec, opsPerCPUSecond float64
+}
+
+// compareWithFiber remembers the bare fiber app's result, and for the
+// other load scenarios returns their ratios to it when it ran before them
+// in the same run: the figures the Lua runtime's targets are set in.
+func compareWithFiber(env *Env, name string, res Result) string {
+	base, err := Shared(env, "functions/fiber-baseline", func() (*fiberBaseline, error) { return &fiberBaseline{}, nil })
+	if err != nil {
+		return ""
+	}
+	if name == fiberBaselineName {
+		base.opsPerSec, base.opsPerCPUSecond = res.OpsPerSec(), res.OpsPerCPUSecond()
+		return ""
+	}
+	if base.opsPerSec == 0 || res.OpsPerCPUSecond() == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%.2f× bare fiber's req/s, %.1f× its CPU per request)",
+		res.OpsPerSec()/base.opsPerSec, base.opsPerCPUSecond/res.OpsPerCPUSecond())
 }
 
 // fiberServer starts the bare fiber app.
