@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -227,6 +228,20 @@ func TestMemoryLimitSparesAWaitingRun(t *testing.T) {
 	if waitingErr != nil {
 		t.Fatalf("the waiting run: %v", waitingErr)
 	}
+}
+
+// A heap that is large for reasons of its own blames no run.
+func TestMemoryLimitBlamesNoRunForAHeapItDidNotGrow(t *testing.T) {
+	r := newTestRegistry(t, Config{MemoryLimit: 32 << 20, Timeout: time.Minute}, Deps{})
+	hold := make([]byte, 48<<20)
+	for i := range hold {
+		hold[i] = byte(i)
+	}
+	res, err := runSource(t, r, `function handle() local t = os.clock() local n = 0 while os.clock() - t < 0.3 do n = n + 1 end return "done" end`, nil, RunOptions{})
+	if err != nil || res.Value != "done" {
+		t.Fatalf("got %v %v", res.Value, err)
+	}
+	runtime.KeepAlive(hold)
 }
 
 // Concatenating a few bytes at a time copies the whole string every time,

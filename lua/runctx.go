@@ -34,10 +34,13 @@ type runCtx struct {
 	// HTTP request): it cannot be growing the Lua heap meanwhile, which the
 	// memory watchdog uses to pick the run to stop.
 	waiting atomic.Int32
+	// heapAtStart is the live heap the watchdog saw when it first saw the
+	// run (-1 until then); only the watchdog's goroutine touches it.
+	heapAtStart int64
 }
 
 func newRunCtx(parent context.Context, started, deadline time.Time) *runCtx {
-	return &runCtx{parent: parent, started: started, deadline: deadline, done: make(chan struct{})}
+	return &runCtx{parent: parent, started: started, deadline: deadline, done: make(chan struct{}), heapAtStart: -1}
 }
 
 // Deadline is the run's deadline.

@@ -26,11 +26,14 @@ const watchdogTick = 5 * time.Millisecond
 // goroutine allocated what, so the limit is on the process: when the live
 // heap passes Config.MemoryLimit (checked by a forced collection, at most
 // every forcedGCEvery, once the heap with its garbage is past it), the
-// watchdog stops one run: among those
-// executing Lua rather than waiting on a query or request, the one that has
-// run longest (a run that grows memory without bound is, by the time it
-// matters, the old one). It then waits for that run to end and collects
-// again before judging the heap anew, so one growth stops one run.
+// watchdog stops one run. It chooses among the runs during which the live
+// heap grew by at least an eighth of the limit (so that a heap already
+// large, or grown by the server itself, blames no run: it only warns),
+// preferring one executing Lua to one waiting on a query or request, and
+// then the one that has run longest (a run that grows memory without bound
+// is, by the time it matters, the old one). It then waits for that run to
+// end and collects again before judging the heap anew, so one growth stops
+// one run.
 type watchdog struct {
 	limit int64 // bytes; <= 0 turns the memory check off
 	log   *slog.Logger
@@ -44,9 +47,10 @@ type watchdog struct {
 	done chan struct{}
 
 	// Touched by the watchdog goroutine only.
-	victim  *runCtx
-	lastGC  time.Time
-	samples []metrics.Sample
+	victim       *runCtx
+	lastGC       time.Time
+	lastIdleWarn time.Time
+	samples      []metrics.Sample
 }
 
 // forcedGCEvery spaces the collections the watchdog forces.
@@ -202,6 +206,13 @@ func (w *watchdog) check(now time.Time) bool {
 		}
 	}
 	if w.limit > 0 {
+		metrics.Read(w.samples)
+		live := sampleBytes(w.samples[0])
+		for _, c := range active {
+			if c.heapAtStart < 0 {
+				c.heapAtStart = live
+			}
+		}
 		w.checkMemory(now, active)
 	}
 	return true
@@ -217,7 +228,6 @@ func (w *watchdog) checkMemory(now time.Time, active []*runCtx) {
 		runtime.GC()
 		w.lastGC = time.Now()
 	}
-	metrics.Read(w.samples)
 	if sampleBytes(w.samples[1]) <= w.limit || now.Sub(w.lastGC) < forcedGCEvery {
 		return
 	}
@@ -233,8 +243,8 @@ func (w *watchdog) checkMemory(now time.Time, active []*runCtx) {
 	}
 	var pick *runCtx
 	for _, c := range active {
-		if c.Err() != nil {
-			continue
+		if c.Err() != nil || live-c.heapAtStart < w.limit/8 {
+			continue // stopped already, or the heap has not grown while it ran
 		}
 		better := pick == nil ||
 			(c.waiting.Load() == 0 && pick.waiting.Load() > 0) ||
@@ -243,9 +253,15 @@ func (w *watchdog) checkMemory(now time.Time, active []*runCtx) {
 			pick = c
 		}
 	}
-	if pick != nil && pick.cancel(ErrMemoryLimit) {
-		w.victim = pick
-		w.log.Warn("stopped a function run: memory limit exceeded", "heap_live_bytes", live, "limit_bytes", w.limit)
+	switch {
+	case pick != nil:
+		if pick.cancel(ErrMemoryLimit) {
+			w.victim = pick
+			w.log.Warn("stopped a function run: memory limit exceeded", "heap_live_bytes", live, "limit_bytes", w.limit)
+		}
+	case now.Sub(w.lastIdleWarn) > time.Minute:
+		w.lastIdleWarn = now
+		w.log.Warn("the heap is past functions.memory_limit, but no function run grew it; raise the limit", "heap_live_bytes", live, "limit_bytes", w.limit)
 	}
 }
 
