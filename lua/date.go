@@ -220,12 +220,14 @@ func (v *vm) location(L *lua.LState, name string) *time.Location {
 }
 
 // dateLayouts are the strings backend.date reads, tried in order.
-var dateLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"}
+func dateLayouts() []string {
+	return []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"}
+}
 
 // parseDate reads s in one of dateLayouts; a string without a zone is in
 // loc.
 func parseDate(s string, loc *time.Location) (time.Time, error) {
-	for _, layout := range dateLayouts {
+	for _, layout := range dateLayouts() {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil
 		}

@@ -247,14 +247,14 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 	return res, nil
 }
 
-// ctxKeys are the fields of ctx.
-var ctxKeys = [...]string{"trigger", "at", "attempt", "function", "version", "executionId", "event", "id", "user"}
+// ctxFields is how many fields ctx has.
+const ctxFields = 9
 
 // contextTable is the handler's second argument. Each state keeps one ctx
 // table and refills it for every run, since building a nine-field table
-// was the largest cost of a small run. It is read-only (its metatable
-// refuses new fields), every field is rewritten per run, and a state whose
-// ctx gained a field through rawset is not reused (see intact).
+// was the largest cost of a small run. New fields are refused (by its
+// metatable, and by rawset and table.insert), and every field is rewritten
+// for every run, so nothing a run does to ctx reaches the next.
 func (v *vm) contextTable(ru *run) (*lua.LTable, error) {
 	t := v.ctx
 	at := ru.opts.At

@@ -28,7 +28,7 @@ import (
 //     on a string gives false, on a date "date", on a document "object".
 
 // removedGlobals are base library functions that are simply gone.
-var removedGlobals = []string{"_printregs", "gcinfo", "newproxy"}
+func removedGlobals() []string { return []string{"_printregs", "gcinfo", "newproxy"} }
 
 // unavailableGlobals are the base library's functions a function cannot
 // use; calling one raises an error that says so (rather than "attempt to
@@ -95,7 +95,7 @@ func (r *Registry) newVM() *vm {
 	v.base = L.G.Global
 	base := v.base
 
-	for _, name := range removedGlobals {
+	for _, name := range removedGlobals() {
 		base.RawSetString(name, lua.LNil)
 	}
 	for name, why := range unavailableGlobals() {
@@ -157,7 +157,7 @@ func (r *Registry) newVM() *vm {
 		L.RaiseError("cannot set ctx.%s: ctx is read-only", lua.LVAsString(L.Get(2)))
 		return 0
 	}))
-	v.ctx = L.CreateTable(0, len(ctxKeys))
+	v.ctx = L.CreateTable(0, ctxFields)
 	v.ctx.Metatable = v.ctxMT
 	v.readOnly[v.ctx] = "ctx"
 
