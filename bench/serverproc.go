@@ -51,9 +51,9 @@ type childSpec struct {
 
 // childMain is the whole life of a child process: it serves spec, prints
 // "listening URL" on stdout, then obeys the lines it reads on stdin —
-// "profile PATH" starts a CPU profile, "stop-profile" ends it, each
-// answered "ok" or "error: …" — and shuts down when stdin closes. It
-// returns the exit status.
+// "profile PATH" starts a CPU profile, "stop-profile" ends it, "heap
+// PATH" writes a heap profile, each answered "ok" or "error: …" — and
+// shuts down when stdin closes. It returns the exit status.
 func childMain(rawSpec string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "bench server:", err)
@@ -97,6 +97,16 @@ func childCommand(line string) string {
 		return "ok"
 	case "stop-profile":
 		pprof.StopCPUProfile()
+		return "ok"
+	case "heap":
+		f, err := os.Create(arg)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			return "error: " + err.Error()
+		}
 		return "ok"
 	}
 	return fmt.Sprintf("error: unknown command %q", line)
@@ -355,7 +365,7 @@ func (w *procWindow) fill(res *Result) error {
 }
 
 // profileDuring runs fn with a CPU profile of p written to path when path
-// is not empty.
+// is not empty, and then writes p's heap profile to path.heap.
 func profileDuring(p *serverProc, path string, fn func() error) error {
 	if path == "" {
 		return fn()
@@ -364,5 +374,5 @@ func profileDuring(p *serverProc, path string, fn func() error) error {
 		return err
 	}
 	err := fn()
-	return errors.Join(err, p.command("stop-profile"))
+	return errors.Join(err, p.command("stop-profile"), p.command("heap "+path+".heap"))
 }

@@ -51,8 +51,10 @@ func TestServerProcMeasured(t *testing.T) {
 	if err := profileDuring(p, profile, func() error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
-		t.Errorf("profile %s: %v", profile, err)
+	for _, f := range []string{profile, profile + ".heap"} {
+		if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
+			t.Errorf("profile %s: %v", f, err)
+		}
 	}
 	if err := p.command("dance"); err == nil || err.Error() != `server process: error: unknown command "dance"` {
 		t.Errorf("unknown command: %v", err)
