@@ -111,9 +111,9 @@ func (d *jsonDecoder) end() error {
 		return nil
 	}
 	if err == nil {
-		return &DocumentError{Msg: fmt.Sprintf("unexpected %s after the JSON value", jsonKind(tok))}
+		return &DocumentError{Msg: fmt.Sprintf("%s follows the JSON value; send one value only", jsonKind(tok))}
 	}
-	return &DocumentError{Msg: "unexpected data after the JSON value"}
+	return &DocumentError{Msg: "data follows the JSON value; send one value only"}
 }
 
 func (d *jsonDecoder) value(tok json.Token, path string, depth int) (any, error) {

@@ -71,8 +71,8 @@ func TestDecodeJSONRefuses(t *testing.T) {
 		{"trailing comma", `{"a":1,}`, Limits{}, "", "invalid document: malformed JSON at byte 7: invalid character '}' looking for beginning of object key string"},
 		{"single quotes", `{'a':1}`, Limits{}, "", "invalid document: malformed JSON at byte 1: invalid character '\\''"},
 		{"NaN", `{"a":NaN}`, Limits{}, "", "invalid document: malformed JSON at byte 4: invalid character 'N' looking for beginning of value"},
-		{"trailing object", `{"a":1}{"b":2}`, Limits{}, "", "invalid document: unexpected an object after the JSON value"},
-		{"trailing garbage", `{"a":1} x`, Limits{}, "", "invalid document: unexpected data after the JSON value"},
+		{"trailing object", `{"a":1}{"b":2}`, Limits{}, "", "invalid document: an object follows the JSON value; send one value only"},
+		{"trailing garbage", `{"a":1} x`, Limits{}, "", "invalid document: data follows the JSON value; send one value only"},
 		{"duplicate key", `{"a":1,"b":2,"a":3}`, Limits{}, "a", "invalid document: a: field appears twice"},
 		{"nested duplicate key", `{"a":{"b":[{"c":1,"c":1}]}}`, Limits{}, "a.b.0.c", "invalid document: a.b.0.c: field appears twice"},
 		{"number out of range", `{"a":{"b":1e400}}`, Limits{}, "a.b", "invalid document: a.b: number 1e400 is out of range"},
@@ -137,7 +137,7 @@ func TestDecodeJSONValue(t *testing.T) {
 	for in, want := range map[string]string{
 		`[1,1e999]`:       "invalid document: 1: number 1e999 is out of range",
 		`[{"a":1,"a":2}]`: "invalid document: 0.a: field appears twice",
-		`1 2`:             "invalid document: unexpected a number after the JSON value",
+		`1 2`:             "invalid document: a number follows the JSON value; send one value only",
 		`[`:               "invalid document: malformed JSON: unexpected end of input",
 	} {
 		_, err := DecodeJSONValue([]byte(in), Limits{})
