@@ -1,15 +1,20 @@
 package lua
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 
 	"github.com/moonbase-dev/moonbase/db"
 )
@@ -46,10 +51,21 @@ type Execution struct {
 // last flushEvery; it never loses user data. If the store falls
 // bufferSize records behind, new records are dropped (and counted in a
 // warning) rather than slow the runs down.
+//
+// One flush writes one _executions document per function, a pack of its
+// runs: {_id, function, started_at, runs: [run, …]}. The pack's _id is the
+// greatest execution id among its runs and its started_at the latest start,
+// so the (function, started_at) index orders packs as their newest runs,
+// the retention sweep (by started_at) deletes a pack once all its runs are
+// old, and `_id > id` still finds every pack holding a run recorded after
+// id. A run inside keeps its own _id and the fields of executionDoc. A pack
+// stays under maxPackBytes (a run larger than that has a pack of its own),
+// far below MongoDB's 16 MB document limit.
 const (
-	flushEvery = 100 * time.Millisecond
-	flushSize  = 256
-	bufferSize = 8192
+	flushEvery   = 100 * time.Millisecond
+	flushSize    = 256
+	bufferSize   = 8192
+	maxPackBytes = 1 << 20
 )
 
 // MaxExecutions caps the records one Executions call returns.
@@ -59,7 +75,7 @@ const MaxExecutions = 1000
 // first (limit ≤ 0 means 50). Records still buffered are written first, so
 // a run that has returned is always listed.
 func (r *Registry) Executions(ctx context.Context, name string, limit int) ([]Execution, error) {
-	return r.executions(ctx, bson.M{"function": name}, name, limit)
+	return r.executions(ctx, bson.M{"function": name}, name, primitive.NilObjectID, limit)
 }
 
 // ExecutionsAfter is Executions limited to the runs recorded after the one
@@ -70,10 +86,16 @@ func (r *Registry) ExecutionsAfter(ctx context.Context, name, afterID string, li
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q is not an execution id", ErrInvalidInput, afterID)
 	}
-	return r.executions(ctx, bson.M{"function": name, "_id": bson.M{"$gt": oid}}, name, limit)
+	return r.executions(ctx, bson.M{"function": name, "_id": bson.M{"$gt": oid}}, name, oid, limit)
 }
 
-func (r *Registry) executions(ctx context.Context, filter bson.M, name string, limit int) ([]Execution, error) {
+// executions reads the documents matching filter newest first, a page at a
+// time, and keeps the limit newest runs (after the id after, unless it is
+// nil). A document is a pack or, as written before packs, a single run.
+// Runs are recorded as they end, so a pack can hold a run older than some
+// in the next pack; the reading stops only once the limit-th newest run
+// kept started after every pack still unread.
+func (r *Registry) executions(ctx context.Context, filter bson.M, name string, after primitive.ObjectID, limit int) ([]Execution, error) {
 	if limit <= 0 {
 		limit = 50
 	}
@@ -81,68 +103,159 @@ func (r *Registry) executions(ctx context.Context, filter bson.M, name string, l
 	if err := r.execs.flush(ctx); err != nil {
 		return nil, err
 	}
-	docs, err := r.store.C(db.Executions).Find(ctx, filter, &db.FindOptions{
-		Sort:  bson.D{{Key: "started_at", Value: -1}, {Key: "_id", Value: -1}},
-		Limit: int64(limit),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("executions of function %q: %w", name, err)
+	c := r.store.C(db.Executions)
+	var out []Execution
+	// A pack written while the pages are read shifts them by one; the
+	// runs seen are not listed twice.
+	seen := make(map[string]struct{})
+	keep := func(d bson.M, function string) {
+		e := executionFromDoc(d)
+		if function != "" {
+			e.Function = function
+		}
+		if _, dup := seen[e.ID]; dup {
+			return
+		}
+		if !after.IsZero() {
+			id, ok := d["_id"].(primitive.ObjectID)
+			if !ok || bytes.Compare(id[:], after[:]) <= 0 {
+				return
+			}
+		}
+		seen[e.ID] = struct{}{}
+		out = append(out, e)
 	}
-	out := make([]Execution, len(docs))
-	for i, d := range docs {
-		out[i] = executionFromDoc(d)
+	newestFirst := bson.D{{Key: "started_at", Value: -1}, {Key: "_id", Value: -1}}
+	for skip, page := int64(0), int64(min(limit, 8)); ; {
+		docs, err := c.Find(ctx, filter, &db.FindOptions{Sort: newestFirst, Skip: skip, Limit: page})
+		if err != nil {
+			return nil, fmt.Errorf("executions of function %q: %w", name, err)
+		}
+		for _, d := range docs {
+			runs, packed := d["runs"].(bson.A)
+			if !packed {
+				keep(d, "")
+				continue
+			}
+			for _, run := range runs {
+				if m, ok := run.(bson.M); ok {
+					keep(m, str(d["function"]))
+				}
+			}
+		}
+		sortNewestFirst(out)
+		if len(out) > limit {
+			out = out[:limit]
+		}
+		if int64(len(docs)) < page {
+			break
+		}
+		if len(out) == limit && out[limit-1].StartedAt.After(timeOf(docs[len(docs)-1]["started_at"])) {
+			break
+		}
+		skip += page
+		page = min(2*page, 128)
+	}
+	if out == nil {
+		out = []Execution{}
 	}
 	return out, nil
 }
 
-// executionDoc is the _executions document of a run: {_id, function,
-// version, trigger, started_at, duration_ms, status, error, line,
-// traceback, logs: [{at, level, message}], user, event, event_id, attempt};
-// the optional fields are left out when empty.
-func executionDoc(id primitive.ObjectID, ru *run, start time.Time, res Result, err error) bson.M {
-	doc := bson.M{
-		"_id":         id,
-		"function":    res.Function,
-		"version":     res.Version,
-		"trigger":     ru.opts.Trigger,
-		"started_at":  start.UTC(),
-		"duration_ms": float64(res.Duration.Microseconds()) / 1000,
-		"status":      StatusOK,
-	}
-	if len(res.Logs) > 0 {
-		logs := make(bson.A, len(res.Logs))
-		for i, l := range res.Logs {
-			logs[i] = bson.M{"at": l.At, "level": l.Level, "message": l.Message}
+// sortNewestFirst orders records as the _executions index does: by start,
+// then by id, both descending.
+func sortNewestFirst(es []Execution) {
+	slices.SortFunc(es, func(a, b Execution) int {
+		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+			return c
 		}
-		doc["logs"] = logs
-	}
-	if err != nil {
-		doc["status"] = StatusError
-		doc["error"] = err.Error()
-		var re *RunError
-		if errors.As(err, &re) {
-			if re.Line > 0 {
-				doc["line"] = int64(re.Line)
-			}
-			if re.Traceback != "" {
-				doc["traceback"] = re.Traceback
-			}
-			if re.Kind == ErrTimeout {
-				doc["status"] = StatusTimeout
-			}
-		}
-	}
-	for k, v := range map[string]string{"user": ru.userID, "event": ru.opts.Event, "event_id": ru.opts.ID} {
-		if v != "" {
-			doc[k] = v
-		}
-	}
-	if ru.opts.Attempt > 0 {
-		doc["attempt"] = int64(ru.opts.Attempt)
-	}
-	return doc
+		return strings.Compare(b.ID, a.ID)
+	})
 }
 
+// execRecord is one run's record on its way to the writer: the run's
+// document, encoded, and what its pack needs to know of it.
+type execRecord struct {
+	id       primitive.ObjectID
+	function string
+	started  int64 // milliseconds since the epoch, as a BSON date keeps it
+	raw      bsoncore.Document
+}
+
+// executionDoc encodes the record of a run as it is kept in a pack:
+// {_id, version, trigger, started_at, duration_ms, status, error, line,
+// traceback, logs: [{at, level, message}], user, event, event_id, attempt},
+// the optional fields left out when empty. It appends the BSON directly,
+// which costs a fraction of marshalling a map.
+func executionDoc(id primitive.ObjectID, ru *run, start time.Time, res Result, err error) execRecord {
+	status, errText, line, traceback := StatusOK, "", 0, ""
+	if err != nil {
+		status, errText = StatusError, err.Error()
+		var re *RunError
+		if errors.As(err, &re) {
+			line, traceback = re.Line, re.Traceback
+			if re.Kind == ErrTimeout {
+				status = StatusTimeout
+			}
+		}
+	}
+	size := 160 + len(errText) + len(traceback)
+	for _, l := range res.Logs {
+		size += 48 + len(l.Level) + len(l.Message)
+	}
+	started := start.UnixMilli()
+	idx, b := bsoncore.AppendDocumentStart(make([]byte, 0, size))
+	b = bsoncore.AppendObjectIDElement(b, "_id", id)
+	b = bsoncore.AppendInt64Element(b, "version", res.Version)
+	b = bsoncore.AppendStringElement(b, "trigger", ru.opts.Trigger)
+	b = bsoncore.AppendDateTimeElement(b, "started_at", started)
+	b = bsoncore.AppendDoubleElement(b, "duration_ms", float64(res.Duration.Microseconds())/1000)
+	b = bsoncore.AppendStringElement(b, "status", status)
+	b = appendOptString(b, "error", errText)
+	if line > 0 {
+		b = bsoncore.AppendInt64Element(b, "line", int64(line))
+	}
+	b = appendOptString(b, "traceback", traceback)
+	if len(res.Logs) > 0 {
+		var logs int32
+		logs, b = bsoncore.AppendArrayElementStart(b, "logs")
+		for i, l := range res.Logs {
+			var li int32
+			li, b = bsoncore.AppendDocumentStart(appendIndexKey(b, byte(bson.TypeEmbeddedDocument), i))
+			b = bsoncore.AppendDateTimeElement(b, "at", l.At.UnixMilli())
+			b = bsoncore.AppendStringElement(b, "level", l.Level)
+			b = bsoncore.AppendStringElement(b, "message", l.Message)
+			b, _ = bsoncore.AppendDocumentEnd(b, li)
+		}
+		b, _ = bsoncore.AppendArrayEnd(b, logs)
+	}
+	b = appendOptString(b, "user", ru.userID)
+	b = appendOptString(b, "event", ru.opts.Event)
+	b = appendOptString(b, "event_id", ru.opts.ID)
+	if ru.opts.Attempt > 0 {
+		b = bsoncore.AppendInt64Element(b, "attempt", int64(ru.opts.Attempt))
+	}
+	b, _ = bsoncore.AppendDocumentEnd(b, idx)
+	return execRecord{id: id, function: res.Function, started: started, raw: b}
+}
+
+func appendOptString(b []byte, key, val string) []byte {
+	if val == "" {
+		return b
+	}
+	return bsoncore.AppendStringElement(b, key, val)
+}
+
+// appendIndexKey starts the element of an array at index i: its type byte
+// and its key, the index in decimal.
+func appendIndexKey(b []byte, t byte, i int) []byte {
+	b = append(b, t)
+	b = strconv.AppendInt(b, int64(i), 10)
+	return append(b, 0)
+}
+
+// executionFromDoc reads a run's record: a run of a pack (whose function
+// the caller fills in) or a document written before packs.
 func executionFromDoc(d bson.M) Execution {
 	e := Execution{
 		Function:  str(d["function"]),
@@ -179,11 +292,104 @@ func executionFromDoc(d bson.M) Execution {
 	return e
 }
 
-// execWriter batches execution records into InsertMany calls.
+// execPack gathers the runs of one function for one pack document.
+type execPack struct {
+	function string
+	runs     []byte // the runs array being built: its length, then an element per run
+	n        int
+	newest   int64 // the latest start, in milliseconds
+	last     primitive.ObjectID
+}
+
+// fits reports whether rec can join the pack without taking it over
+// maxPackBytes; an empty pack takes any record.
+func (p *execPack) fits(rec execRecord) bool {
+	return p.n == 0 || len(p.runs)+len(rec.raw)+16 <= maxPackBytes
+}
+
+func (p *execPack) add(rec execRecord) {
+	p.runs = appendIndexKey(p.runs, byte(bson.TypeEmbeddedDocument), p.n)
+	p.runs = append(p.runs, rec.raw...)
+	if p.n == 0 || rec.started > p.newest {
+		p.newest = rec.started
+	}
+	if bytes.Compare(rec.id[:], p.last[:]) > 0 {
+		p.last = rec.id
+	}
+	p.n++
+}
+
+// doc is the pack's _executions document.
+func (p *execPack) doc() bson.M {
+	runs, _ := bsoncore.AppendArrayEnd(p.runs, 0)
+	return bson.M{
+		"_id":        p.last,
+		"function":   p.function,
+		"started_at": time.UnixMilli(p.newest).UTC(),
+		"runs":       bson.RawValue{Type: bson.TypeArray, Value: runs},
+	}
+}
+
+// packer sorts the records of one flush into packs by function. The
+// buffers of written packs are used again, so a steady stream of records
+// does not grow new ones at every flush.
+type packer struct {
+	open    map[string]*execPack // the pack each function's records join
+	packs   []*execPack          // every pack of the flush, open or full
+	records int                  // records gathered
+	spare   [][]byte
+}
+
+// Buffers kept for reuse: at most spareBuffers, of at most spareBytes.
+const (
+	spareBuffers = 16
+	spareBytes   = 256 << 10
+)
+
+func (k *packer) add(rec execRecord) {
+	p := k.open[rec.function]
+	if p == nil || !p.fits(rec) {
+		var buf []byte
+		if n := len(k.spare); n > 0 {
+			buf, k.spare = k.spare[n-1][:0], k.spare[:n-1]
+		}
+		_, buf = bsoncore.AppendArrayStart(buf)
+		p = &execPack{function: rec.function, runs: buf}
+		k.open[rec.function] = p
+		k.packs = append(k.packs, p)
+	}
+	p.add(rec)
+	k.records++
+}
+
+// docs returns the documents of every pack; they hold the packs' buffers
+// until reset.
+func (k *packer) docs() []bson.M {
+	docs := make([]bson.M, len(k.packs))
+	for i, p := range k.packs {
+		docs[i] = p.doc()
+	}
+	return docs
+}
+
+// reset empties the packer once its documents are written.
+func (k *packer) reset() {
+	for _, p := range k.packs {
+		if len(k.spare) < spareBuffers && cap(p.runs) <= spareBytes {
+			k.spare = append(k.spare, p.runs)
+		}
+	}
+	clear(k.open)
+	clear(k.packs)
+	k.packs, k.records = k.packs[:0], 0
+}
+
+// execWriter batches execution records into packs, written with one
+// InsertMany per flush.
 type execWriter struct {
 	store   db.Store
 	log     *slog.Logger
-	in      chan bson.M
+	in      chan execRecord
 	flushes chan chan error
 	stop    chan context.Context
 	done    chan error
@@ -195,7 +401,7 @@ func newExecWriter(store db.Store, log *slog.Logger) *execWriter {
 	w := &execWriter{
 		store:   store,
 		log:     log,
-		in:      make(chan bson.M, bufferSize),
+		in:      make(chan execRecord, bufferSize),
 		flushes: make(chan chan error),
 		stop:    make(chan context.Context),
 		done:    make(chan error, 1),
@@ -205,13 +411,13 @@ func newExecWriter(store db.Store, log *slog.Logger) *execWriter {
 }
 
 // record queues one record; it never blocks.
-func (w *execWriter) record(doc bson.M) {
+func (w *execWriter) record(rec execRecord) {
 	if w.closed.Load() {
 		w.dropped.Add(1)
 		return
 	}
 	select {
-	case w.in <- doc:
+	case w.in <- rec:
 	default:
 		w.dropped.Add(1)
 	}
@@ -246,16 +452,16 @@ func (w *execWriter) close(ctx context.Context) error {
 }
 
 func (w *execWriter) loop() {
-	batch := make([]bson.M, 0, flushSize)
+	packs := packer{open: make(map[string]*execPack)}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	armed := false
 	write := func(ctx context.Context) error {
-		if len(batch) == 0 {
+		if packs.records == 0 {
 			return nil
 		}
-		err := w.insert(ctx, batch)
-		batch = batch[:0]
+		err := w.insert(ctx, packs.docs(), packs.records)
+		packs.reset()
 		if armed {
 			timer.Stop()
 			armed = false
@@ -265,8 +471,8 @@ func (w *execWriter) loop() {
 	drain := func() {
 		for {
 			select {
-			case doc := <-w.in:
-				batch = append(batch, doc)
+			case rec := <-w.in:
+				packs.add(rec)
 			default:
 				return
 			}
@@ -274,9 +480,9 @@ func (w *execWriter) loop() {
 	}
 	for {
 		select {
-		case doc := <-w.in:
-			batch = append(batch, doc)
-			if len(batch) >= flushSize {
+		case rec := <-w.in:
+			packs.add(rec)
+			if packs.records >= flushSize {
 				write(context.Background())
 			} else if !armed {
 				timer.Reset(flushEvery)
@@ -296,18 +502,17 @@ func (w *execWriter) loop() {
 	}
 }
 
-// insert writes one batch; a failure is logged and the batch dropped, so a
-// database outage cannot pile records up in memory.
-func (w *execWriter) insert(ctx context.Context, batch []bson.M) error {
+// insert writes the packs of one flush, holding records runs; a failure is
+// logged and the packs dropped, so a database outage cannot pile records
+// up in memory.
+func (w *execWriter) insert(ctx context.Context, docs []bson.M, records int) error {
 	if n := w.dropped.Swap(0); n > 0 {
 		w.log.Warn("dropped function execution records: the database fell behind", "records", n)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	docs := make([]bson.M, len(batch))
-	copy(docs, batch)
 	if _, err := w.store.C(db.Executions).InsertMany(ctx, docs); err != nil {
-		w.log.Error("write function execution records", "records", len(docs), "error", err)
+		w.log.Error("write function execution records", "records", records, "error", err)
 		return fmt.Errorf("write execution records: %w", err)
 	}
 	return nil

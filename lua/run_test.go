@@ -11,7 +11,6 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
-	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
 )
 
@@ -195,9 +194,14 @@ func TestShutdownWritesBufferedExecutions(t *testing.T) {
 	if err := r.Shutdown(ctx); err != nil {
 		t.Fatalf("second shutdown: %v", err)
 	}
-	n, err := store.C(db.Executions).Count(ctx, bson.M{"function": "t", "trigger": "test"})
-	if err != nil || n != 5 {
-		t.Fatalf("%d records after shutdown (%v)", n, err)
+	execs, err := r.Executions(ctx, "t", 10)
+	if err != nil || len(execs) != 5 {
+		t.Fatalf("%d records after shutdown (%v)", len(execs), err)
+	}
+	for _, e := range execs {
+		if e.Trigger != TriggerTest {
+			t.Errorf("record %+v", e)
+		}
 	}
 	if _, err := r.Run(ctx, "t", nil, RunOptions{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("run after shutdown: %v", err)
@@ -251,9 +255,10 @@ func TestShutdownWaitsForRunsThenStopsThem(t *testing.T) {
 	if ok != 1 || canceled != 1 {
 		t.Errorf("%d finished, %d canceled", ok, canceled)
 	}
-	n, err := store.C(db.Executions).Count(ctx, bson.M{})
-	if err != nil || n != 2 {
-		t.Errorf("%d records after shutdown (%v)", n, err)
+	for _, name := range []string{"spin", "short"} {
+		if execs, err := r.Executions(ctx, name, 10); err != nil || len(execs) != 1 {
+			t.Errorf("%d records of %s after shutdown (%v)", len(execs), name, err)
+		}
 	}
 }
 
