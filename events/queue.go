@@ -268,14 +268,28 @@ func (q *Queue) signal() {
 	}
 }
 
-// jobIndexes serve claiming (by status and run_at), reclaiming (by status
-// and lease), sweeping and listing; key makes idempotency keys unique.
+// jobIndexes are the indexes of _jobs. Every claim and every outcome
+// rewrites a job, and with it its entry in each index (in the embedded
+// store, every index of the collection), so _jobs has only two:
+//
+//   - key makes idempotency keys unique.
+//   - status then run_at serves everything else. Claiming reads the due
+//     pending jobs in run_at order straight from it; reclaiming and
+//     listing running jobs look among the running ones, a few per
+//     instance; listing pending, done or dead jobs reads them in run_at
+//     order, so a page costs its own jobs, not the backlog; the sweeper
+//     bounds run_at as well as finished_at (a job finishes after it is
+//     due); replaying dead jobs finds them by status. Listing every job
+//     reads _id, whose own index every collection has.
+//
+// Earlier versions also made status+lease_until, status+finished_at and
+// created_at. Nothing needs them any more, but the store has no way to
+// drop an index, so a database created then keeps them (and keeps paying
+// for them on each write) until they are dropped by hand; see
+// docs/events.md.
 var jobIndexes = []db.Index{
 	{Name: "key_unique", Keys: []db.IndexKey{{Field: "key"}}, Unique: true},
 	{Keys: []db.IndexKey{{Field: "status"}, {Field: "run_at"}}},
-	{Keys: []db.IndexKey{{Field: "status"}, {Field: "lease_until"}}},
-	{Keys: []db.IndexKey{{Field: "status"}, {Field: "finished_at"}}},
-	{Keys: []db.IndexKey{{Field: "created_at"}}},
 }
 
 // EnsureIndexes creates the indexes of _jobs unless this queue already

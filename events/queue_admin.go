@@ -18,8 +18,16 @@ const (
 
 // List returns up to limit jobs with status ("" for every status): pending
 // jobs in the order they will run, running jobs oldest claim first, done
-// and dead jobs most recently finished first, all jobs newest first. A
-// limit of 0 or less takes DefaultListLimit; it is capped at MaxListLimit.
+// and dead jobs latest first by when their last attempt was due (claims
+// take jobs in that order, so it is the order they finished in, give or
+// take how long attempts ran), all jobs newest first by id (an id begins
+// with the second its job was enqueued). A limit of 0 or less takes
+// DefaultListLimit; it is capped at MaxListLimit.
+//
+// Each order but that of running jobs is one field an index serves (see
+// jobIndexes), so a page reads its own jobs and no others, however long
+// the backlog; ties come in the store's index order, the order claims see
+// them in. Running jobs, a few per instance, are sorted as they are read.
 func (q *Queue) List(ctx context.Context, status string, limit int) ([]Job, error) {
 	if limit <= 0 {
 		limit = DefaultListLimit
@@ -29,20 +37,20 @@ func (q *Queue) List(ctx context.Context, status string, limit int) ([]Job, erro
 	var sortBy bson.D
 	switch status {
 	case "":
-		sortBy = bson.D{{Key: "created_at", Value: -1}}
+		sortBy = bson.D{{Key: "_id", Value: -1}}
 	case StatusPending:
 		sortBy = bson.D{{Key: "run_at", Value: 1}}
 	case StatusRunning:
-		sortBy = bson.D{{Key: "started_at", Value: 1}}
+		sortBy = bson.D{{Key: "started_at", Value: 1}, {Key: "_id", Value: 1}}
 	case StatusDone, StatusDead:
-		sortBy = bson.D{{Key: "finished_at", Value: -1}}
+		sortBy = bson.D{{Key: "run_at", Value: -1}}
 	default:
 		return nil, fmt.Errorf("%w %q: use pending, running, done or dead", ErrInvalidStatus, status)
 	}
 	if status != "" {
 		filter = bson.M{"status": status}
 	}
-	docs, err := q.jobs.Find(ctx, filter, &db.FindOptions{Sort: append(sortBy, bson.E{Key: "_id", Value: 1}), Limit: int64(limit)})
+	docs, err := q.jobs.Find(ctx, filter, &db.FindOptions{Sort: sortBy, Limit: int64(limit)})
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}

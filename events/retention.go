@@ -148,10 +148,16 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	if res.Executions, err = s.deleteOld(ctx, db.Executions, execs); err != nil {
 		return res, err
 	}
-	if res.DoneJobs, err = s.deleteOld(ctx, db.Jobs, bson.M{"status": StatusDone, "finished_at": before(s.cfg.DoneJobs)}); err != nil {
+	// A job finishes after it is due, so bounding run_at as well selects
+	// the same jobs (or, with the enqueuing instance's clock ahead, keeps a
+	// job a little longer) through the index on status and run_at.
+	oldJobs := func(status string, age time.Duration) bson.M {
+		return bson.M{"status": status, "run_at": before(age), "finished_at": before(age)}
+	}
+	if res.DoneJobs, err = s.deleteOld(ctx, db.Jobs, oldJobs(StatusDone, s.cfg.DoneJobs)); err != nil {
 		return res, err
 	}
-	if res.DeadJobs, err = s.deleteOld(ctx, db.Jobs, bson.M{"status": StatusDead, "finished_at": before(s.cfg.DeadJobs)}); err != nil {
+	if res.DeadJobs, err = s.deleteOld(ctx, db.Jobs, oldJobs(StatusDead, s.cfg.DeadJobs)); err != nil {
 		return res, err
 	}
 	return res, nil
