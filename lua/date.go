@@ -43,7 +43,7 @@ func (v *vm) asDate(lv lua.LValue) (time.Time, bool) {
 func (v *vm) newDateMeta() *lua.LTable {
 	L := v.L
 	mt := v.typeMeta("date")
-	methods := L.NewTable()
+	methods := L.CreateTable(0, 7)
 	L.SetFuncs(methods, map[string]lua.LGFunction{
 		"add":     v.dateAdd,
 		"format":  v.dateFormat,

@@ -50,7 +50,7 @@ type Registry struct {
 	log   *slog.Logger
 	store db.Store
 
-	pool    chan *vm
+	pool    *pool
 	watch   *watchdog
 	execs   *execWriter
 	http    *http.Client
@@ -94,13 +94,13 @@ func NewRegistry(cfg Config, deps Deps) (*Registry, error) {
 		deps:  deps,
 		log:   log,
 		store: deps.Store,
-		pool:  make(chan *vm, cfg.PoolSize),
 		fns:   make(map[string]*cached),
 		http:  newHTTPClient(cfg.HTTP),
 
 		refresh: refreshEvery,
 	}
 	r.secrets.entries = make(map[string]secretEntry)
+	r.pool = newPool(cfg.PoolSize, r.newVM)
 	r.watch = newWatchdog(cfg.MemoryLimit, log)
 	r.execs = newExecWriter(deps.Store, log)
 	return r, nil
@@ -146,43 +146,18 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 		}
 		err = r.execs.close(flushCtx)
 		r.watch.close()
-		for {
-			select {
-			case v := <-r.pool:
-				v.close()
-				continue
-			default:
-			}
-			break
-		}
+		r.pool.close()
 		r.http.CloseIdleConnections()
 	})
 	return err
 }
 
-// getVM takes a ready state, or makes a one-off one rather than wait.
-func (r *Registry) getVM() *vm {
-	select {
-	case v := <-r.pool:
-		return v
-	default:
-		return r.newVM()
-	}
-}
+// getVM takes a ready state, or makes one rather than wait.
+func (r *Registry) getVM() *vm { return r.pool.get() }
 
-// putVM returns a state to the pool, or drops it when the pool is full,
-// the state is not fit for reuse, or the registry is shut down.
-func (r *Registry) putVM(v *vm) {
-	if v.broken || r.closed.Load() {
-		v.close()
-		return
-	}
-	select {
-	case r.pool <- v:
-	default:
-		v.close()
-	}
-}
+// putVM returns a state to the pool, which releases it when it is not fit
+// for reuse, or the registry is shut down.
+func (r *Registry) putVM(v *vm) { r.pool.put(v) }
 
 // lookup returns the current compiled version of a function: from the
 // cache when it was confirmed within refreshEvery, else after checking the
