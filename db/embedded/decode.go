@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -24,17 +25,18 @@ func decode(raw []byte) (bson.M, error) {
 }
 
 func decodeDoc(d bsoncore.Document) (bson.M, error) {
-	elems, err := d.Elements()
+	n, err := countElements(d)
 	if err != nil {
 		return nil, err
 	}
-	m := make(bson.M, len(elems))
-	for _, e := range elems {
-		v, err := decodeValue(e.Value())
-		if err != nil {
-			return nil, err
-		}
-		m[e.Key()] = v
+	m := make(bson.M, n)
+	err = elements(d, func(key []byte, v bsoncore.Value) error {
+		val, err := decodeValue(v)
+		m[string(key)] = val
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -48,15 +50,18 @@ func decodeValue(v bsoncore.Value) (any, error) {
 	case bsontype.EmbeddedDocument:
 		return decodeDoc(v.Document())
 	case bsontype.Array:
-		vals, err := v.Array().Values()
+		n, err := countElements(v.Data)
 		if err != nil {
 			return nil, err
 		}
-		a := make(bson.A, len(vals))
-		for i, item := range vals {
-			if a[i], err = decodeValue(item); err != nil {
-				return nil, err
-			}
+		a := make(bson.A, 0, n)
+		err = elements(v.Data, func(_ []byte, item bsoncore.Value) error {
+			val, err := decodeValue(item)
+			a = append(a, val)
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 		return a, nil
 	case bsontype.Binary:
@@ -102,4 +107,42 @@ func decodeValue(v bsoncore.Value) (any, error) {
 		return nil, err
 	}
 	return out["v"], nil
+}
+
+// elements calls fn with the key and value of every element of d, in
+// order. It collects nothing, so walking a document allocates nothing.
+// The key is only valid during the call.
+func elements(d bsoncore.Document, fn func(key []byte, v bsoncore.Value) error) error {
+	length, _, ok := bsoncore.ReadLength(d)
+	if !ok || length < 5 || int(length) > len(d) {
+		return bsoncore.NewInsufficientBytesError(d, d)
+	}
+	rem := d[4 : length-1]
+	for len(rem) > 0 {
+		t := bsontype.Type(rem[0])
+		end := bytes.IndexByte(rem[1:], 0)
+		if end < 0 {
+			return bsoncore.ErrElementMissingKey
+		}
+		key := rem[1 : end+1]
+		v, next, ok := bsoncore.ReadValue(rem[end+2:], t)
+		if !ok {
+			return bsoncore.NewInsufficientBytesError(d, rem)
+		}
+		if err := fn(key, v); err != nil {
+			return err
+		}
+		rem = next
+	}
+	return nil
+}
+
+// countElements is the number of elements of d.
+func countElements(d bsoncore.Document) (int, error) {
+	n := 0
+	err := elements(d, func([]byte, bsoncore.Value) error {
+		n++
+		return nil
+	})
+	return n, err
 }

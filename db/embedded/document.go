@@ -1,6 +1,8 @@
 package embedded
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -35,15 +37,18 @@ func encode(doc bson.M, newID bool) (stored, error) {
 	if doc == nil {
 		return stored{}, invalidDoc("the document is nil")
 	}
-	raw, err := bson.Marshal(doc)
+	raw, err := bson.Marshal(idFirst(doc))
 	if err != nil {
 		return stored{}, invalidDoc("%v", err)
 	}
 	if len(raw) > maxDocumentSize {
 		return stored{}, invalidDoc("the document is %d bytes, over the limit of %d", len(raw), maxDocumentSize)
 	}
-	if err := checkFields(raw, "", 1); err != nil {
-		return stored{}, err
+	if !fieldsValid(raw, 1) {
+		// Walk again, spelling out the paths, to say what is wrong.
+		if err := checkFields(raw, "", 1); err != nil {
+			return stored{}, err
+		}
 	}
 	idVal, err := bsoncore.Document(raw).LookupErr("_id")
 	if err != nil {
@@ -67,6 +72,22 @@ func encode(doc bson.M, newID bool) (stored, error) {
 		return stored{}, invalidDoc("_id: %v", err)
 	}
 	return stored{raw: raw, id: id, key: valueKey(idVal)}, nil
+}
+
+// idFirst is doc as a bson.D with its _id first, when it has one, so that
+// the marshalled document needs no rebuilding; the driver also encodes a
+// bson.D with less work than a map.
+func idFirst(doc bson.M) bson.D {
+	d := make(bson.D, 0, len(doc))
+	if id, ok := doc["_id"]; ok {
+		d = append(d, bson.E{Key: "_id", Value: id})
+	}
+	for k, v := range doc {
+		if k != "_id" {
+			d = append(d, bson.E{Key: k, Value: v})
+		}
+	}
+	return d
 }
 
 // withIDFirst rebuilds raw with the _id element first, as MongoDB keeps it.
@@ -117,6 +138,43 @@ func checkFields(doc bsoncore.Document, prefix string, depth int) error {
 	}
 	return nil
 }
+
+// fieldsValid reports whether checkFields finds nothing to refuse in doc,
+// without building the paths checkFields reports.
+func fieldsValid(doc bsoncore.Document, depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	err := elements(doc, func(key []byte, v bsoncore.Value) error {
+		if len(key) == 0 || key[0] == '$' || !utf8.Valid(key) || bytes.IndexByte(key, '.') >= 0 || !valueValid(v, depth) {
+			return errInvalidField
+		}
+		return nil
+	})
+	return err == nil
+}
+
+func valueValid(v bsoncore.Value, depth int) bool {
+	switch v.Type {
+	case bsontype.EmbeddedDocument:
+		return fieldsValid(v.Data, depth+1)
+	case bsontype.Array:
+		if depth+1 > maxDepth {
+			return false
+		}
+		err := elements(v.Data, func(_ []byte, item bsoncore.Value) error {
+			if !valueValid(item, depth+1) {
+				return errInvalidField
+			}
+			return nil
+		})
+		return err == nil
+	}
+	return true
+}
+
+// errInvalidField stops fieldsValid's walk.
+var errInvalidField = errors.New("invalid field")
 
 func checkValue(v bsoncore.Value, path string, depth int) error {
 	switch v.Type {

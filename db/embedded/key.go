@@ -6,9 +6,11 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsontype"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 )
 
@@ -96,9 +98,9 @@ func valueKey(v bsoncore.Value) []byte {
 		f, _ := strconv.ParseFloat(v.Decimal128().String(), 64)
 		return floatKey(f)
 	case bsontype.String:
-		return append([]byte{tagString}, v.StringValue()...)
+		return tagged(tagString, v.StringValue())
 	case bsontype.Symbol:
-		return append([]byte{tagString}, v.Symbol()...)
+		return tagged(tagString, v.Symbol())
 	case bsontype.Null, bsontype.Undefined:
 		return nullKey
 	case bsontype.MinKey:
@@ -106,9 +108,9 @@ func valueKey(v bsoncore.Value) []byte {
 	case bsontype.MaxKey:
 		return []byte{tagMaxKey}
 	case bsontype.EmbeddedDocument:
-		return append([]byte{tagObject}, v.Data...)
+		return tagged(tagObject, v.Data)
 	case bsontype.Array:
-		return append([]byte{tagArray}, v.Data...)
+		return tagged(tagArray, v.Data)
 	case bsontype.Binary:
 		// MongoDB orders binary data by length, then subtype, then bytes.
 		sub, data := v.Binary()
@@ -119,14 +121,14 @@ func valueKey(v bsoncore.Value) []byte {
 		return append(k, data...)
 	case bsontype.ObjectID:
 		oid := v.ObjectID()
-		return append([]byte{tagObjectID}, oid[:]...)
+		return tagged(tagObjectID, oid[:])
 	case bsontype.Boolean:
 		if v.Boolean() {
 			return []byte{tagBool, 1}
 		}
 		return []byte{tagBool, 0}
 	case bsontype.DateTime:
-		return binary.BigEndian.AppendUint64([]byte{tagDate}, uint64(v.DateTime())^(1<<63))
+		return dateKey(v.DateTime())
 	case bsontype.Timestamp:
 		t, i := v.Timestamp()
 		k := binary.BigEndian.AppendUint32([]byte{tagTimestamp}, t)
@@ -140,6 +142,21 @@ func valueKey(v bsoncore.Value) []byte {
 		k := []byte{tagOther, byte(v.Type)}
 		return append(k, v.Data...)
 	}
+}
+
+// tagged is tag followed by data, in one allocation.
+func tagged[T string | []byte](tag byte, data T) []byte {
+	k := make([]byte, 1+len(data))
+	k[0] = tag
+	copy(k[1:], data)
+	return k
+}
+
+// dateKey is the key of a date, milliseconds since the epoch.
+func dateKey(ms int64) []byte {
+	k := make([]byte, 1, 9)
+	k[0] = tagDate
+	return binary.BigEndian.AppendUint64(k, uint64(ms)^(1<<63))
 }
 
 // Numbers. A number's key encodes its exact value, whatever its type:
@@ -216,7 +233,42 @@ func magnitudeKey(neg bool, sig uint64, exp int) []byte {
 
 // goValueKey is the index key of a Go value from a filter, encoded exactly
 // as the same value is once stored (through the driver's marshalling).
+// The common scalar types are keyed directly, as the driver would encode
+// them; the rest go through the driver.
 func goValueKey(v any) ([]byte, bsontype.Type, bool) {
+	switch x := v.(type) {
+	case string:
+		return tagged(tagString, x), bsontype.String, true
+	case int:
+		if int64(int32(x)) == int64(x) {
+			return intKey(int64(x)), bsontype.Int32, true
+		}
+		return intKey(int64(x)), bsontype.Int64, true
+	case int32:
+		return intKey(int64(x)), bsontype.Int32, true
+	case int64:
+		return intKey(x), bsontype.Int64, true
+	case float64:
+		return floatKey(x), bsontype.Double, true
+	case bool:
+		if x {
+			return []byte{tagBool, 1}, bsontype.Boolean, true
+		}
+		return []byte{tagBool, 0}, bsontype.Boolean, true
+	case nil:
+		return nullKey, bsontype.Null, true
+	case primitive.ObjectID:
+		return tagged(tagObjectID, x[:]), bsontype.ObjectID, true
+	case primitive.DateTime:
+		return dateKey(int64(x)), bsontype.DateTime, true
+	case time.Time:
+		return dateKey(int64(primitive.NewDateTimeFromTime(x))), bsontype.DateTime, true
+	}
+	return marshalledKey(v)
+}
+
+// marshalledKey is goValueKey through the driver's marshalling.
+func marshalledKey(v any) ([]byte, bsontype.Type, bool) {
 	raw, err := bson.Marshal(bson.D{{Key: "v", Value: v}})
 	if err != nil {
 		return nil, 0, false

@@ -184,3 +184,22 @@ func TestPathKey(t *testing.T) {
 		t.Errorf("date key = %x", k)
 	}
 }
+
+// TestDirectKeysMatchMarshalled checks that the types goValueKey keys
+// without the driver get exactly the key and type the driver's encoding
+// would give them.
+func TestDirectKeysMatchMarshalled(t *testing.T) {
+	t.Parallel()
+	values := append(keyOrderValues(t),
+		0, 1, -1, math.MaxInt32, math.MinInt32, math.MaxInt32+1, math.MinInt32-1, math.MaxInt64, math.MinInt64,
+		"a\xffb", true, time.Unix(0, 0), time.Unix(-1, 999_999_999), time.Unix(1_800_000_000, 123_456_789).In(time.FixedZone("x", 3600)),
+		time.Time{}, primitive.NewObjectID(), math.Copysign(0, -1),
+	)
+	for _, v := range values {
+		key, typ, ok := goValueKey(v)
+		want, wantType, wantOK := marshalledKey(v)
+		if ok != wantOK || typ != wantType || !bytes.Equal(key, want) {
+			t.Errorf("goValueKey(%#v) = %x, %s, %v; the driver's encoding gives %x, %s, %v", v, key, typ, ok, want, wantType, wantOK)
+		}
+	}
+}
