@@ -79,6 +79,14 @@ func (e *ThrottledError) Unwrap() error { return ErrThrottled }
 // toAPIError maps any error a handler returns to its answer. It is the one
 // place that decides statuses and codes; a nil result's caller answers 500.
 func toAPIError(err error) *Error {
+	// The common errors, unwrapped, first: errors.As below needs its
+	// targets on the heap, five allocations for every error answered.
+	switch e := err.(type) {
+	case *Error:
+		return e
+	case *fiber.Error:
+		return fromFiberError(e)
+	}
 	var (
 		apiErr   *Error
 		fiberErr *fiber.Error
@@ -205,14 +213,17 @@ type errorBody struct {
 // errorHandler is fiber's single ErrorHandler. 5xx answers carry a generic
 // message; the real error is logged with the request id.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-	log := s.requestLogger(c) // also gives the answer a request id when routing never ran
+	if RequestID(c) == "" {
+		// fasthttp's own errors (an oversize body) come before routing.
+		s.beginRequest(c)
+	}
 	apiErr := toAPIError(err)
 	if apiErr == nil || apiErr.Status >= 500 {
 		level := slog.LevelError
 		if apiErr != nil {
 			level = slog.LevelWarn
 		}
-		log.Log(c.UserContext(), level, "request failed", "error", err.Error())
+		s.requestLogger(c).Log(c.UserContext(), level, "request failed", "error", err.Error())
 		if apiErr == nil {
 			apiErr = newError(http.StatusInternalServerError, "internal", "internal error")
 		}

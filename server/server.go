@@ -62,6 +62,7 @@ type Server struct {
 	limits       db.Limits
 	throttle     *throttle
 	sessions     *sessionCache
+	requestIDs   *requestIDs // ids of requests that come without one (middleware.go)
 	adminHash    []byte
 	dummyHash    []byte   // compared against when an email is unknown, so timing does not tell
 	ownerIndexed sync.Map // collection name → struct{}: _owner index ensured by this process
@@ -103,15 +104,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		owns = true
 	}
 	s := &Server{
-		cfg:       cfg,
-		store:     store,
-		ownsStore: owns,
-		events:    deps.Events,
-		log:       deps.Logger,
-		limits:    cfg.Limits.DB(),
-		throttle:  newThrottle(cfg.Auth.Throttle),
-		sessions:  newSessionCache(cfg.Auth.SessionCache),
-		stop:      make(chan struct{}),
+		cfg:        cfg,
+		store:      store,
+		ownsStore:  owns,
+		events:     deps.Events,
+		log:        deps.Logger,
+		limits:     cfg.Limits.DB(),
+		throttle:   newThrottle(cfg.Auth.Throttle),
+		sessions:   newSessionCache(cfg.Auth.SessionCache),
+		requestIDs: newRequestIDs(),
+		stop:       make(chan struct{}),
 	}
 	jobs, err := events.New(cfg.Events, events.Deps{Store: store, Logger: deps.Logger})
 	if err != nil {

@@ -1,0 +1,142 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// closedSoon reports whether done closes within a few seconds.
+func closedSoon(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	case <-time.After(5 * time.Second):
+		return false
+	}
+}
+
+func TestRequestContext(t *testing.T) {
+	t.Parallel()
+	type step func(t *testing.T, parentCancel context.CancelFunc, rc *requestContext)
+	ask := func(t *testing.T, _ context.CancelFunc, rc *requestContext) { _ = rc.Done() }
+	end := func(t *testing.T, _ context.CancelFunc, rc *requestContext) { rc.end() }
+	stopServer := func(t *testing.T, cancel context.CancelFunc, _ *requestContext) { cancel() }
+	scenarios := []struct {
+		name    string
+		timeout time.Duration
+		steps   []step
+		wantErr error
+	}{
+		{"answered", time.Hour, []step{end}, context.Canceled},
+		{"answered after Done was asked for", time.Hour, []step{ask, end}, context.Canceled},
+		{"Done asked for once answered", time.Hour, []step{end, ask}, context.Canceled},
+		{"past its deadline", time.Millisecond, nil, context.DeadlineExceeded},
+		{"past its deadline, Done asked for first", time.Millisecond, []step{ask}, context.DeadlineExceeded},
+		{"the server stops", time.Hour, []step{stopServer}, context.Canceled},
+		{"the server stops after Done was asked for", time.Hour, []step{ask, stopServer}, context.Canceled},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			parent, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			rc := newRequestContext(parent, sc.timeout, "id-1")
+			if d, ok := rc.Deadline(); !ok || time.Until(d) > sc.timeout {
+				t.Errorf("deadline %v %v, want within %v", d, ok, sc.timeout)
+			}
+			if sc.timeout == time.Hour && rc.Err() != nil {
+				t.Fatalf("Err %v before anything happened", rc.Err())
+			}
+			for _, s := range sc.steps {
+				s(t, cancel, rc)
+			}
+			if !closedSoon(rc.Done()) {
+				t.Fatal("Done not closed")
+			}
+			if err := rc.Err(); !errors.Is(err, sc.wantErr) {
+				t.Errorf("Err %v, want %v", err, sc.wantErr)
+			}
+			// Whatever happens next, the answer stays.
+			rc.end()
+			cancel()
+			if err := rc.Err(); !errors.Is(err, sc.wantErr) {
+				t.Errorf("Err later %v, want %v", err, sc.wantErr)
+			}
+		})
+	}
+}
+
+func TestRequestContextDerived(t *testing.T) {
+	t.Parallel()
+	type key struct{}
+	parent := context.WithValue(context.Background(), key{}, "base")
+	rc := newRequestContext(parent, time.Hour, "id-1")
+	child, cancel := context.WithCancel(rc)
+	defer cancel()
+	if got := child.Value(key{}); got != "base" {
+		t.Errorf("value %v, want the parent's", got)
+	}
+	if child.Err() != nil {
+		t.Fatalf("child Err %v before the request ended", child.Err())
+	}
+	rc.end()
+	if !closedSoon(child.Done()) || !errors.Is(child.Err(), context.Canceled) {
+		t.Errorf("child not cancelled with the request: %v", child.Err())
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Server.RequestTimeout = 2 * time.Second
+	ts := startServer(t, cfg, Deps{})
+	ts.putFunction(t, "spin", "function handle(input, ctx)\n  while true do end\nend", `[{"invoke":true}]`, "timeout", `"30s"`)
+	began := time.Now()
+	res := ts.do(t, "POST", "/api/functions/spin", "", "")
+	if res.status != http.StatusGatewayTimeout || !strings.Contains(res.body, `"code":"timeout"`) {
+		t.Errorf("%d %s, want 504 timeout", res.status, res.body)
+	}
+	if took := time.Since(began); took > 10*time.Second {
+		t.Errorf("took %v for a 2s request timeout", took)
+	}
+}
+
+func TestRequestLogLine(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t), Deps{})
+	alice := ts.register(t, "alice@example.com", "correct horse battery")
+	res := ts.do(t, "GET", "/api/auth/me", "", alice.token, HeaderRequestID, "trace-7")
+	if res.status != http.StatusOK {
+		t.Fatalf("me: %d %s", res.status, res.body)
+	}
+	line := "request_id=trace-7 method=GET path=/api/auth/me status=200 duration_ms="
+	waitFor(t, "the request's log line", func() bool {
+		return containsLine(ts.logs.String(), line, " ip=127.0.0.1 user_id="+alice.id)
+	})
+	// Health checks log at debug level, so a server at info level does not
+	// fill its log with them.
+	ts.do(t, "GET", "/healthz", "", "", HeaderRequestID, "probe-1")
+	ts.do(t, "GET", "/api/nothing", "", "", HeaderRequestID, "after-probe")
+	waitFor(t, "the next request's log line", func() bool { return strings.Contains(ts.logs.String(), "request_id=after-probe") })
+	if !strings.Contains(ts.logs.String(), "request_id=probe-1 method=GET path=/healthz status=200") {
+		t.Errorf("health check not logged at debug level:\n%s", ts.logs.String())
+	}
+}
+
+func TestRequestIDsDiffer(t *testing.T) {
+	t.Parallel()
+	a, b := newRequestIDs(), newRequestIDs()
+	seen := map[string]bool{}
+	for range 1000 {
+		for _, id := range []string{a.next(), b.next()} {
+			if seen[id] || !saneRequestID(id) {
+				t.Fatalf("id %q repeated or not sane", id)
+			}
+			seen[id] = true
+		}
+	}
+}
