@@ -43,6 +43,12 @@ func TestSweepDeletesOnlyOldRecords(t *testing.T) {
 		bson.M{"_id": "old-started", "started_at": ago(15 * day)},
 		bson.M{"_id": "old-at", "at": ago(15 * day)},
 		bson.M{"_id": "new", "started_at": ago(13 * day)},
+		// A pack of a function's runs is dated by its newest run, so it
+		// goes once all of them are old.
+		bson.M{"_id": "old-pack", "function": "f", "started_at": ago(15 * day), "runs": bson.A{
+			bson.M{"_id": "r1", "started_at": ago(16 * day)}, bson.M{"_id": "r2", "started_at": ago(15 * day)}}},
+		bson.M{"_id": "new-pack", "function": "f", "started_at": ago(13 * day), "runs": bson.A{
+			bson.M{"_id": "r3", "started_at": ago(15 * day)}, bson.M{"_id": "r4", "started_at": ago(13 * day)}}},
 	)
 	job := func(id, status string, finished time.Time) bson.M {
 		return bson.M{"_id": id, "key": id, "kind": "x", "status": status, "finished_at": finished, "run_at": ago(60 * day)}
@@ -67,13 +73,13 @@ func TestSweepDeletesOnlyOldRecords(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Sweep: %v", err)
 	}
-	want := SweepResult{Events: 1 + sweepBatch + 20, Executions: 2, DoneJobs: 1, DeadJobs: 1}
+	want := SweepResult{Events: 1 + sweepBatch + 20, Executions: 3, DoneJobs: 1, DeadJobs: 1}
 	if res != want {
 		t.Fatalf("Sweep = %+v, want %+v", res, want)
 	}
 	for collection, ids := range map[string][]string{
 		db.Events:     {"new"},
-		db.Executions: {"new"},
+		db.Executions: {"new", "new-pack"},
 		db.Jobs:       {"done-new", "dead-new", "pending-old"},
 	} {
 		docs, err := store.C(collection).Find(ctx, nil, nil)

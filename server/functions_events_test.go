@@ -8,7 +8,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 
-	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
 )
 
@@ -89,9 +88,14 @@ func TestShutdownWritesExecutionRecords(t *testing.T) {
 	if err := s.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	n, err := store.C(db.Executions).Count(context.Background(), bson.M{"function": "tick", "status": "ok"})
-	if err != nil || n != 5 {
-		t.Errorf("%d execution records after shutdown (err %v), want 5", n, err)
+	execs, err := s.functions.Executions(context.Background(), "tick", 10)
+	if err != nil || len(execs) != 5 {
+		t.Errorf("%d execution records after shutdown (err %v), want 5", len(execs), err)
+	}
+	for _, e := range execs {
+		if e.Status != "ok" {
+			t.Errorf("record %+v", e)
+		}
 	}
 	if res, err := http.Post(s.URL()+"/api/functions/tick", "application/json", nil); err == nil {
 		res.Body.Close()

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-
-	"github.com/moonbase-dev/moonbase/db"
 )
 
 func TestInvokeTrigger(t *testing.T) {
@@ -322,7 +320,13 @@ end`, `[{"invoke": true}]`, "timeout", `"3s"`)
 	if !strings.Contains(execs.body, `"status":"timeout"`) {
 		t.Errorf("execution record: %s", execs.body)
 	}
-	if n, _ := ts.Store().C(db.Executions).Count(context.Background(), bson.M{"function": "quick", "status": "ok"}); n != 3 {
-		t.Errorf("%d quick runs recorded, want 3", n)
+	quick, err := ts.functions.Executions(context.Background(), "quick", 10)
+	if err != nil || len(quick) != 3 {
+		t.Errorf("%d quick runs recorded (%v), want 3", len(quick), err)
+	}
+	for _, e := range quick {
+		if e.Status != "ok" {
+			t.Errorf("quick run %+v", e)
+		}
 	}
 }
