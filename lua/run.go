@@ -193,8 +193,7 @@ func userIDOf(user map[string]any) (string, error) {
 func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 	L := v.L
 	v.run = ru
-	env := v.newEnv()
-	L.Env = env
+	env, chunk := v.runChunk(c.proto)
 	L.SetContext(ru.ctx)
 	defer func() {
 		L.RemoveContext()
@@ -203,6 +202,8 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 		v.run = nil
 		if ru.ctx.stopped() != nil || !v.intact() {
 			v.broken = true
+		} else {
+			v.endEnv()
 		}
 	}()
 
@@ -212,7 +213,7 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 	if in, err = v.toLua(input); err != nil {
 		return res, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
-	L.Push(L.NewFunctionFromProto(c.proto))
+	L.Push(chunk)
 	if err := L.PCall(0, 0, nil); err != nil {
 		return res, v.runError(ru, err)
 	}
@@ -250,13 +251,21 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 // ctxFields is how many fields ctx has.
 const ctxFields = 9
 
+// ctxValues are the values a state last put in ctx. Lua values of strings
+// and numbers are boxed, so putting the same field value in ctx again
+// reuses the box rather than allocate it anew.
+type ctxValues struct {
+	trigger, function, event, id, version, attempt lua.LValue
+	at                                             *lua.LUserData
+}
+
 // contextTable is the handler's second argument. Each state keeps one ctx
 // table and refills it for every run, since building a nine-field table
 // was the largest cost of a small run. New fields are refused (by its
 // metatable, and by rawset and table.insert), and every field is rewritten
 // for every run, so nothing a run does to ctx reaches the next.
 func (v *vm) contextTable(ru *run) (*lua.LTable, error) {
-	t := v.ctx
+	t, last := v.ctx, &v.ctxVals
 	at := ru.opts.At
 	if at.IsZero() {
 		at = ru.ctx.started
@@ -273,22 +282,44 @@ func (v *vm) contextTable(ru *run) (*lua.LTable, error) {
 		}
 		user = u
 	}
-	optional := func(s string) lua.LValue {
-		if s == "" {
-			return lua.LNil
-		}
-		return lua.LString(s)
+	// ctx.at is one date per state, given each run's time: no run can
+	// change a date, nor keep one for the next.
+	if last.at == nil {
+		last.at = v.newDate(at)
+	} else {
+		last.at.Value = at.UTC()
 	}
-	t.RawSetString("trigger", lua.LString(ru.opts.Trigger))
-	t.RawSetString("at", v.newDate(at))
-	t.RawSetString("attempt", lua.LNumber(attempt))
-	t.RawSetString("function", lua.LString(ru.fn.Name))
-	t.RawSetString("version", lua.LNumber(ru.fn.Version))
+	t.RawSetString("trigger", sameString(&last.trigger, ru.opts.Trigger))
+	t.RawSetString("at", last.at)
+	t.RawSetString("attempt", sameNumber(&last.attempt, float64(attempt)))
+	t.RawSetString("function", sameString(&last.function, ru.fn.Name))
+	t.RawSetString("version", sameNumber(&last.version, float64(ru.fn.Version)))
 	t.RawSetString("executionId", lua.LString(ru.id))
-	t.RawSetString("event", optional(ru.opts.Event))
-	t.RawSetString("id", optional(ru.opts.ID))
+	t.RawSetString("event", sameString(&last.event, ru.opts.Event))
+	t.RawSetString("id", sameString(&last.id, ru.opts.ID))
 	t.RawSetString("user", user)
 	return t, nil
+}
+
+// sameString is s as a Lua value (nil for ""), *last when that is it
+// already; it keeps the value in *last.
+func sameString(last *lua.LValue, s string) lua.LValue {
+	if s == "" {
+		return lua.LNil
+	}
+	if ls, ok := (*last).(lua.LString); !ok || string(ls) != s {
+		*last = lua.LString(s)
+	}
+	return *last
+}
+
+// sameNumber is f as a Lua value, *last when that is it already; it keeps
+// the value in *last.
+func sameNumber(last *lua.LValue, f float64) lua.LValue {
+	if n, ok := (*last).(lua.LNumber); !ok || float64(n) != f {
+		*last = lua.LNumber(f)
+	}
+	return *last
 }
 
 // errorPosition splits "name:LINE: message" as Lua writes an error raised

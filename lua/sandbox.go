@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"reflect"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -22,8 +23,9 @@ import (
 //     refuses writes, and rawset, table.insert and table.remove refuse the
 //     proxies (and ctx). After each run the proxies are checked to be still
 //     empty all the same; a state where one is not is thrown away.
-//   - Every run gets a fresh globals table whose metatable reads through to
-//     the sandbox's, so a global set by one run is never seen by another.
+//   - Every run gets globals of its own, empty, whose metatable reads
+//     through to the sandbox's, so a global set by one run is never seen by
+//     another (runChunk says when the table is reused, emptied).
 //   - Metatables moonbase owns are protected with __metatable: getmetatable
 //     on a string gives false, on a date "date", on a document "object".
 
@@ -62,6 +64,15 @@ type vm struct {
 	null                                         *lua.LUserData
 	// ctx is the handler's second argument, refilled for every run.
 	ctx *lua.LTable
+	// ctxVals are the values last put in ctx, reused while they are equal.
+	ctxVals ctxValues
+	// globals is the globals table of the runs on this state (see
+	// runChunk), nil when the next run needs a new one; chunk is the last
+	// run's chunk made over it. envKeys is room to list its keys.
+	globals               *lua.LTable
+	chunk                 *lua.LFunction
+	envKeys               []lua.LString
+	keysField, arrayField int // see tableField
 	// run is the run in progress, nil between runs.
 	run *run
 	// broken marks a state that must not be reused.
@@ -84,7 +95,7 @@ func (r *Registry) newVM() *vm {
 		RegistryGrowStep: 1024,
 		RegistryMaxSize:  256 * 1024,
 	})
-	v := &vm{reg: r, L: L, readOnly: map[*lua.LTable]string{}}
+	v := &vm{reg: r, L: L, readOnly: map[*lua.LTable]string{}, keysField: tableField("keys"), arrayField: tableField("array")}
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
@@ -234,12 +245,75 @@ func (v *vm) freeze(t *lua.LTable, name string) *lua.LTable {
 	return p
 }
 
-// newEnv is the globals table of one run.
-func (v *vm) newEnv() *lua.LTable {
-	env := v.L.CreateTable(0, 4)
-	env.Metatable = v.envMT
-	env.RawSetString("_G", env)
-	return env
+// runChunk is the globals table of a run of proto, empty but for _G, and
+// proto's chunk made over it; it leaves the table as L.Env. The table and
+// the chunk are the ones the last run on this state used, the table emptied
+// by endEnv, when that run was of the same proto and left the table as a
+// new one would be: string keys only, no more than maxReusedGlobals, and
+// none it set and then removed. The last condition is there because a
+// gopher-lua table never forgets a key it once held, which it keeps in a
+// list, in the order keys came, for pairs: a table reused after other
+// names would grow without bound, and pairs would order a run's globals
+// after names an earlier run used.
+func (v *vm) runChunk(proto *lua.FunctionProto) (*lua.LTable, *lua.LFunction) {
+	if v.globals == nil || v.chunk.Proto != proto {
+		v.globals = v.L.CreateTable(0, 4)
+		v.globals.Metatable = v.envMT
+		v.L.Env = v.globals
+		v.chunk = v.L.NewFunctionFromProto(proto)
+	}
+	v.L.Env = v.globals
+	v.globals.RawSetString("_G", v.globals)
+	return v.globals, v.chunk
+}
+
+// endEnv empties the run's globals for the next run on this state, or
+// drops the table when it cannot be reused (see runChunk).
+func (v *vm) endEnv() {
+	env := v.globals
+	if env == nil {
+		return
+	}
+	keys := v.envKeys[:0]
+	reuse := env.Metatable == v.envMT && v.keysField >= 0 && v.arrayField >= 0
+	for k, _ := env.Next(lua.LNil); reuse && k != lua.LNil; k, _ = env.Next(k) {
+		s, ok := k.(lua.LString)
+		if !ok || len(keys) == maxReusedGlobals {
+			reuse = false
+			break
+		}
+		keys = append(keys, s)
+	}
+	// A key set and removed still counts in the table's own list, and an
+	// array item set and removed keeps its slot.
+	if reuse {
+		t := reflect.ValueOf(env).Elem()
+		reuse = t.Field(v.keysField).Len() == len(keys) && t.Field(v.arrayField).Len() == 0
+	}
+	if !reuse {
+		v.globals, v.chunk = nil, nil
+		return
+	}
+	for _, k := range keys {
+		env.RawSetString(string(k), lua.LNil)
+	}
+	v.envKeys = keys
+}
+
+// maxReusedGlobals is the most globals a run may leave for its table to be
+// reused; a run leaving more gets a new one.
+const maxReusedGlobals = 64
+
+// tableField is the index of one of LTable's unexported fields, which
+// endEnv reads the length of: keys, the keys it has held (but its array
+// items), and array, its array items. It is -1 when LTable has no such
+// field, and then no globals table is reused.
+func tableField(name string) int {
+	f, ok := reflect.TypeFor[lua.LTable]().FieldByName(name)
+	if !ok || len(f.Index) != 1 || f.Type != reflect.TypeFor[[]lua.LValue]() {
+		return -1
+	}
+	return f.Index[0]
 }
 
 // intact reports whether the read-only proxies are still empty, as a

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -144,6 +145,68 @@ end`
 	}
 }
 
+// Runs of one function on one state share its globals table, emptied
+// between them, only while each leaves it as a new table would be; pairs
+// over _G lists only the run's own globals either way.
+func TestGlobalsTableIsReusedOnlyWhenClean(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{PoolSize: 1}, Deps{})
+	ctx := context.Background()
+	src := `
+function handle(input)
+  local names = {}
+  for k in pairs(_G) do names[#names + 1] = k end
+  if input.set then _G[input.set] = input.set end
+  if input.unset then _G[input.unset] = 1 _G[input.unset] = nil end
+  if input.item then _G[1] = 1 _G[1] = nil end
+  return table.concat(names, " ")
+end`
+	for _, name := range []string{"f", "g"} {
+		if _, err := r.Save(ctx, Definition{Name: name, Source: src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	globals := func() *lua.LTable {
+		r.pool.mu.Lock()
+		defer r.pool.mu.Unlock()
+		return r.pool.idle[0].globals
+	}
+	var last *lua.LTable
+	for i, s := range []struct {
+		fn     string
+		input  map[string]any
+		reused bool // the run left its table for the next
+		kept   bool // the run had the last run's table
+	}{
+		{"f", map[string]any{}, true, false},
+		{"f", map[string]any{}, true, true},
+		{"f", map[string]any{"set": "alpha"}, true, true},
+		{"f", map[string]any{}, false, true}, // alpha is gone, but its key stays
+		{"f", map[string]any{"unset": "beta"}, false, false},
+		{"f", map[string]any{"item": true}, false, false},
+		{"f", map[string]any{}, true, false},
+		{"g", map[string]any{}, true, false},
+	} {
+		res, err := r.Run(ctx, s.fn, s.input, RunOptions{Trigger: TriggerEvent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Value != "_G handle" {
+			t.Errorf("run %d saw the globals %q", i, res.Value)
+		}
+		now := globals()
+		if (now != nil) != s.reused {
+			t.Errorf("run %d: table left for reuse %v, want %v", i, now != nil, s.reused)
+		}
+		if now != nil && (now == last) != s.kept {
+			t.Errorf("run %d: ran in the last run's table %v, want %v", i, now == last, s.kept)
+		}
+		if now != nil {
+			last = now
+		}
+	}
+}
+
 // Two runs of the same function at the same time never see each other's
 // globals.
 func TestConcurrentRunsHaveTheirOwnGlobals(t *testing.T) {
@@ -216,6 +279,35 @@ func TestRawWritesCannotReachSharedTables(t *testing.T) {
 	}
 	if fmt.Sprint(res.Value) != "[test 1 true]" {
 		t.Fatalf("the next run saw %v", res.Value)
+	}
+}
+
+// Runs on one state each find their own values in ctx, though the state
+// reuses the table, its date, and the values that did not change.
+func TestContextIsEachRunsOwn(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{PoolSize: 1}, Deps{})
+	ctx := context.Background()
+	mustSave(t, r, Definition{Name: "c", Source: `function handle(input, ctx)
+  return {ctx.at:iso(), ctx.event or "-", ctx.id or "-", ctx.attempt, ctx.trigger, ctx.user and ctx.user.id or "-"}
+end`})
+	base := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	for i, s := range []struct {
+		opts RunOptions
+		want string
+	}{
+		{RunOptions{Trigger: TriggerEvent, Event: "a", ID: "1", At: base, Attempt: 2}, "[2026-03-04T05:06:07.000Z a 1 2 event -]"},
+		{RunOptions{Trigger: TriggerEvent, Event: "a", ID: "2", At: base.Add(time.Hour)}, "[2026-03-04T06:06:07.000Z a 2 1 event -]"},
+		{RunOptions{Trigger: TriggerSchedule, At: base, User: map[string]any{"id": "u1"}}, "[2026-03-04T05:06:07.000Z - - 1 schedule u1]"},
+		{RunOptions{Trigger: TriggerEvent, Event: "b", ID: "2", At: base, Attempt: 3}, "[2026-03-04T05:06:07.000Z b 2 3 event -]"},
+	} {
+		res, err := r.Run(ctx, "c", nil, s.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(res.Value); got != s.want {
+			t.Errorf("run %d: got %s, want %s", i, got, s.want)
+		}
 	}
 }
 
