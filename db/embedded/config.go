@@ -22,12 +22,24 @@ type Config struct {
 	BusyTimeout time.Duration `yaml:"busy_timeout"`
 	// ReadConns is the number of connections reads share. Default 4.
 	ReadConns int `yaml:"read_conns"`
+	// CacheKB is how much of the database each connection (the write
+	// connection and every read connection) may keep in its own page
+	// cache, in KiB. Default 4096. The operating system caches the file
+	// as well, so a larger cache saves system calls and page parsing on
+	// reads, not disk reads, while every KiB of it costs about two of
+	// resident memory per connection. Random lookups over 100,000
+	// documents (a 40 MB file) with four readers peaked at about 200 MiB
+	// resident with 16000, 120 MiB with 8192, 80 MiB with 4096 and 65 MiB
+	// with 2048, and cost about 10-15% more processor time per lookup at
+	// 4096 than at 16000.
+	CacheKB int `yaml:"cache_kb"`
 }
 
 // Defaults of Config.
 const (
 	DefaultBusyTimeout = 5 * time.Second
 	DefaultReadConns   = 4
+	DefaultCacheKB     = 4096
 )
 
 // WithDefaults returns c with every unset field at its default.
@@ -41,6 +53,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ReadConns == 0 {
 		c.ReadConns = DefaultReadConns
+	}
+	if c.CacheKB == 0 {
+		c.CacheKB = DefaultCacheKB
 	}
 	return c
 }
@@ -61,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReadConns < 0 {
 		return fmt.Errorf("%w: read_conns is negative (%d)", ErrInvalidConfig, c.ReadConns)
+	}
+	if c.CacheKB < 0 {
+		return fmt.Errorf("%w: cache_kb is negative (%d)", ErrInvalidConfig, c.CacheKB)
 	}
 	return nil
 }

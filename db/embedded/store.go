@@ -99,7 +99,8 @@ func (s *Store) dsn(write bool) string {
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(s.cfg.BusyTimeout.Milliseconds(), 10)+")")
 	q.Add("_pragma", "synchronous("+s.cfg.Synchronous+")")
 	q.Add("_pragma", "temp_store(memory)")
-	q.Add("_pragma", "cache_size(-16000)")
+	// A negative cache_size is in KiB rather than pages.
+	q.Add("_pragma", "cache_size(-"+strconv.Itoa(s.cfg.CacheKB)+")")
 	if write {
 		q.Add("_pragma", "journal_mode(wal)")
 		// After a burst of writes the log is checkpointed; keep the file

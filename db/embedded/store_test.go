@@ -24,6 +24,7 @@ func TestConfigValidate(t *testing.T) {
 		{"bad synchronous", Config{Dir: "x", Synchronous: "off"}, `invalid embedded store configuration: synchronous is "off"; use normal or full`},
 		{"negative timeout", Config{Dir: "x", BusyTimeout: -time.Second}, "invalid embedded store configuration: busy_timeout is negative (-1s)"},
 		{"negative conns", Config{Dir: "x", ReadConns: -1}, "invalid embedded store configuration: read_conns is negative (-1)"},
+		{"negative cache", Config{Dir: "x", CacheKB: -1}, "invalid embedded store configuration: cache_kb is negative (-1)"},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -36,7 +37,7 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
-	for _, ok := range []Config{{Dir: "x"}, {Dir: "x", Synchronous: "FULL"}, {Dir: "x", Synchronous: "normal", BusyTimeout: time.Second, ReadConns: 2}} {
+	for _, ok := range []Config{{Dir: "x"}, {Dir: "x", Synchronous: "FULL"}, {Dir: "x", Synchronous: "normal", BusyTimeout: time.Second, ReadConns: 2, CacheKB: 512}} {
 		if err := ok.Validate(); err != nil {
 			t.Errorf("Validate(%+v) = %v", ok, err)
 		}
@@ -262,5 +263,35 @@ func TestEscapedNamesRoundTrip(t *testing.T) {
 	}
 	if got := uniqueIndexName("UNIQUE constraint failed: c_orders.id"); got != "_id_" {
 		t.Errorf("uniqueIndexName = %q", got)
+	}
+}
+
+// TestCacheKBSetsEveryConnection checks that the page cache each
+// connection may keep is the configured one, on reads and on the write
+// connection alike.
+func TestCacheKBSetsEveryConnection(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, sc := range []struct {
+		cfg  Config
+		want int64
+	}{{Config{}, -DefaultCacheKB}, {Config{CacheKB: 512}, -512}} {
+		sc.cfg.Dir = t.TempDir()
+		s, err := Open(sc.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read, err := s.reader.queryInt(ctx, "PRAGMA cache_size")
+		if err != nil {
+			t.Fatal(err)
+		}
+		write, err := s.writer.queryInt(ctx, "PRAGMA cache_size")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if read != sc.want || write != sc.want {
+			t.Errorf("cache_size with %+v: read %d, write %d, want %d", sc.cfg, read, write, sc.want)
+		}
+		s.Close(ctx)
 	}
 }
