@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/moonbase-dev/moonbase/db/mquery"
 	"go.mongodb.org/mongo-driver/bson"
@@ -139,7 +140,9 @@ func (c *collection) scan(ctx context.Context, qr querier, q *query, st stmt, fn
 	defer rows.Close()
 	for rows.Next() {
 		var rid int64
-		var raw []byte
+		// decode copies everything it keeps, so the driver's bytes
+		// need no copy of their own.
+		var raw sql.RawBytes
 		if err := rows.Scan(&rid, &raw); err != nil {
 			return err
 		}
