@@ -239,3 +239,54 @@ func TestFunctionsLogs(t *testing.T) {
 		t.Errorf("--follow printed each run once, in order:\n%s", got)
 	}
 }
+
+// A run is listed by when it started but recorded when it ends, so --follow
+// must still print a long run that ends after a shorter, later one it has
+// already printed.
+func TestFunctionsLogsFollowPrintsRunsThatEndLate(t *testing.T) {
+	t.Parallel()
+	cli := startMoonbase(t)
+	dir := t.TempDir()
+	cli.ok("functions", "create", writeFile(t, dir, "job.lua", `function handle(input)
+  print("got " .. input.n)
+  if input.spin then
+    backend.create("started", {n = input.n})
+    local t = os.clock()
+    while os.clock() - t < input.spin do end
+  end
+end
+`))
+	cli.ok("functions", "create", writeFile(t, dir, "started.lua", "function handle()\n  return backend.count(\"started\")\nend\n"))
+	cli.ok("functions", "invoke", "job", "--data", `{"n": 1}`)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout := &cliBuffer{}
+	done := make(chan cliRun, 1)
+	go func() {
+		done <- runCLIContext(ctx, t, "", stdout, "functions", "logs", "job", "--follow", "--interval", "20ms", "--url", cli.url, "--token", cli.token)
+	}()
+	cliWaitFor(t, "the first run", func() bool { return strings.Contains(stdout.String(), "got 1") })
+
+	long := make(chan cliRun, 1)
+	go func() { long <- cli.run("functions", "invoke", "job", "--data", `{"n": 2, "spin": 1}`) }()
+	cliWaitFor(t, "the long run to start", func() bool {
+		return strings.TrimSpace(cli.ok("functions", "invoke", "started")) == "1"
+	})
+	cli.ok("functions", "invoke", "job", "--data", `{"n": 3}`)
+	cliWaitFor(t, "the short run", func() bool { return strings.Contains(stdout.String(), "got 3") })
+	if r := <-long; r.err != nil {
+		t.Fatalf("the long run: %+v", r)
+	}
+	cliWaitFor(t, "the long run, ended after the short one", func() bool { return strings.Contains(stdout.String(), "got 2") })
+	cancel()
+	if r := <-done; r.err != nil {
+		t.Errorf("--follow ended with %v", r.err)
+	}
+	got := stdout.String()
+	for _, n := range []string{"got 1", "got 2", "got 3"} {
+		if strings.Count(got, n) != 1 {
+			t.Errorf("--follow printed %q %d times:\n%s", n, strings.Count(got, n), got)
+		}
+	}
+}

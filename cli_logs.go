@@ -16,9 +16,20 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// maxFollowBatch is how many new executions one --follow poll asks for:
-// the server's cap, so a busy function loses none between polls.
+// maxFollowBatch is how many executions one --follow poll asks for: the
+// server's cap, so a busy function loses none between polls.
 const maxFollowBatch = 1000
+
+// A run's record is written when it ends, but listed by when it started, so
+// a long run appears behind shorter runs that started after it. --follow
+// therefore asks each time for every run that started within lookback of the
+// newest one it printed (the function's timeout, or defaultLookback when it
+// has none of its own, plus followMargin) and prints the ones it has not
+// printed yet.
+const (
+	defaultLookback = time.Minute
+	followMargin    = 10 * time.Second
+)
 
 // execution is one run's record as the admin API lists it.
 type execution struct {
@@ -64,12 +75,15 @@ func newFunctionsLogsCmd(o *clientOptions) *cobra.Command {
 				ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
 				defer stop()
 			}
-			l := &logPrinter{c: c, name: args[0], w: cmd.OutOrStdout(), json: o.json}
-			if err := l.poll(ctx, "", limit, !follow); err != nil {
+			l := &logPrinter{c: c, name: args[0], w: cmd.OutOrStdout(), json: o.json, seen: map[string]time.Time{}}
+			if err := l.poll(ctx, limit, !follow); err != nil {
 				return err
 			}
 			if !follow {
 				return nil
+			}
+			if l.lookback, err = functionLookback(ctx, c, args[0]); err != nil {
+				return err
 			}
 			tick := time.NewTicker(interval)
 			defer tick.Stop()
@@ -79,7 +93,7 @@ func newFunctionsLogsCmd(o *clientOptions) *cobra.Command {
 					return nil
 				case <-tick.C:
 				}
-				if err := l.poll(ctx, l.last, maxFollowBatch, false); err != nil {
+				if err := l.poll(ctx, maxFollowBatch, false); err != nil {
 					if ctx.Err() != nil {
 						return nil
 					}
@@ -95,22 +109,48 @@ func newFunctionsLogsCmd(o *clientOptions) *cobra.Command {
 	return cmd
 }
 
-// logPrinter fetches and prints a function's executions, remembering the
-// newest one it printed.
-type logPrinter struct {
-	c    *apiClient
-	name string
-	w    io.Writer
-	json bool
-	last string // id of the newest execution printed
+// functionLookback is how far before the newest printed run --follow looks
+// for runs that ended late: the function's own timeout, else
+// defaultLookback, plus followMargin.
+func functionLookback(ctx context.Context, c *apiClient, name string) (time.Duration, error) {
+	raw, err := c.call(ctx, http.MethodGet, functionPath(name), nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	var fn struct {
+		Timeout string `json:"timeout"`
+	}
+	if err := decodeUnder(raw, "function", &fn); err != nil {
+		return 0, err
+	}
+	d, err := time.ParseDuration(fn.Timeout)
+	if err != nil || d <= 0 {
+		d = defaultLookback
+	}
+	return d + followMargin, nil
 }
 
-// poll prints the executions newer than after (all when after is ""),
-// oldest first. raw prints the answer as it came, for a one-off --json.
-func (l *logPrinter) poll(ctx context.Context, after string, limit int, raw bool) error {
+// logPrinter fetches and prints a function's executions. Once it follows
+// (lookback > 0), it remembers the runs it printed that started within
+// lookback of the newest one, and prints each run once.
+type logPrinter struct {
+	c        *apiClient
+	name     string
+	w        io.Writer
+	json     bool
+	lookback time.Duration
+	newest   time.Time            // start of the newest run printed
+	seen     map[string]time.Time // ids printed, with their start
+}
+
+// poll prints the latest executions, oldest first: the last limit runs on
+// the first call, and afterwards the runs not printed yet that started
+// within lookback of the newest one printed. raw prints the answer as it
+// came, for a one-off --json.
+func (l *logPrinter) poll(ctx context.Context, limit int, raw bool) error {
 	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	if after != "" {
-		q.Set("after", after)
+	if l.lookback > 0 && !l.newest.IsZero() {
+		q.Set("after", objectIDAt(l.newest.Add(-l.lookback)))
 	}
 	var ans struct {
 		Executions []json.RawMessage `json:"executions"`
@@ -119,28 +159,41 @@ func (l *logPrinter) poll(ctx context.Context, after string, limit int, raw bool
 	if err != nil {
 		return err
 	}
-	if len(ans.Executions) > 0 {
-		var newest execution
-		if err := json.Unmarshal(ans.Executions[0], &newest); err != nil {
-			return fmt.Errorf("unexpected answer from the server: %v", err)
-		}
-		l.last = newest.ID
-	}
 	if raw && l.json {
 		return printRaw(l.w, data)
 	}
 	for _, item := range slices.Backward(ans.Executions) {
-		if l.json {
-			fmt.Fprintln(l.w, compactJSON(item))
-			continue
-		}
 		var e execution
 		if err := json.Unmarshal(item, &e); err != nil {
 			return fmt.Errorf("unexpected answer from the server: %v", err)
 		}
+		if _, done := l.seen[e.ID]; done {
+			continue
+		}
+		l.seen[e.ID] = e.StartedAt
+		if e.StartedAt.After(l.newest) {
+			l.newest = e.StartedAt
+		}
+		if l.json {
+			fmt.Fprintln(l.w, compactJSON(item))
+			continue
+		}
 		printExecution(l.w, e)
 	}
+	if l.lookback > 0 {
+		for id, at := range l.seen {
+			if at.Before(l.newest.Add(-l.lookback)) {
+				delete(l.seen, id)
+			}
+		}
+	}
 	return nil
+}
+
+// objectIDAt is the smallest execution id of a run started at t or later
+// (ids begin with their start time in seconds), for the after parameter.
+func objectIDAt(t time.Time) string {
+	return fmt.Sprintf("%08x%016x", uint32(max(t.Unix(), 0)), 0)
 }
 
 // printExecution writes one run: a header line, then its output and
