@@ -90,9 +90,21 @@ func within(err error, step string) error {
 // toGo converts a Lua value to Go, charging its size (roughly its JSON
 // length) against maxBytes; what names the value in a size error.
 func (v *vm) toGo(lv lua.LValue, maxBytes int64, what string) (any, error) {
-	c := toGoConv{v: v, left: maxBytes, max: maxBytes, what: what}
+	c := v.newToGoConv(maxBytes, what)
+	defer v.endToGoConv(c)
 	return c.value(lv, 1, false)
 }
+
+// newToGoConv starts a conversion, with the room for its stack the state's
+// last conversion left.
+func (v *vm) newToGoConv(maxBytes int64, what string) *toGoConv {
+	c := &toGoConv{v: v, left: maxBytes, max: maxBytes, what: what, stack: v.convStack}
+	v.convStack = nil
+	return c
+}
+
+// endToGoConv keeps the room c's stack had for the next conversion.
+func (v *vm) endToGoConv(c *toGoConv) { v.convStack = c.stack[:0] }
 
 // toDoc converts a Lua table that must be a document: {} is an empty
 // document here, and an array is refused.
@@ -100,7 +112,8 @@ func (v *vm) toDoc(lv lua.LValue, maxBytes int64, what string) (bson.M, error) {
 	if _, ok := lv.(*lua.LTable); !ok {
 		return nil, convErrorf("%s must be a table, got %s", what, typeName(lv))
 	}
-	c := toGoConv{v: v, left: maxBytes, max: maxBytes, what: what}
+	c := v.newToGoConv(maxBytes, what)
+	defer v.endToGoConv(c)
 	out, err := c.value(lv, 1, true)
 	if err != nil {
 		return nil, err
@@ -182,7 +195,10 @@ func (c *toGoConv) table(t *lua.LTable, depth int, wantDoc bool) (any, error) {
 		}
 	}
 	c.stack = append(c.stack, t)
-	defer func() { c.stack = c.stack[:len(c.stack)-1] }()
+	defer func() {
+		c.stack[len(c.stack)-1] = nil
+		c.stack = c.stack[:len(c.stack)-1]
+	}()
 	if err := c.charge(2); err != nil {
 		return nil, err
 	}
@@ -195,28 +211,29 @@ func (c *toGoConv) table(t *lua.LTable, depth int, wantDoc bool) (any, error) {
 	}
 	// One pass classifies the keys and, optimistically, builds the object
 	// a table of string keys is: most tables are one or the other, and
-	// each pass over a table costs an allocation per key.
+	// each pass over a table's array items costs an allocation per item.
+	// (Next, unlike ForEach, gives string keys without allocating them.)
 	var strKeys, intKeys int
 	var badKey lua.LValue
 	var obj bson.M
 	var objErr error
-	t.ForEach(func(k, val lua.LValue) {
+	for k, val := t.Next(lua.LNil); k != lua.LNil; k, val = t.Next(k) {
 		switch kk := k.(type) {
 		case lua.LString:
 			strKeys++
 			if intKeys > 0 || badKey != nil || objErr != nil {
-				return
+				continue
 			}
 			if obj == nil {
 				obj = make(bson.M)
 			}
 			if objErr = c.charge(len(kk) + 3); objErr != nil {
-				return
+				continue
 			}
 			e, err := c.value(val, depth+1, false)
 			if err != nil {
 				objErr = within(err, string(kk))
-				return
+				continue
 			}
 			obj[string(kk)] = e
 		case lua.LNumber:
@@ -230,7 +247,7 @@ func (c *toGoConv) table(t *lua.LTable, depth int, wantDoc bool) (any, error) {
 				badKey = k
 			}
 		}
-	})
+	}
 	switch {
 	case badKey != nil:
 		return nil, convErrorf("a %s key cannot be converted (use string keys, or 1..n for an array)", typeName(badKey))
@@ -279,10 +296,7 @@ func (c *toGoConv) array(t *lua.LTable, depth int, marked bool) (any, error) {
 func (c *toGoConv) object(t *lua.LTable, depth int) (any, error) {
 	out := make(bson.M)
 	var err error
-	t.ForEach(func(k, val lua.LValue) {
-		if err != nil {
-			return
-		}
+	for k, val := t.Next(lua.LNil); k != lua.LNil && err == nil; k, val = t.Next(k) {
 		var key string
 		switch kk := k.(type) {
 		case lua.LString:
@@ -291,18 +305,18 @@ func (c *toGoConv) object(t *lua.LTable, depth int) (any, error) {
 			key = kk.String()
 		default:
 			err = convErrorf("a %s key cannot be a field name", typeName(k))
-			return
+			continue
 		}
 		if err = c.charge(len(key) + 3); err != nil {
-			return
+			continue
 		}
 		var e any
 		if e, err = c.value(val, depth+1, false); err != nil {
 			err = within(err, key)
-			return
+			continue
 		}
 		out[key] = e
-	})
+	}
 	return out, err
 }
 

@@ -73,6 +73,9 @@ type vm struct {
 	chunk                 *lua.LFunction
 	envKeys               []lua.LString
 	keysField, arrayField int // see tableField
+	// convStack is room for the stack of a conversion to Go (toGoConv),
+	// kept from one conversion to the next.
+	convStack []*lua.LTable
 	// run is the run in progress, nil between runs.
 	run *run
 	// broken marks a state that must not be reused.
