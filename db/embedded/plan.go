@@ -191,31 +191,32 @@ func bracketAlt(b bracket) alt { return alt{lo: b.lo, loIncl: true, hi: b.hi} }
 // choose picks the index that narrows the query most and writes its
 // WHERE clause.
 func choose(conds map[string]fieldCond, specs []indexSpec) plan {
-	best, bestScore := plan{}, 0
+	bestScore := 0
+	var bestIndex string
+	var bestExprs []string
+	var bestConds []fieldCond
 	if c, ok := conds["_id"]; ok {
 		score := 5
 		if c.eq {
 			score = 1000
 		}
-		best, bestScore = whereClause(idIndex, []string{"id"}, []fieldCond{c}), score
+		bestIndex, bestExprs, bestConds, bestScore = idIndex, []string{"id"}, []fieldCond{c}, score
 	}
 	for _, spec := range specs {
-		var exprs []string
-		var used []fieldCond
-		eqs, ranged := 0, false
+		n, eqs, ranged := 0, 0, false
 		for _, k := range spec.Keys {
 			c, ok := conds[k.Field]
-			if !ok || len(used) == maxPlanFields {
+			if !ok || n == maxPlanFields {
 				break
 			}
-			exprs, used = append(exprs, keyExpr(k.Field)), append(used, c)
+			n++
 			if !c.eq {
 				ranged = true
 				break
 			}
 			eqs++
 		}
-		if len(used) == 0 {
+		if n == 0 {
 			continue
 		}
 		score := 10 * eqs
@@ -226,42 +227,58 @@ func choose(conds map[string]fieldCond, specs []indexSpec) plan {
 			score += 100
 		}
 		if score > bestScore {
-			best, bestScore = whereClause(spec.Name, exprs, used), score
+			bestIndex, bestScore = spec.Name, score
+			bestExprs, bestConds = make([]string, n), make([]fieldCond, n)
+			for i, k := range spec.Keys[:n] {
+				bestExprs[i], bestConds[i] = keyExpr(k.Field), conds[k.Field]
+			}
 		}
 	}
+	if bestScore == 0 {
+		return plan{}
+	}
+	best := whereClause(bestIndex, bestExprs, bestConds)
 	best.score = bestScore
 	return best
 }
 
-// whereClause ORs together every combination of the fields' alternatives.
+// whereClause ORs together every combination of the fields' alternatives,
+// the first field's alternative varying slowest.
 func whereClause(index string, exprs []string, conds []fieldCond) plan {
-	combos := [][]int{{}}
+	combos := 1
 	for i, c := range conds {
-		if len(combos)*len(c.alts) > maxPlanTerms && i > 0 {
+		if combos*len(c.alts) > maxPlanTerms && i > 0 {
 			exprs, conds = exprs[:i], conds[:i]
 			break
 		}
-		var next [][]int
-		for _, combo := range combos {
-			for j := range c.alts {
-				next = append(next, append(append([]int(nil), combo...), j))
-			}
-		}
-		combos = next
+		combos *= len(c.alts)
 	}
-	if len(combos) == 0 {
+	if combos == 0 {
 		return plan{where: "0", index: index}
 	}
 	p := plan{index: index}
-	terms := make([]string, 0, len(combos))
-	for _, combo := range combos {
-		parts := make([]string, 0, len(combo))
-		for i, j := range combo {
-			parts = append(parts, altSQL(exprs[i], conds[i].alts[j], &p.args))
+	var b strings.Builder
+	pick := make([]int, len(conds)) // the alternative of each field, an odometer
+	for n := 0; n < combos; n++ {
+		if n > 0 {
+			b.WriteString(" OR ")
 		}
-		terms = append(terms, "("+strings.Join(parts, " AND ")+")")
+		b.WriteByte('(')
+		for i, j := range pick {
+			if i > 0 {
+				b.WriteString(" AND ")
+			}
+			b.WriteString(altSQL(exprs[i], conds[i].alts[j], &p.args))
+		}
+		b.WriteByte(')')
+		for i := len(pick) - 1; i >= 0; i-- {
+			if pick[i]++; pick[i] < len(conds[i].alts) {
+				break
+			}
+			pick[i] = 0
+		}
 	}
-	p.where = strings.Join(terms, " OR ")
+	p.where = b.String()
 	return p
 }
 
