@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/lua"
 )
@@ -193,7 +194,7 @@ type executionView struct {
 
 // adminFunctionExecutions answers {executions: [...]}, newest first:
 // ?limit= (1 to 1000, default 50) of them, and with ?after=<id> only those
-// recorded after that one (what `moonbase functions logs --follow` polls).
+// that started after that one (what `moonbase functions logs --follow` polls).
 func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 	limit := 50
 	if q := c.Query("limit"); q != "" {
@@ -210,6 +211,9 @@ func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 		err   error
 	)
 	if after := c.Query("after"); after != "" {
+		if _, perr := primitive.ObjectIDFromHex(after); perr != nil {
+			return badInput("after must be an execution id (24 hexadecimal digits), not %q", after)
+		}
 		execs, err = s.functions.ExecutionsAfter(ctx, name, strings.Clone(after), limit)
 	} else {
 		execs, err = s.functions.Executions(ctx, name, limit)

@@ -151,7 +151,7 @@ end`
 		{
 			name: "executions after a bad id", method: "GET", path: "/api/admin/functions/greet/executions?after=zzz", token: "admin",
 			wantStatus:  http.StatusBadRequest,
-			wantContent: []string{`"code":"invalid_input"`, `\"zzz\" is not an execution id`},
+			wantContent: []string{`"code":"invalid_input"`, `after must be an execution id (24 hexadecimal digits), not \"zzz\"`},
 		},
 		{
 			name: "executions with a bad limit", method: "GET", path: "/api/admin/functions/greet/executions?limit=0", token: "admin",
