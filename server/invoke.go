@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"go.mongodb.org/mongo-driver/bson"
@@ -72,7 +73,7 @@ func (s *Server) httpFunction(c *fiber.Ctx) error {
 	body := req.Body()
 	headers := make(map[string]any, 16)
 	req.Header.VisitAll(func(k, v []byte) {
-		key := strings.ToLower(string(k))
+		key := headerKey(k)
 		if prev, ok := headers[key].(string); ok {
 			headers[key] = prev + ", " + string(v)
 			return
@@ -114,6 +115,43 @@ func (s *Server) httpFunction(c *fiber.Ctx) error {
 	return sendJSON(c, fiber.StatusOK, res.Value)
 }
 
+// commonHeaders are the lower-case names of the usual request headers,
+// so that those cost the http trigger's input no allocation.
+var commonHeaders = func() map[string]string {
+	m := map[string]string{}
+	for _, h := range []string{
+		"host", "user-agent", "accept", "accept-encoding", "accept-language", "authorization",
+		"cache-control", "connection", "content-length", "content-type", "cookie", "origin",
+		"referer", "pragma", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip",
+		"x-request-id", "if-none-match", "if-modified-since", "upgrade-insecure-requests",
+	} {
+		m[h] = h
+	}
+	return m
+}()
+
+// headerKey is a header's name in lower case.
+func headerKey(k []byte) string {
+	var buf [64]byte
+	if len(k) > len(buf) {
+		return strings.ToLower(string(k))
+	}
+	b := buf[:len(k)]
+	for i, ch := range k {
+		switch {
+		case ch >= utf8.RuneSelf:
+			return strings.ToLower(string(k)) // as strings.ToLower does it
+		case 'A' <= ch && ch <= 'Z':
+			ch += 'a' - 'A'
+		}
+		b[i] = ch
+	}
+	if name, ok := commonHeaders[string(b)]; ok {
+		return name
+	}
+	return string(b)
+}
+
 // runFailed is the error of a run: a run stopped because the request
 // itself ran out of time (server.request_timeout, shorter than the
 // function's own timeout) is a timeout like the function's own.
@@ -140,7 +178,8 @@ func jsonValue(v any) any { return db.ToJSONValue(v) }
 
 // sendJSON answers v as JSON with status.
 func sendJSON(c *fiber.Ctx, status int, v any) error {
-	b, err := json.Marshal(jsonValue(v))
+	var buf [512]byte // most answers fit; the response copies them
+	b, err := marshalJSON(buf[:0], v)
 	if err != nil {
 		return err
 	}
@@ -177,7 +216,8 @@ func sendResponse(c *fiber.Ctx, res lua.Result) error {
 		}
 		return c.SendString(body)
 	default:
-		b, err := json.Marshal(jsonValue(body))
+		var buf [512]byte
+		b, err := marshalJSON(buf[:0], body)
 		if err != nil {
 			return err
 		}

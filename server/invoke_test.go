@@ -330,3 +330,15 @@ end`, `[{"invoke": true}]`, "timeout", `"3s"`)
 		}
 	}
 }
+
+func TestHeaderKey(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{
+		"Content-Type", "X-Signature", "host", "X-MIXED-case_9", "Dnt", "",
+		strings.Repeat("X-Long", 20), "X-Ünïcode", "X-Bad\xffByte",
+	} {
+		if got, want := headerKey([]byte(name)), strings.ToLower(name); got != want {
+			t.Errorf("headerKey(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
