@@ -22,6 +22,11 @@ func (s *Server) jsonBody(c *fiber.Ctx) (bson.M, error) {
 	if len(body) == 0 {
 		return nil, badInput("request body is empty; send a JSON object")
 	}
+	if v, ok := decodeJSONQuick(body, s.limits); ok {
+		if doc, ok := v.(bson.M); ok {
+			return doc, nil
+		}
+	}
 	if !json.Valid(body) {
 		return nil, errInvalidJSON
 	}

@@ -94,11 +94,15 @@ func (s *Server) httpFunction(c *fiber.Ctx) error {
 		"rawQuery": string(req.URI().QueryString()),
 		"body":     string(body),
 	}
-	if len(body) > 0 && json.Valid(body) {
+	if len(body) > 0 {
 		// Too deep or too big for the server's limits: the function still
 		// has the raw body.
-		if v, err := db.DecodeJSONValue(body, s.limits); err == nil {
+		if v, ok := decodeJSONQuick(body, s.limits); ok {
 			input["json"] = v
+		} else if json.Valid(body) {
+			if v, err := db.DecodeJSONValue(body, s.limits); err == nil {
+				input["json"] = v
+			}
 		}
 	}
 	res, err := s.functions.Run(c.UserContext(), nameParam(c), input, lua.RunOptions{Trigger: lua.TriggerHTTP})
@@ -166,6 +170,9 @@ func runFailed(c *fiber.Ctx, err error) error {
 // decodeInput reads a function's JSON input under the server's limits:
 // integers stay integers, other numbers are floats.
 func (s *Server) decodeInput(body []byte) (any, error) {
+	if v, ok := decodeJSONQuick(body, s.limits); ok {
+		return v, nil
+	}
 	if !json.Valid(body) {
 		return nil, errInvalidJSON
 	}
