@@ -71,7 +71,7 @@ func (s *Server) invokeFunction(c *fiber.Ctx) error {
 func (s *Server) httpFunction(c *fiber.Ctx) error {
 	req := c.Request()
 	body := req.Body()
-	headers := make(map[string]any, 16)
+	headers := make(map[string]any, req.Header.Len())
 	req.Header.VisitAll(func(k, v []byte) {
 		key := headerKey(k)
 		if prev, ok := headers[key].(string); ok {
