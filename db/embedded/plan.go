@@ -268,7 +268,7 @@ func whereClause(index string, exprs []string, conds []fieldCond) plan {
 			if i > 0 {
 				b.WriteString(" AND ")
 			}
-			b.WriteString(altSQL(exprs[i], conds[i].alts[j], &p.args))
+			writeAltSQL(&b, exprs[i], conds[i].alts[j], &p.args)
 		}
 		b.WriteByte(')')
 		for i := len(pick) - 1; i >= 0; i-- {
@@ -283,34 +283,53 @@ func whereClause(index string, exprs []string, conds []fieldCond) plan {
 }
 
 func altSQL(expr string, a alt, args *[]any) string {
+	var b strings.Builder
+	writeAltSQL(&b, expr, a, args)
+	return b.String()
+}
+
+// writeAltSQL writes the condition of one alternative on expr, adding its
+// arguments.
+func writeAltSQL(b *strings.Builder, expr string, a alt, args *[]any) {
 	if a.in != nil {
 		*args = append(*args, a.in...)
+		b.WriteString(expr)
 		if len(a.in) == 1 {
-			return expr + " = ?"
+			b.WriteString(" = ?")
+			return
 		}
-		return expr + " IN (?" + strings.Repeat(", ?", len(a.in)-1) + ")"
+		b.WriteString(" IN (?")
+		for range len(a.in) - 1 {
+			b.WriteString(", ?")
+		}
+		b.WriteByte(')')
+		return
 	}
-	var parts []string
+	if a.lo == nil && a.hi == nil {
+		b.WriteByte('1')
+		return
+	}
 	if a.lo != nil {
-		op := " > ?"
+		b.WriteString(expr)
 		if a.loIncl {
-			op = " >= ?"
+			b.WriteString(" >= ?")
+		} else {
+			b.WriteString(" > ?")
 		}
-		parts = append(parts, expr+op)
 		*args = append(*args, a.lo)
 	}
 	if a.hi != nil {
-		op := " < ?"
-		if a.hiIncl {
-			op = " <= ?"
+		if a.lo != nil {
+			b.WriteString(" AND ")
 		}
-		parts = append(parts, expr+op)
+		b.WriteString(expr)
+		if a.hiIncl {
+			b.WriteString(" <= ?")
+		} else {
+			b.WriteString(" < ?")
+		}
 		*args = append(*args, a.hi)
 	}
-	if len(parts) == 0 {
-		return "1"
-	}
-	return strings.Join(parts, " AND ")
 }
 
 // keyExpr is the SQL expression of an index key. CREATE INDEX and every

@@ -197,3 +197,27 @@ func TestPlanIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestWhereClauseText pins the clause written for a compound index: every
+// combination of the fields' alternatives, the first field's varying
+// slowest, with the arguments in the order of their placeholders.
+func TestWhereClauseText(t *testing.T) {
+	t.Parallel()
+	specs := []indexSpec{{Name: "a_1_b_1", Keys: []db.IndexKey{{Field: "a"}, {Field: "b"}}}}
+	p := choose(conditions(bson.M{"a": bson.M{"$in": bson.A{1, "x"}}, "b": bson.M{"$gt": 2}}), specs)
+	a, b := keyExpr("a"), keyExpr("b")
+	want := "(" + a + " IN (?, ?) AND " + b + " > ? AND " + b + " < ?) OR " +
+		"(" + a + " IN (?, ?) AND " + b + " >= ? AND " + b + " < ?) OR " +
+		"(" + a + " >= ? AND " + a + " < ? AND " + b + " > ? AND " + b + " < ?) OR " +
+		"(" + a + " >= ? AND " + a + " < ? AND " + b + " >= ? AND " + b + " < ?)"
+	if p.where != want || p.index != "a_1_b_1" || p.score != 15 {
+		t.Fatalf("plan %q on %s (score %d), want %q", p.where, p.index, p.score, want)
+	}
+	if len(p.args) != 16 {
+		t.Fatalf("%d arguments for 16 placeholders", len(p.args))
+	}
+	one, _, _ := goValueKey(1)
+	if !reflect.DeepEqual(p.args[0], one) || !reflect.DeepEqual(p.args[8], []byte{tagArray}) || !reflect.DeepEqual(p.args[9], []byte{tagArray + 1}) {
+		t.Fatalf("arguments out of order: %v", p.args)
+	}
+}
