@@ -203,6 +203,9 @@ func (c *toGoConv) table(t *lua.LTable, depth int, wantDoc bool) (any, error) {
 		return nil, err
 	}
 
+	if t.Metatable == c.v.httpInMT {
+		c.v.fillInput(t)
+	}
 	switch t.Metatable {
 	case c.v.objectMT, c.v.ctxMT:
 		return c.object(t, depth)

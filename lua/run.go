@@ -66,7 +66,8 @@ type LogLine struct {
 }
 
 // Run runs the current version of the named function with input as its
-// first argument. Errors: ErrFunctionNotFound (also for an invoke or http
+// first argument (an HTTPRequest is given as the table of the http
+// trigger's request). Errors: ErrFunctionNotFound (also for an invoke or http
 // run of a function without that trigger), ErrInvalidInput, ErrClosed,
 // and *RunError for a run that failed (errors.Is gives ErrTimeout,
 // ErrMemoryLimit or ErrCanceled for a stopped one).
@@ -200,6 +201,7 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 		L.SetTop(0)
 		L.Env = v.base
 		v.run = nil
+		v.endInput()
 		if ru.ctx.stopped() != nil || !v.intact() {
 			v.broken = true
 		} else {
@@ -210,7 +212,9 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 	// The input is converted before anything runs, so that bad input is
 	// the caller's error and not the function's.
 	var in, ctxTable lua.LValue = lua.LNil, lua.LNil
-	if in, err = v.toLua(input); err != nil {
+	if req, ok := input.(HTTPRequest); ok {
+		in = v.newHTTPInput(req)
+	} else if in, err = v.toLua(input); err != nil {
 		return res, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
 	L.Push(chunk)

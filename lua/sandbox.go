@@ -62,6 +62,12 @@ type vm struct {
 	// Metatables of moonbase's own Lua values, one set per state.
 	objectMT, arrayMT, dateMT, responseMT, ctxMT *lua.LTable
 	null                                         *lua.LUserData
+	// httpInMT is the metatable of an http run's input until it is
+	// filled; httpIn is that input, and httpReq its request, while it is
+	// pending (see input_http.go).
+	httpInMT *lua.LTable
+	httpIn   *lua.LTable
+	httpReq  HTTPRequest
 	// ctx is the handler's second argument, refilled for every run.
 	ctx *lua.LTable
 	// ctxVals are the values last put in ctx, reused while they are equal.
@@ -153,7 +159,13 @@ func (r *Registry) newVM() *vm {
 	for _, name := range []string{"insert", "remove"} {
 		tbl.RawSetString(name, L.NewFunction(v.guardWrites("table."+name, tbl.RawGetString(name).(*lua.LFunction).GFunction)))
 	}
-	base.RawSetString("rawset", L.NewFunction(v.guardWrites("rawset", base.RawGetString("rawset").(*lua.LFunction).GFunction)))
+	base.RawSetString("rawset", L.NewFunction(v.fillArg(v.guardWrites("rawset", base.RawGetString("rawset").(*lua.LFunction).GFunction))))
+	for _, name := range []string{"next", "pairs", "rawget"} {
+		orig := base.RawGetString(name).(*lua.LFunction)
+		f := L.NewFunction(v.fillArg(orig.GFunction))
+		f.Upvalues = orig.Upvalues // pairs keeps its iterator there
+		base.RawSetString(name, f)
+	}
 
 	realOS := base.RawGetString("os").(*lua.LTable)
 	os := L.CreateTable(0, 12)
@@ -179,6 +191,7 @@ func (r *Registry) newVM() *vm {
 		L.RaiseError("cannot set ctx.%s: ctx is read-only", lua.LVAsString(L.Get(2)))
 		return 0
 	}))
+	v.httpInMT = v.newHTTPInputMeta()
 	v.ctx = L.CreateTable(0, ctxFields)
 	v.ctx.Metatable = v.ctxMT
 	v.readOnly[v.ctx] = "ctx"
@@ -425,7 +438,12 @@ func (v *vm) backendModule() *lua.LTable {
 		}
 		if e.fn != nil {
 			fn := e.fn
-			t.RawSetString(leaf, L.NewFunction(func(L *lua.LState) int { return fn(v, L) }))
+			t.RawSetString(leaf, L.NewFunction(func(L *lua.LState) int {
+				if v.httpIn != nil {
+					v.fillArgs(L)
+				}
+				return fn(v, L)
+			}))
 		} else {
 			t.RawSetString(leaf, e.value(v))
 		}

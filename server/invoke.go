@@ -69,42 +69,7 @@ func (s *Server) invokeFunction(c *fiber.Ctx) error {
 // backend.response sets the answer; a returned string is sent as it is
 // (text/plain); anything else as JSON.
 func (s *Server) httpFunction(c *fiber.Ctx) error {
-	req := c.Request()
-	body := req.Body()
-	headers := make(map[string]any, req.Header.Len())
-	req.Header.VisitAll(func(k, v []byte) {
-		key := headerKey(k)
-		if prev, ok := headers[key].(string); ok {
-			headers[key] = prev + ", " + string(v)
-			return
-		}
-		headers[key] = string(v)
-	})
-	query := map[string]any{}
-	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
-		if _, ok := query[string(k)]; !ok {
-			query[string(k)] = string(v)
-		}
-	})
-	input := map[string]any{
-		"method":   c.Method(),
-		"path":     strings.Clone(c.Path()),
-		"headers":  headers,
-		"query":    query,
-		"rawQuery": string(req.URI().QueryString()),
-		"body":     string(body),
-	}
-	if len(body) > 0 {
-		// Too deep or too big for the server's limits: the function still
-		// has the raw body.
-		if v, ok := decodeJSONQuick(body, s.limits); ok {
-			input["json"] = v
-		} else if json.Valid(body) {
-			if v, err := db.DecodeJSONValue(body, s.limits); err == nil {
-				input["json"] = v
-			}
-		}
-	}
+	input := &httpRequest{c: c, limits: s.limits}
 	res, err := s.functions.Run(c.UserContext(), nameParam(c), input, lua.RunOptions{Trigger: lua.TriggerHTTP})
 	if err != nil {
 		return runFailed(c, err)
@@ -117,6 +82,71 @@ func (s *Server) httpFunction(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusOK).SendString(str)
 	}
 	return sendJSON(c, fiber.StatusOK, res.Value)
+}
+
+// httpRequest is the request of an http run as the function reads it
+// (lua.HTTPRequest). The runtime reads it only when the function first
+// looks at its input, during the run, so a function that never does costs
+// no table of headers, no copy of the body and no JSON decoding.
+type httpRequest struct {
+	c      *fiber.Ctx
+	limits db.Limits
+}
+
+func (r *httpRequest) Method() string   { return methodName(r.c.Method()) }
+func (r *httpRequest) Path() string     { return strings.Clone(r.c.Path()) }
+func (r *httpRequest) RawQuery() string { return string(r.c.Request().URI().QueryString()) }
+func (r *httpRequest) Body() string     { return string(r.c.Request().Body()) }
+func (r *httpRequest) NumHeaders() int  { return r.c.Request().Header.Len() }
+func (r *httpRequest) NumQuery() int    { return r.c.Context().QueryArgs().Len() }
+
+// methodName is m in memory of its own: fiber's method string points into
+// the request's buffer, which the next request on the connection reuses,
+// and a function may keep what it reads (in an event, say).
+func methodName(m string) string {
+	switch m {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	}
+	return strings.Clone(m)
+}
+
+func (r *httpRequest) VisitHeaders(f func(name, value string)) {
+	r.c.Request().Header.VisitAll(func(k, v []byte) { f(headerKey(k), string(v)) })
+}
+
+func (r *httpRequest) VisitQuery(f func(name, value string)) {
+	r.c.Context().QueryArgs().VisitAll(func(k, v []byte) { f(string(k), string(v)) })
+}
+
+// JSON decodes the body under the server's limits. A body too deep or
+// too big for them has no json; the function still has the raw body.
+func (r *httpRequest) JSON() (any, bool) {
+	body := r.c.Request().Body()
+	if len(body) == 0 {
+		return nil, false
+	}
+	if v, ok := decodeJSONQuick(body, r.limits); ok {
+		return v, v != nil
+	}
+	if json.Valid(body) {
+		if v, err := db.DecodeJSONValue(body, r.limits); err == nil {
+			return v, v != nil
+		}
+	}
+	return nil, false
 }
 
 // commonHeaders are the lower-case names of the usual request headers,

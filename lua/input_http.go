@@ -1,0 +1,149 @@
+package lua
+
+import (
+	lua "github.com/yuin/gopher-lua"
+)
+
+// HTTPRequest is the input of a run of the http trigger, given to Run in
+// place of a Go value. The handler sees it as the table {method, path,
+// headers, query, rawQuery, body, json}, but that table is built only when
+// the run first looks at it: most of a small request's cost was building
+// tables of headers and query parameters that the function never read.
+// Its methods are called at most once per run, during the run (so while
+// the caller still holds the request), and never after Run returns.
+type HTTPRequest interface {
+	// Method is the request's method, Path its path, RawQuery the query
+	// string as sent, and Body the raw body exactly as received.
+	Method() string
+	Path() string
+	RawQuery() string
+	Body() string
+	// NumHeaders is how many headers VisitHeaders visits, for sizing.
+	NumHeaders() int
+	// VisitHeaders calls f for each header in the order received, its
+	// name in lower case; the table joins a repeated name's values with
+	// ", ".
+	VisitHeaders(f func(name, value string))
+	// NumQuery is how many parameters VisitQuery visits, for sizing.
+	NumQuery() int
+	// VisitQuery calls f for each query parameter in order; the first
+	// value of a name is kept.
+	VisitQuery(f func(name, value string))
+	// JSON is the body decoded, when it is JSON the server can read.
+	JSON() (any, bool)
+}
+
+// httpInputFields is how many fields the http input table has.
+const httpInputFields = 7
+
+// The http input table starts empty, with a metatable (httpInMT) whose
+// __index and __newindex fill it and then do what was asked. Filling
+// gives it every field and the metatable of any other document
+// (objectMT), so from then on it is the table an eager conversion would
+// have made. Before that, whatever could tell the difference fills it
+// first: reading or writing a field (the metamethods), next, pairs,
+// rawget and rawset (wrapped in the sandbox), a conversion to Go (toGo,
+// and so json.encode, print, returning it), and any backend call given it
+// as an argument. What cannot tell the difference is left alone:
+// getmetatable gives "object" and setmetatable is refused, as for a
+// document; #, ipairs and unpack see no array items either way.
+
+// newHTTPInput is the pending input table for req; it is v.httpIn until
+// filled or the run ends.
+func (v *vm) newHTTPInput(req HTTPRequest) *lua.LTable {
+	t := v.L.CreateTable(0, httpInputFields)
+	t.Metatable = v.httpInMT
+	v.httpIn, v.httpReq = t, req
+	return t
+}
+
+// fillInput fills t when it is the pending http input; a table with the
+// pending metatable that is not (none should exist) becomes a plain
+// document rather than loop in its metamethods.
+func (v *vm) fillInput(t *lua.LTable) {
+	if t != v.httpIn {
+		if t.Metatable == v.httpInMT {
+			t.Metatable = v.objectMT
+		}
+		return
+	}
+	req := v.httpReq
+	v.httpIn, v.httpReq = nil, nil
+	t.Metatable = v.objectMT
+	L := v.L
+	t.RawSetString("method", lua.LString(req.Method()))
+	t.RawSetString("path", lua.LString(req.Path()))
+
+	headers := L.CreateTable(0, req.NumHeaders())
+	headers.Metatable = v.objectMT
+	req.VisitHeaders(func(name, value string) {
+		if prev, ok := headers.RawGetString(name).(lua.LString); ok {
+			value = string(prev) + ", " + value
+		}
+		headers.RawSetString(name, lua.LString(value))
+	})
+	t.RawSetString("headers", headers)
+
+	query := L.CreateTable(0, req.NumQuery())
+	query.Metatable = v.objectMT
+	req.VisitQuery(func(name, value string) {
+		if query.RawGetString(name) == lua.LNil {
+			query.RawSetString(name, lua.LString(value))
+		}
+	})
+	t.RawSetString("query", query)
+
+	t.RawSetString("rawQuery", lua.LString(req.RawQuery()))
+	t.RawSetString("body", lua.LString(req.Body()))
+	if j, ok := req.JSON(); ok {
+		// A body the conversion refuses (nested past maxNesting) is left
+		// as the raw body only, like one past the server's own limits.
+		if lj, err := v.goValue(j, 2); err == nil {
+			t.RawSetString("json", lj)
+		}
+	}
+}
+
+// endInput forgets a pending input at the end of a run, so that the
+// state holds no request after it.
+func (v *vm) endInput() { v.httpIn, v.httpReq = nil, nil }
+
+// fillArg fills the pending input when it is the first argument; it wraps
+// next, pairs, rawget and rawset.
+func (v *vm) fillArg(orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if v.httpIn != nil && L.Get(1) == v.httpIn {
+			v.fillInput(v.httpIn)
+		}
+		return orig(L)
+	}
+}
+
+// fillArgs fills the pending input when it is among a backend call's
+// arguments, so that every call sees the whole table.
+func (v *vm) fillArgs(L *lua.LState) {
+	for i := 1; i <= L.GetTop() && v.httpIn != nil; i++ {
+		if L.Get(i) == v.httpIn {
+			v.fillInput(v.httpIn)
+		}
+	}
+}
+
+// newHTTPInputMeta is the pending input's metatable.
+func (v *vm) newHTTPInputMeta() *lua.LTable {
+	L := v.L
+	mt := v.typeMeta("object")
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		v.fillInput(t)
+		L.Push(L.GetTable(t, L.Get(2)))
+		return 1
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		v.fillInput(t)
+		L.SetTable(t, L.Get(2), L.Get(3))
+		return 0
+	}))
+	return mt
+}
