@@ -143,6 +143,22 @@ func TestCanceledCallerStopsTheRun(t *testing.T) {
 	}
 }
 
+// TestCallersDeadlineStopsTheRun checks that a run stopped by its
+// caller's deadline, shorter than the function's timeout, says so.
+func TestCallersDeadlineStopsTheRun(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{Timeout: 30 * time.Second}, Deps{})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := r.Test(ctx, Definition{Name: "t", Source: `function handle() while true do end end`}, nil, RunOptions{})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("got %v, want ErrTimeout", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "its caller's deadline came before the function's timeout of 30s") || strings.Contains(msg, "timed out after 30s") {
+		t.Errorf("error: %s", msg)
+	}
+}
+
 func TestReturnedValueAndOutputAreCapped(t *testing.T) {
 	t.Parallel()
 	r := newTestRegistry(t, Config{MaxReturnBytes: 1024, MaxLogBytes: 256}, Deps{})

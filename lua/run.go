@@ -356,6 +356,11 @@ func (v *vm) stopError(ru *run, stop error, line int) error {
 	switch stop {
 	case ErrTimeout:
 		re.Message = "timed out after " + ru.timeout.String()
+		// A caller's deadline before the run's own is the one that passed
+		// (server.request_timeout, say), and the one to name.
+		if d, ok := ru.ctx.parent.Deadline(); ok && d.Before(ru.ctx.deadline) {
+			re.Message = fmt.Sprintf("timed out after %s: its caller's deadline came before the function's timeout of %s", d.Sub(ru.ctx.started).Round(time.Millisecond), ru.timeout)
+		}
 	case ErrMemoryLimit:
 		re.Message = fmt.Sprintf("memory limit exceeded: the server's heap passed %s while this run was growing it", byteSize(v.reg.cfg.MemoryLimit))
 	default:

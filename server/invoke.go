@@ -188,10 +188,11 @@ func headerKey(k []byte) string {
 
 // runFailed is the error of a run: a run stopped because the request
 // itself ran out of time (server.request_timeout, shorter than the
-// function's own timeout) is a timeout like the function's own.
+// function's own timeout) is a timeout like the function's own, that
+// names the request's timeout rather than the function's.
 func runFailed(c *fiber.Ctx, err error) error {
 	var re *lua.RunError
-	if errors.As(err, &re) && re.Kind == lua.ErrCanceled && errors.Is(c.UserContext().Err(), context.DeadlineExceeded) {
+	if errors.As(err, &re) && (re.Kind == lua.ErrCanceled || re.Kind == lua.ErrTimeout) && errors.Is(c.UserContext().Err(), context.DeadlineExceeded) {
 		return Errorf(fiber.StatusGatewayTimeout, "timeout", "function %q stopped: the request took longer than the server's request_timeout", re.Function)
 	}
 	return err

@@ -97,8 +97,9 @@ func TestRequestTimeout(t *testing.T) {
 	ts.putFunction(t, "spin", "function handle(input, ctx)\n  while true do end\nend", `[{"invoke":true}]`, "timeout", `"30s"`)
 	began := time.Now()
 	res := ts.do(t, "POST", "/api/functions/spin", "", "")
-	if res.status != http.StatusGatewayTimeout || !strings.Contains(res.body, `"code":"timeout"`) {
-		t.Errorf("%d %s, want 504 timeout", res.status, res.body)
+	if res.status != http.StatusGatewayTimeout || !strings.Contains(res.body, `"code":"timeout"`) ||
+		!strings.Contains(res.body, "request_timeout") || strings.Contains(res.body, "30s") {
+		t.Errorf("%d %s, want 504 timeout naming request_timeout", res.status, res.body)
 	}
 	if took := time.Since(began); took > 10*time.Second {
 		t.Errorf("took %v for a 2s request timeout", took)
