@@ -43,6 +43,12 @@ func BenchmarkExec(b *testing.B) {
 	b.Run("hello-without-ctx", func(b *testing.B) {
 		benchExec(b, `function handle(input) return {message = "hello"} end`, map[string]any{}, RunOptions{Trigger: TriggerInvoke})
 	})
+	b.Run("hello-http", func(b *testing.B) {
+		benchExec(b, hello, newTestRequest(), RunOptions{Trigger: TriggerHTTP})
+	})
+	b.Run("hello-http-read", func(b *testing.B) {
+		benchExec(b, `function handle(input, ctx) return {message = input.method} end`, newTestRequest(), RunOptions{Trigger: TriggerHTTP})
+	})
 	b.Run("hello-signed-in", func(b *testing.B) {
 		benchExec(b, hello, map[string]any{}, RunOptions{Trigger: TriggerInvoke, User: map[string]any{"id": "u1", "email": "ada@example.com"}})
 	})
