@@ -1,6 +1,8 @@
 package lua
 
 import (
+	"reflect"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -48,13 +50,40 @@ const httpInputFields = 7
 // getmetatable gives "object" and setmetatable is refused, as for a
 // document; #, ipairs and unpack see no array items either way.
 
+// A state keeps the input, headers and query tables of its last http run
+// for the next one, emptied (see endInput), as it keeps ctx: a gopher-lua
+// table pays several allocations for each key it first holds, and an input
+// with a few headers cost some sixty. A table is kept only when the run
+// left it as the next one needs it: named fields only, and not too many
+// names ever held (a table never forgets a key, see runChunk).
+type httpTables struct {
+	input, headers, query *lua.LTable
+}
+
+// maxReusedNames caps the names a kept headers or query table has held.
+const maxReusedNames = 48
+
 // newHTTPInput is the pending input table for req; it is v.httpIn until
 // filled or the run ends.
 func (v *vm) newHTTPInput(req HTTPRequest) *lua.LTable {
-	t := v.L.CreateTable(0, httpInputFields)
+	t := v.httpKept.input
+	if t == nil {
+		t = v.L.CreateTable(0, httpInputFields)
+		v.httpKept.input = t
+	}
 	t.Metatable = v.httpInMT
 	v.httpIn, v.httpReq = t, req
 	return t
+}
+
+// keptTable is the kept table *p, or a new one of n fields kept there; it
+// is a document either way.
+func (v *vm) keptTable(p **lua.LTable, n int) *lua.LTable {
+	if *p == nil {
+		*p = v.L.CreateTable(0, n)
+	}
+	(*p).Metatable = v.objectMT
+	return *p
 }
 
 // fillInput fills t when it is the pending http input; a table with the
@@ -70,12 +99,10 @@ func (v *vm) fillInput(t *lua.LTable) {
 	req := v.httpReq
 	v.httpIn, v.httpReq = nil, nil
 	t.Metatable = v.objectMT
-	L := v.L
 	t.RawSetString("method", lua.LString(req.Method()))
 	t.RawSetString("path", lua.LString(req.Path()))
 
-	headers := L.CreateTable(0, req.NumHeaders())
-	headers.Metatable = v.objectMT
+	headers := v.keptTable(&v.httpKept.headers, req.NumHeaders())
 	req.VisitHeaders(func(name, value string) {
 		if prev, ok := headers.RawGetString(name).(lua.LString); ok {
 			value = string(prev) + ", " + value
@@ -84,8 +111,7 @@ func (v *vm) fillInput(t *lua.LTable) {
 	})
 	t.RawSetString("headers", headers)
 
-	query := L.CreateTable(0, req.NumQuery())
-	query.Metatable = v.objectMT
+	query := v.keptTable(&v.httpKept.query, req.NumQuery())
 	req.VisitQuery(func(name, value string) {
 		if query.RawGetString(name) == lua.LNil {
 			query.RawSetString(name, lua.LString(value))
@@ -105,8 +131,50 @@ func (v *vm) fillInput(t *lua.LTable) {
 }
 
 // endInput forgets a pending input at the end of a run, so that the
-// state holds no request after it.
-func (v *vm) endInput() { v.httpIn, v.httpReq = nil, nil }
+// state holds no request after it, and empties the kept tables for the
+// next run, or drops those it cannot keep; with keep false, all of them.
+func (v *vm) endInput(keep bool) {
+	v.httpIn, v.httpReq = nil, nil
+	k := &v.httpKept
+	if !keep {
+		*k = httpTables{}
+		return
+	}
+	if k.input != nil && !v.emptied(k.input, httpInputFields) {
+		k.input = nil
+	}
+	if k.headers != nil && !v.emptied(k.headers, maxReusedNames) {
+		k.headers = nil
+	}
+	if k.query != nil && !v.emptied(k.query, maxReusedNames) {
+		k.query = nil
+	}
+}
+
+// emptied empties t and reports true when it holds named fields only and
+// has held no more than maxNames names; otherwise it leaves t as it is.
+func (v *vm) emptied(t *lua.LTable, maxNames int) bool {
+	if v.keysField < 0 || v.arrayField < 0 {
+		return false
+	}
+	rt := reflect.ValueOf(t).Elem()
+	if rt.Field(v.keysField).Len() > maxNames || rt.Field(v.arrayField).Len() != 0 {
+		return false
+	}
+	keys := v.envKeys[:0]
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		s, ok := k.(lua.LString)
+		if !ok {
+			return false
+		}
+		keys = append(keys, s)
+	}
+	for _, k := range keys {
+		t.RawSetString(string(k), lua.LNil)
+	}
+	v.envKeys = keys[:0]
+	return true
+}
 
 // fillArg fills the pending input when it is the first argument; it wraps
 // next, pairs, rawget and rawset.

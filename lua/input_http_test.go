@@ -129,7 +129,8 @@ func sameLogText(a, b []LogLine) bool {
 }
 
 // TestHTTPInputAfterTheRun checks that a state keeps no request after a
-// run, and that the next run on it gets its own input.
+// run, and that the next run on it gets its own input, whatever the last
+// one did to the tables the state keeps.
 func TestHTTPInputAfterTheRun(t *testing.T) {
 	t.Parallel()
 	r := newTestRegistry(t, Config{PoolSize: 1}, Deps{})
@@ -142,7 +143,31 @@ func TestHTTPInputAfterTheRun(t *testing.T) {
 			t.Fatalf("got %v %v, want %s", res.Value, err, path)
 		}
 	}
-	res, err := runSource(t, r, `function handle(input) return input.method end`, map[string]any{"method": "GET"}, RunOptions{})
+	// What one run does to its input does not reach the next, whose
+	// request has other headers, no query and no JSON.
+	meddle := `function handle(input)
+  input.headers.added = "x"
+  table.insert(input.query, "item")
+  input.json.a = nil
+  rawset(input.headers, "host", nil)
+  return 1
+end`
+	if _, err := runSource(t, r, meddle, newTestRequest(), RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	next := &testRequest{method: "GET", path: "/p", headers: [][2]string{{"x-other", "1"}}}
+	res, err := runSource(t, r, `function handle(input) return input end`, next, RunOptions{})
+	want := bson.M{"method": "GET", "path": "/p", "rawQuery": "", "body": "", "headers": bson.M{"x-other": "1"}, "query": bson.M{}}
+	if err != nil || !reflect.DeepEqual(res.Value, want) {
+		t.Fatalf("got %#v %v, want %#v", res.Value, err, want)
+	}
+	for range 2 {
+		res, err = runSource(t, r, `function handle(input) local n = 0 for k in pairs(input.headers) do n = n + 1 end return {n, input.headers["x-multi"], #input.query} end`, newTestRequest(), RunOptions{})
+		if err != nil || !reflect.DeepEqual(res.Value, bson.A{int64(3), "one, two", int64(0)}) {
+			t.Fatalf("got %#v %v", res.Value, err)
+		}
+	}
+	res, err = runSource(t, r, `function handle(input) return input.method end`, map[string]any{"method": "GET"}, RunOptions{})
 	if err != nil || res.Value != "GET" {
 		t.Fatalf("got %v %v", res.Value, err)
 	}
@@ -150,6 +175,9 @@ func TestHTTPInputAfterTheRun(t *testing.T) {
 	defer r.putVM(v)
 	if v.httpIn != nil || v.httpReq != nil {
 		t.Errorf("a state kept an http input after its run")
+	}
+	if v.httpKept.input == nil || v.httpKept.headers == nil {
+		t.Errorf("the state kept no tables for the next http run")
 	}
 }
 

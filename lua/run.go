@@ -201,11 +201,12 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 		L.SetTop(0)
 		L.Env = v.base
 		v.run = nil
-		v.endInput()
 		if ru.ctx.stopped() != nil || !v.intact() {
 			v.broken = true
+			v.endInput(false)
 		} else {
 			v.endEnv()
+			v.endInput(true)
 		}
 	}()
 

@@ -68,6 +68,7 @@ type vm struct {
 	httpInMT *lua.LTable
 	httpIn   *lua.LTable
 	httpReq  HTTPRequest
+	httpKept httpTables
 	// ctx is the handler's second argument, refilled for every run.
 	ctx *lua.LTable
 	// ctxVals are the values last put in ctx, reused while they are equal.
