@@ -54,9 +54,9 @@ func (s *Server) invokeFunction(c *fiber.Ctx) error {
 		return runFailed(c, err)
 	}
 	if res.Status != 0 {
-		return sendResponse(c, res)
+		return s.sendResponse(c, res)
 	}
-	return sendJSON(c, fiber.StatusOK, res.Value)
+	return s.sendJSON(c, fiber.StatusOK, res.Value)
 }
 
 // httpFunction runs a function with the http trigger, for anyone: there
@@ -75,13 +75,13 @@ func (s *Server) httpFunction(c *fiber.Ctx) error {
 		return runFailed(c, err)
 	}
 	if res.Status != 0 {
-		return sendResponse(c, res)
+		return s.sendResponse(c, res)
 	}
 	if str, ok := res.Value.(string); ok {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 		return c.Status(fiber.StatusOK).SendString(str)
 	}
-	return sendJSON(c, fiber.StatusOK, res.Value)
+	return s.sendJSON(c, fiber.StatusOK, res.Value)
 }
 
 // httpRequest is the request of an http run as the function reads it
@@ -215,14 +215,37 @@ func (s *Server) decodeInput(body []byte) (any, error) {
 func jsonValue(v any) any { return db.ToJSONValue(v) }
 
 // sendJSON answers v as JSON with status.
-func sendJSON(c *fiber.Ctx, status int, v any) error {
-	var buf [512]byte // most answers fit; the response copies them
-	b, err := marshalJSON(buf[:0], v)
-	if err != nil {
+func (s *Server) sendJSON(c *fiber.Ctx, status int, v any) error {
+	if err := s.setJSONBody(c, v); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Status(status).Send(b)
+	c.Status(status)
+	return nil
+}
+
+// maxKeptAnswerBuf is the largest encoding buffer kept for the next
+// answer; a larger one, made for a large answer, is let go.
+const maxKeptAnswerBuf = 64 << 10
+
+// setJSONBody makes v, as JSON, the response's body. It is encoded in a
+// buffer the server keeps from one answer to the next, which the response
+// copies: a buffer of the call's own would be allocated for every answer.
+func (s *Server) setJSONBody(c *fiber.Ctx, v any) error {
+	bp, _ := s.answerBufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, 512)
+		bp = &b
+	}
+	b, err := marshalJSON((*bp)[:0], v)
+	if err == nil {
+		c.Response().SetBody(b)
+	}
+	if cap(b) <= maxKeptAnswerBuf {
+		*bp = b[:0]
+		s.answerBufs.Put(bp)
+	}
+	return err
 }
 
 // framingHeaders are set by the server from the body it sends; a function
@@ -232,7 +255,7 @@ var framingHeaders = map[string]bool{"content-length": true, "transfer-encoding"
 // sendResponse answers the response a function chose: its status and
 // headers, and its body — a string as it is (text/plain unless the
 // function set Content-Type), nothing for nil, anything else as JSON.
-func sendResponse(c *fiber.Ctx, res lua.Result) error {
+func (s *Server) sendResponse(c *fiber.Ctx, res lua.Result) error {
 	contentType := ""
 	for k, v := range res.Headers {
 		lk := strings.ToLower(k)
@@ -254,14 +277,12 @@ func sendResponse(c *fiber.Ctx, res lua.Result) error {
 		}
 		return c.SendString(body)
 	default:
-		var buf [512]byte
-		b, err := marshalJSON(buf[:0], body)
-		if err != nil {
+		if err := s.setJSONBody(c, body); err != nil {
 			return err
 		}
 		if contentType == "" {
 			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		}
-		return c.Send(b)
+		return nil
 	}
 }

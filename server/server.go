@@ -63,6 +63,7 @@ type Server struct {
 	throttle     *throttle
 	sessions     *sessionCache
 	requestIDs   *requestIDs // ids of requests that come without one (middleware.go)
+	answerBufs   sync.Pool   // *[]byte to encode function answers in (invoke.go)
 	adminHash    []byte
 	dummyHash    []byte   // compared against when an email is unknown, so timing does not tell
 	ownerIndexed sync.Map // collection name → struct{}: _owner index ensured by this process
