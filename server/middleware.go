@@ -76,7 +76,11 @@ func (s *Server) requestScope(c *fiber.Ctx) error {
 		attrs[n] = slog.String("user_id", u.ID)
 		n++
 	}
-	s.log.LogAttrs(rc, level, "request", attrs[:n]...)
+	// The record goes to the handler directly: Logger.LogAttrs would look
+	// up its caller's frame for a source the handler never writes.
+	r := slog.NewRecord(time.Now(), level, "request", 0)
+	r.AddAttrs(attrs[:n]...)
+	_ = s.log.Handler().Handle(rc, r)
 	return nil
 }
 
