@@ -393,6 +393,9 @@ type execWriter struct {
 	flushes chan chan error
 	stop    chan context.Context
 	done    chan error
+	// full wakes the writer when flushSize records are queued; the rest
+	// of the time records queue without waking it (see loop).
+	full    chan struct{}
 	dropped atomic.Int64
 	closed  atomic.Bool
 }
@@ -405,6 +408,7 @@ func newExecWriter(store db.Store, log *slog.Logger) *execWriter {
 		flushes: make(chan chan error),
 		stop:    make(chan context.Context),
 		done:    make(chan error, 1),
+		full:    make(chan struct{}, 1),
 	}
 	go w.loop()
 	return w
@@ -418,6 +422,12 @@ func (w *execWriter) record(rec execRecord) {
 	}
 	select {
 	case w.in <- rec:
+		if len(w.in) >= flushSize {
+			select {
+			case w.full <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		w.dropped.Add(1)
 	}
@@ -468,28 +478,31 @@ func (w *execWriter) loop() {
 		}
 		return err
 	}
-	drain := func() {
-		for {
-			select {
-			case rec := <-w.in:
-				packs.add(rec)
-			default:
-				return
-			}
+	drain := func() { // what is queued now; later records wait their turn
+		for n := len(w.in); n > 0; n-- {
+			packs.add(<-w.in)
 		}
 	}
+	// Idle, the writer waits for a record; the first one arms the timer,
+	// and the writer then leaves the next ones in the queue until the
+	// timer fires or flushSize are queued. Taking each as it came woke the
+	// writer's goroutine once per run.
 	for {
+		var next <-chan execRecord
+		if !armed {
+			next = w.in
+		}
 		select {
-		case rec := <-w.in:
+		case rec := <-next:
 			packs.add(rec)
-			if packs.records >= flushSize {
-				write(context.Background())
-			} else if !armed {
-				timer.Reset(flushEvery)
-				armed = true
-			}
+			timer.Reset(flushEvery)
+			armed = true
 		case <-timer.C:
 			armed = false
+			drain()
+			write(context.Background())
+		case <-w.full:
+			drain()
 			write(context.Background())
 		case ack := <-w.flushes:
 			drain()

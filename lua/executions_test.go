@@ -236,3 +236,32 @@ func TestExecutionsReadsSingleRunDocuments(t *testing.T) {
 		t.Errorf("after the first: %v %v", ids(got), err)
 	}
 }
+
+// TestExecutionsAreWrittenWithoutAFlush checks that the writer writes
+// queued records by itself, a few as well as a full queue.
+func TestExecutionsAreWrittenWithoutAFlush(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{}, Deps{})
+	ctx := context.Background()
+	runs := func() int64 {
+		docs, err := r.store.C(db.Executions).Find(ctx, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, d := range docs {
+			runs, _ := d["runs"].(bson.A)
+			n += int64(len(runs))
+		}
+		return n
+	}
+	start := time.Now()
+	for range 3 {
+		recordRun(r, "few", start)
+	}
+	waitFor(t, "3 records written by the timer", func() bool { return runs() == 3 })
+	for range flushSize {
+		recordRun(r, "many", start)
+	}
+	waitFor(t, "a full queue written", func() bool { return runs() == 3+flushSize })
+}
