@@ -59,6 +59,12 @@ type Collection interface {
 	// EnsureIndex creates the index if it does not exist. Creating a unique
 	// index over existing duplicates is ErrDuplicateKey.
 	EnsureIndex(ctx context.Context, idx Index) error
+	// DropIndex removes the index with the given name (the name EnsureIndex
+	// gave it, "email_1" by default). Dropping an index that does not
+	// exist, or an index of a collection that does not exist, is not an
+	// error, so several instances may drop the same index at once. The
+	// _id index ("_id_") cannot be dropped: that is ErrInvalidQuery.
+	DropIndex(ctx context.Context, name string) error
 	// Drop removes the collection, its documents and its indexes.
 	Drop(ctx context.Context) error
 }

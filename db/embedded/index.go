@@ -151,6 +151,29 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 	})
 }
 
+func (c *collection) DropIndex(ctx context.Context, name string) error {
+	if err := c.ready(); err != nil {
+		return err
+	}
+	if name == idIndex {
+		return &db.QueryError{Op: name, Msg: "the _id index cannot be dropped"}
+	}
+	if err := checkIndexName(name); err != nil {
+		return err
+	}
+	// Forgetting the cached list keeps this process from planning with the
+	// index; another process notices within indexCacheTTL, and its plans
+	// stay correct meanwhile (see indexCacheTTL).
+	defer c.s.forgetIndexes(c.name)
+	return c.s.writeTx(ctx, c.name, "drop index on", func(w runner) error {
+		if _, err := w.ExecContext(ctx, `DROP INDEX IF EXISTS `+indexSQLName(c.name, name)); err != nil {
+			return err
+		}
+		_, err := w.ExecContext(ctx, `DELETE FROM mb_indexes WHERE collection = ? AND name = ?`, c.name, name)
+		return err
+	})
+}
+
 // createIndexSQL is the expression index behind spec.
 func createIndexSQL(coll string, spec indexSpec) string {
 	cols := make([]string, len(spec.Keys))

@@ -64,3 +64,25 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 	}
 	return nil
 }
+
+func (c *collection) DropIndex(ctx context.Context, name string) error {
+	if err := c.ready(); err != nil {
+		return err
+	}
+	if name == "_id_" {
+		return queryErr(name, "the _id index cannot be dropped")
+	}
+	if name == "" || name == "*" || strings.HasPrefix(name, "$") || strings.ContainsRune(name, 0) || len(name) > 127 {
+		// "*" would ask the server to drop every index.
+		return fmt.Errorf("%w: index %q", db.ErrInvalidName, name)
+	}
+	if _, err := c.coll.Indexes().DropOne(ctx, name); err != nil {
+		if code, _, _, ok := serverError(err); ok && (code == 26 || code == 27) {
+			// NamespaceNotFound / IndexNotFound: already gone, perhaps
+			// dropped by another instance. FerretDB answers the same codes.
+			return nil
+		}
+		return c.fail("drop index on", err)
+	}
+	return nil
+}

@@ -206,6 +206,54 @@ func testIndex(t *testing.T, s *suite) {
 		idx.Name = "other"
 		isErr(t, "a second name for the same keys", c.EnsureIndex(t.Context(), idx), db.ErrInvalidName)
 	})
+	t.Run("DropUnique", func(t *testing.T) {
+		s.parallel(t)
+		c := withEmails(t)
+		sameIDs(t, "by email before the drop", find(t, c, bson.M{"email": "a@x"}, nil), "a")
+		ok(t, c.DropIndex(t.Context(), "email_1"), "drop index")
+		sameIDs(t, "by email after the drop", find(t, c, bson.M{"email": "a@x"}, nil), "a")
+		insert(t, c, bson.M{"_id": "c", "email": "a@x"})
+		sameIDSet(t, "by email with the duplicate", find(t, c, bson.M{"email": "a@x"}, nil), "a", "c")
+		ok(t, c.DropIndex(t.Context(), "email_1"), "drop the dropped index again")
+		ok(t, c.EnsureIndex(t.Context(), db.Index{Name: "email_1", Keys: []db.IndexKey{{Field: "other"}}}),
+			"reuse the dropped index's name for other keys")
+	})
+	t.Run("DropKeepsQueriesRight", func(t *testing.T) {
+		s.parallel(t)
+		c := coll(t, st)
+		idx := db.Index{Keys: []db.IndexKey{{Field: "status"}, {Field: "at"}}}
+		ok(t, c.EnsureIndex(t.Context(), idx), "ensure index")
+		insert(t, c,
+			bson.M{"_id": "a", "status": "new", "at": int32(3)},
+			bson.M{"_id": "b", "status": "done", "at": int32(1)},
+			bson.M{"_id": "c", "status": "new", "at": int32(1)},
+			bson.M{"_id": "d", "status": "new", "at": int32(2)})
+		filter := bson.M{"status": "new", "at": bson.M{"$lte": int32(2)}}
+		opts := &db.FindOptions{Sort: bson.D{{Key: "at", Value: -1}}}
+		sameIDs(t, "before the drop", find(t, c, filter, opts), "d", "c")
+		ok(t, c.DropIndex(t.Context(), "status_1_at_1"), "drop index")
+		sameIDs(t, "after the drop", find(t, c, filter, opts), "d", "c")
+		same(t, "count after the drop", count(t, c, bson.M{"status": "new"}), int64(3))
+		n, err := c.UpdateMany(t.Context(), bson.M{"status": "new"}, bson.M{"$set": bson.M{"status": "done"}})
+		ok(t, err, "update after the drop")
+		same(t, "updated", n.Modified, int64(3))
+		same(t, "done", count(t, c, bson.M{"status": "done"}), int64(4))
+	})
+	t.Run("DropMissing", func(t *testing.T) {
+		s.parallel(t)
+		c := withEmails(t)
+		ok(t, c.DropIndex(t.Context(), "never_made_1"), "drop an index that does not exist")
+		_, err := c.InsertOne(t.Context(), bson.M{"email": "a@x"})
+		isErr(t, "insert of a taken email (the other index stays)", err, db.ErrDuplicateKey)
+		ok(t, coll(t, st, "absent").DropIndex(t.Context(), "k_1"), "drop an index of a collection that does not exist")
+	})
+	t.Run("DropID", func(t *testing.T) {
+		s.parallel(t)
+		c := withEmails(t)
+		isErr(t, "drop of the _id index", c.DropIndex(t.Context(), "_id_"), db.ErrInvalidQuery)
+		_, err := c.InsertOne(t.Context(), bson.M{"_id": "a"})
+		isErr(t, "insert of a taken _id", err, db.ErrDuplicateKey)
+	})
 	t.Run("CreatesCollection", func(t *testing.T) {
 		s.parallel(t)
 		c := coll(t, st)
