@@ -283,18 +283,21 @@ func (q *Queue) signal() {
 //     reads _id, whose own index every collection has.
 //
 // Earlier versions also made status+lease_until, status+finished_at and
-// created_at. Nothing needs them any more, but the store has no way to
-// drop an index, so a database created then keeps them (and keeps paying
-// for them on each write) until they are dropped by hand; see
-// docs/events.md.
+// created_at. Nothing needs them any more, so EnsureIndexes drops them
+// (oldJobIndexes): a database created then would otherwise keep paying
+// for them on each write.
 var jobIndexes = []db.Index{
 	{Name: "key_unique", Keys: []db.IndexKey{{Field: "key"}}, Unique: true},
 	{Keys: []db.IndexKey{{Field: "status"}, {Field: "run_at"}}},
 }
 
-// EnsureIndexes creates the indexes of _jobs unless this queue already
-// did. Start and the first Enqueue call it; it is safe from several
-// instances at once.
+// oldJobIndexes are the names of the indexes earlier versions made on
+// _jobs and this one drops.
+var oldJobIndexes = []string{"status_1_lease_until_1", "status_1_finished_at_1", "created_at_1"}
+
+// EnsureIndexes creates the indexes of _jobs and drops those of earlier
+// versions, unless this queue already did. Start and the first Enqueue
+// call it; it is safe from several instances at once.
 func (q *Queue) EnsureIndexes(ctx context.Context) error {
 	q.indexMu.Lock()
 	defer q.indexMu.Unlock()
@@ -304,6 +307,11 @@ func (q *Queue) EnsureIndexes(ctx context.Context) error {
 	for _, idx := range jobIndexes {
 		if err := q.jobs.EnsureIndex(ctx, idx); err != nil {
 			return fmt.Errorf("ensure index on %s: %w", db.Jobs, err)
+		}
+	}
+	for _, name := range oldJobIndexes {
+		if err := q.jobs.DropIndex(ctx, name); err != nil {
+			return fmt.Errorf("drop index %s on %s: %w", name, db.Jobs, err)
 		}
 	}
 	q.indexed = true

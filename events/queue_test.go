@@ -486,3 +486,31 @@ func TestKindOptions(t *testing.T) {
 		t.Fatalf("job after its first attempt = %+v; want 2 attempts, a timeout, a retry a minute later", job)
 	}
 }
+
+// Starting drops the indexes earlier versions made on _jobs, and a second
+// instance finding them gone starts too.
+func TestStartDropsOldJobIndexes(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	jobs := store.C(db.Jobs)
+	old := []db.Index{
+		{Keys: []db.IndexKey{{Field: "status"}, {Field: "lease_until"}}},
+		{Keys: []db.IndexKey{{Field: "status"}, {Field: "finished_at"}}},
+		{Keys: []db.IndexKey{{Field: "created_at"}}},
+	}
+	for _, idx := range old {
+		if err := jobs.EnsureIndex(ctx, idx); err != nil {
+			t.Fatalf("make an old index: %v", err)
+		}
+	}
+	newQueue(t, testConfig(), Deps{Store: store}, nil)
+	newQueue(t, testConfig(), Deps{Store: store}, nil)
+	// An index's name is free for other keys only once it is gone.
+	for i, name := range oldJobIndexes {
+		probe := db.Index{Name: name, Keys: []db.IndexKey{{Field: fmt.Sprintf("probe%d", i)}}}
+		if err := jobs.EnsureIndex(ctx, probe); err != nil {
+			t.Errorf("index %s is still there: %v", name, err)
+		}
+	}
+}
