@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/db/embedded"
 	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/lua"
 	"github.com/moonbase-dev/moonbase/mail"
@@ -63,6 +64,10 @@ type DBConfig struct {
 	// Database is the MongoDB database; empty takes the URI's path, else
 	// "moonbase". The embedded store ignores it.
 	Database string `yaml:"database"`
+	// CacheKB is the embedded store's page cache per database connection,
+	// in KiB; 0 takes the store's default (embedded.DefaultCacheKB). MongoDB
+	// ignores it.
+	CacheKB int `yaml:"cache_kb"`
 }
 
 // Embedded reports whether the configuration selects the embedded store.
@@ -156,6 +161,7 @@ func DefaultConfig() Config {
 			ShutdownTimeout: 15 * time.Second,
 		},
 		DataDir: "./data",
+		DB:      DBConfig{CacheKB: embedded.DefaultCacheKB},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Auth: AuthConfig{
 			SessionTTL:        14 * 24 * time.Hour,
@@ -206,6 +212,9 @@ func (c Config) Validate() error {
 		if d.d <= 0 {
 			return configErr(d.key, "must be a positive duration such as 30s or 15m")
 		}
+	}
+	if c.DB.CacheKB < 0 {
+		return configErr("db.cache_kb", "must not be negative (0 takes the default)")
 	}
 	if c.DB.Embedded() {
 		if c.DataDir == "" {

@@ -155,7 +155,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // cfg.DataDir, or MongoDB.
 func OpenStore(ctx context.Context, cfg Config) (db.Store, error) {
 	if cfg.DB.Embedded() {
-		st, err := embedded.Open(embedded.Config{Dir: cfg.DataDir})
+		st, err := embedded.Open(embedded.Config{Dir: cfg.DataDir, CacheKB: cfg.DB.CacheKB})
 		if err != nil {
 			return nil, fmt.Errorf("open embedded store in %s: %w", cfg.DataDir, err)
 		}
