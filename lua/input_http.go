@@ -55,9 +55,15 @@ const httpInputFields = 7
 // table pays several allocations for each key it first holds, and an input
 // with a few headers cost some sixty. A table is kept only when the run
 // left it as the next one needs it: named fields only, and not too many
-// names ever held (a table never forgets a key, see runChunk).
+// names ever held (a table never forgets a key, see runChunk). A kept
+// table also remembers the order of the names it held, which pairs
+// follows; a run whose request gives its names in another order gets a
+// new table (see inRequestOrder), or pairs would show it which names an
+// earlier request, maybe another user's, carried.
 type httpTables struct {
 	input, headers, query *lua.LTable
+	// names is room to list a request's names in order.
+	names []lua.LString
 }
 
 // maxReusedNames caps the names a kept headers or query table has held.
@@ -103,21 +109,27 @@ func (v *vm) fillInput(t *lua.LTable) {
 	t.RawSetString("path", lua.LString(req.Path()))
 
 	headers := v.keptTable(&v.httpKept.headers, req.NumHeaders())
+	names := v.httpKept.names[:0]
 	req.VisitHeaders(func(name, value string) {
 		if prev, ok := headers.RawGetString(name).(lua.LString); ok {
 			value = string(prev) + ", " + value
+		} else {
+			names = append(names, lua.LString(name))
 		}
 		headers.RawSetString(name, lua.LString(value))
 	})
-	t.RawSetString("headers", headers)
+	t.RawSetString("headers", v.inRequestOrder(&v.httpKept.headers, names))
 
 	query := v.keptTable(&v.httpKept.query, req.NumQuery())
+	names = names[:0]
 	req.VisitQuery(func(name, value string) {
 		if query.RawGetString(name) == lua.LNil {
 			query.RawSetString(name, lua.LString(value))
+			names = append(names, lua.LString(name))
 		}
 	})
-	t.RawSetString("query", query)
+	t.RawSetString("query", v.inRequestOrder(&v.httpKept.query, names))
+	v.httpKept.names = names[:0]
 
 	t.RawSetString("rawQuery", lua.LString(req.RawQuery()))
 	t.RawSetString("body", lua.LString(req.Body()))
@@ -128,6 +140,31 @@ func (v *vm) fillInput(t *lua.LTable) {
 			t.RawSetString("json", lj)
 		}
 	}
+}
+
+// inRequestOrder is the filled table *p when pairs lists its names in
+// the request's order, names, as it would a new table's; otherwise a new
+// table with the same fields, which replaces *p.
+func (v *vm) inRequestOrder(p **lua.LTable, names []lua.LString) *lua.LTable {
+	t := *p
+	i, same := 0, true
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		if i == len(names) || k != lua.LValue(names[i]) {
+			same = false
+			break
+		}
+		i++
+	}
+	if same && i == len(names) {
+		return t
+	}
+	n := v.L.CreateTable(0, len(names))
+	n.Metatable = v.objectMT
+	for _, name := range names {
+		n.RawSetString(string(name), t.RawGetString(string(name)))
+	}
+	*p = n
+	return n
 }
 
 // endInput forgets a pending input at the end of a run, so that the
