@@ -141,3 +141,41 @@ func TestRequestIDsDiffer(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestContextCause checks that context.Cause agrees with Err, as
+// the context package promises: it looks through Value for the nearest
+// cancellable context, which must be the request's own, not the server's.
+func TestRequestContextCause(t *testing.T) {
+	t.Parallel()
+	scenarios := []struct {
+		name    string
+		timeout time.Duration
+		ask     bool
+	}{
+		{"answered", time.Hour, false},
+		{"answered after Done was asked for", time.Hour, true},
+		{"past its deadline", time.Millisecond, false},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			parent, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			rc := newRequestContext(parent, sc.timeout, "id-1")
+			if cause := context.Cause(rc); cause != nil {
+				t.Fatalf("Cause %v before anything happened", cause)
+			}
+			if sc.ask {
+				_ = rc.Done()
+			}
+			if sc.timeout == time.Hour {
+				rc.end()
+			} else {
+				waitFor(t, "the deadline", func() bool { return !time.Now().Before(rc.deadline) })
+			}
+			if err, cause := rc.Err(), context.Cause(rc); err == nil || cause == nil {
+				t.Errorf("Err %v, Cause %v: want both set", err, cause)
+			}
+		})
+	}
+}
