@@ -41,6 +41,14 @@ func TestMarshalJSON(t *testing.T) {
 		bson.A{primitive.NewDateTimeFromTime(time.Unix(1700000000, 0)), []byte("bin"), bson.D{{Key: "k", Value: "v"}}},
 		bson.M{"f32": float32(2.5), "nan": math.NaN()},
 		[]string{"a", "b"},
+		math.Copysign(0, -1), math.Nextafter(1e21, 0), math.Nextafter(1e-6, 0), math.Nextafter(1e-6, 1), 1e-5, 5e-324, -1e-7,
+		0.1 + 0.2, 1e300 * 10, float64(1 << 53), math.MinInt64, int64(math.MinInt64), int32(math.MinInt32),
+		"\x00\x01\x1f\x7f\u2027\u202a\ufeff\ufffe\ufffd", "\xed\xa0\x80 \xed\xbf\xbf \xf4\x90\x80\x80 \xc0\xaf", "\\u0000 \\/ </script> U+2028",
+		bson.M{"": 1, "<": 2, "&": 3, ">": 4, "\xff": 5, "\u2028": 6, "a.b": 7, "$set": 8, "B": 9, "a": 10, "é": 11},
+		bson.M{"k": bson.M(nil), "l": bson.A(nil), "m": []any{}, "n": map[string]any{}},
+		bson.A{uint64(math.MaxUint64), int8(-1), uint(7), float32(math.Inf(1)), []any{(*int)(nil)}},
+		bson.M{"typed": map[string]string{"a": "<b>"}, "ms": []bson.M{{"x": 1}, nil}, "null": primitive.Null{}},
+		time.Time{}, time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.FixedZone("x", 3600)),
 	}
 	for _, v := range values {
 		requireSameJSON(t, v)
@@ -60,7 +68,37 @@ func TestMarshalJSON(t *testing.T) {
 func FuzzMarshalJSON(f *testing.F) {
 	f.Add("hello", 1.5, int64(3))
 	f.Add("<\u2028\xff>", 1e-7, int64(-1))
+	f.Add("\x00\b\f\x1f\x7f&", math.Copysign(0, -1), int64(math.MinInt64))
+	f.Add("\xed\xa0\x80\xf4\x90\x80\x80\xc0", 1e21, int64(math.MaxInt64))
+	f.Add("\u2029\ufffd\\\"/", math.Nextafter(1e21, 0), int64(0))
+	f.Add("", 5e-324, int64(1))
+	f.Add("😀", math.MaxFloat64, int64(-1))
+	f.Add("é", math.NaN(), int64(2))
+	f.Add("\xe2\x80", math.Inf(-1), int64(3))
 	f.Fuzz(func(t *testing.T, s string, x float64, n int64) {
 		requireSameJSON(t, bson.M{s: bson.A{s, x, n}, "k": s})
+	})
+}
+
+// FuzzMarshalJSONDecoded writes what bodies decode to, both as db decodes
+// them and as encoding/json does: nesting, key order and every number a
+// body can hold.
+func FuzzMarshalJSONDecoded(f *testing.F) {
+	for _, s := range []string{
+		`{"b":1,"a":[1,2.5,-0,-0.0,1e21,1e-7,123456789012345678901234,"x",null,true,{"":{}}]}`,
+		`{"<":"&","\u2028":"\ud83d","\u00ff":"\u0000","a.b":{"$x":[[]]}}`,
+		`[9223372036854775807,-9223372036854775808,9223372036854775808,5e-324,1.7976931348623157e308]`,
+		`"\ud800\udc00\udfff\/"`, "{\"\xff\":\"\xed\xa0\x80\"}",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b string) {
+		if v, err := db.DecodeJSONValue([]byte(b), db.Limits{}); err == nil {
+			requireSameJSON(t, v)
+		}
+		var v any
+		if json.Unmarshal([]byte(b), &v) == nil {
+			requireSameJSON(t, v)
+		}
 	})
 }
