@@ -219,9 +219,11 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 		return res, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
 	L.Push(chunk)
+	v.chunkKeys = -1
 	if err := L.PCall(0, 0, nil); err != nil {
 		return res, v.runError(ru, err)
 	}
+	v.chunkKeys = v.heldKeys(env)
 	h, ok := env.RawGetString(c.fn.Handler).(*lua.LFunction)
 	if !ok {
 		return res, &RunError{Function: c.fn.Name, Version: c.fn.Version, Message: fmt.Sprintf("the handler %q is not defined: define function %s(input, ctx)", c.fn.Handler, c.fn.Handler)}

@@ -79,6 +79,7 @@ type vm struct {
 	globals               *lua.LTable
 	chunk                 *lua.LFunction
 	envKeys               []lua.LString
+	chunkKeys             int // keys the globals held once the chunk ran, -1 if it failed
 	keysField, arrayField int // see tableField
 	// convStack is room for the stack of a conversion to Go (toGoConv),
 	// kept from one conversion to the next.
@@ -266,8 +267,9 @@ func (v *vm) freeze(t *lua.LTable, name string) *lua.LTable {
 // proto's chunk made over it; it leaves the table as L.Env. The table and
 // the chunk are the ones the last run on this state used, the table emptied
 // by endEnv, when that run was of the same proto and left the table as a
-// new one would be: string keys only, no more than maxReusedGlobals, and
-// none it set and then removed. The last condition is there because a
+// new one would be after the chunk: string keys only, no more than
+// maxReusedGlobals, none but those the chunk defined, and none it set and
+// then removed. The last condition is there because a
 // gopher-lua table never forgets a key it once held, which it keeps in a
 // list, in the order keys came, for pairs: a table reused after other
 // names would grow without bound, and pairs would order a run's globals
@@ -302,10 +304,14 @@ func (v *vm) endEnv() {
 		keys = append(keys, s)
 	}
 	// A key set and removed still counts in the table's own list, and an
-	// array item set and removed keeps its slot.
+	// array item set and removed keeps its slot. Only the names the chunk
+	// itself defined may be left: a handler that set globals of its own
+	// (perhaps named after its input) would leave their order, which pairs
+	// shows, to the next run.
 	if reuse {
 		t := reflect.ValueOf(env).Elem()
-		reuse = t.Field(v.keysField).Len() == len(keys) && t.Field(v.arrayField).Len() == 0
+		held := t.Field(v.keysField).Len()
+		reuse = held == len(keys) && held == v.chunkKeys && t.Field(v.arrayField).Len() == 0
 	}
 	if !reuse {
 		v.globals, v.chunk = nil, nil
@@ -315,6 +321,15 @@ func (v *vm) endEnv() {
 		env.RawSetString(string(k), lua.LNil)
 	}
 	v.envKeys = keys
+}
+
+// heldKeys is how many keys t's own list holds (see tableField), or -1
+// when that cannot be read.
+func (v *vm) heldKeys(t *lua.LTable) int {
+	if v.keysField < 0 {
+		return -1
+	}
+	return reflect.ValueOf(t).Elem().Field(v.keysField).Len()
 }
 
 // maxReusedGlobals is the most globals a run may leave for its table to be

@@ -180,9 +180,9 @@ end`
 	}{
 		{"f", map[string]any{}, true, false},
 		{"f", map[string]any{}, true, true},
-		{"f", map[string]any{"set": "alpha"}, true, true},
-		{"f", map[string]any{}, false, true}, // alpha is gone, but its key stays
-		{"f", map[string]any{"unset": "beta"}, false, false},
+		{"f", map[string]any{"set": "alpha"}, false, true}, // a global of the handler's own
+		{"f", map[string]any{}, true, false},
+		{"f", map[string]any{"unset": "beta"}, false, true},
 		{"f", map[string]any{"item": true}, false, false},
 		{"f", map[string]any{}, true, false},
 		{"g", map[string]any{}, true, false},
@@ -349,5 +349,35 @@ func TestHandlerErrorsNameTheFunctionAndLine(t *testing.T) {
 	}
 	if strings.Contains(re.Traceback, ".go") || !strings.Contains(re.Traceback, "broken:3") {
 		t.Errorf("traceback %q", re.Traceback)
+	}
+}
+
+// The order pairs lists globals in is the run's own, never the order an
+// earlier run on the same state set the same names in.
+func TestGlobalsOrderIsTheRunsOwn(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{PoolSize: 1}, Deps{})
+	ctx := context.Background()
+	src := `
+function handle(input)
+  for _, n in ipairs(input.set) do _G[n] = true end
+  local names = {}
+  for k in pairs(_G) do
+    if k ~= "_G" and k ~= "handle" then names[#names + 1] = k end
+  end
+  return table.concat(names, " ")
+end`
+	if _, err := r.Save(ctx, Definition{Name: "order", Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range [][]any{{"secret_a", "secret_b"}, {"secret_b", "secret_a"}, {"secret_a", "secret_b"}} {
+		res, err := r.Run(ctx, "order", map[string]any{"set": set}, RunOptions{Trigger: TriggerEvent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprint(set[0], " ", set[1])
+		if res.Value != want {
+			t.Errorf("a run setting %v listed %q, want %q", set, res.Value, want)
+		}
 	}
 }
