@@ -20,3 +20,17 @@ func ValidateCollectionName(name string) error {
 
 // IsSystemCollection reports whether name belongs to moonbase itself.
 func IsSystemCollection(name string) bool { return strings.HasPrefix(name, "_") }
+
+// IDIndex is the name of the index on _id every collection has; it cannot
+// be made or dropped by name.
+const IDIndex = "_id_"
+
+// ValidateIndexName refuses what MongoDB refuses as an index name (empty,
+// over 127 characters, starting with "$" or holding a NUL byte) and "*",
+// which MongoDB's dropIndexes takes to mean every index.
+func ValidateIndexName(name string) error {
+	if name == "" || name == "*" || strings.HasPrefix(name, "$") || strings.ContainsRune(name, 0) || len(name) > 127 {
+		return fmt.Errorf("%w: index %q: use 1-127 characters, not starting with $", ErrInvalidName, name)
+	}
+	return nil
+}

@@ -22,7 +22,7 @@ var (
 )
 
 // idIndex is the name MongoDB gives the index on _id.
-const idIndex = "_id_"
+const idIndex = db.IDIndex
 
 // mapError turns a SQLite error into the db sentinels. op and coll say what
 // was being done, for errors that are not the caller's fault.

@@ -108,7 +108,7 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 	if spec.Name == "" {
 		spec.Name = defaultIndexName(idx.Keys)
 	}
-	if err := checkIndexName(spec.Name); err != nil {
+	if err := db.ValidateIndexName(spec.Name); err != nil {
 		return err
 	}
 	if len(spec.Keys) == 1 && spec.Keys[0].Field == "_id" {
@@ -158,7 +158,7 @@ func (c *collection) DropIndex(ctx context.Context, name string) error {
 	if name == idIndex {
 		return &db.QueryError{Op: name, Msg: "the _id index cannot be dropped"}
 	}
-	if err := checkIndexName(name); err != nil {
+	if err := db.ValidateIndexName(name); err != nil {
 		return err
 	}
 	// Forgetting the cached list keeps this process from planning with the

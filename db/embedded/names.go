@@ -83,14 +83,6 @@ func defaultIndexName(keys []db.IndexKey) string {
 	return strings.Join(parts, "_")
 }
 
-// checkIndexName refuses what MongoDB refuses as an index name.
-func checkIndexName(name string) error {
-	if name == "" || strings.HasPrefix(name, "$") || strings.ContainsRune(name, 0) || len(name) > 127 {
-		return fmt.Errorf("%w: index %q: use 1-127 characters, not starting with $", db.ErrInvalidName, name)
-	}
-	return nil
-}
-
 // checkPath refuses a field path with an empty part or a part starting
 // with "$" (positional operators are not supported).
 func checkPath(op, path string) error {

@@ -50,8 +50,8 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 	if name == "" {
 		name = IndexName(idx.Keys)
 	}
-	if strings.HasPrefix(name, "$") || strings.ContainsRune(name, 0) || len(name) > 127 {
-		return fmt.Errorf("%w: index %q", db.ErrInvalidName, name)
+	if err := db.ValidateIndexName(name); err != nil {
+		return err
 	}
 	model := mongo.IndexModel{Keys: keys, Options: options.Index().SetName(name).SetUnique(idx.Unique)}
 	if _, err := c.coll.Indexes().CreateOne(ctx, model); err != nil {
@@ -69,12 +69,11 @@ func (c *collection) DropIndex(ctx context.Context, name string) error {
 	if err := c.ready(); err != nil {
 		return err
 	}
-	if name == "_id_" {
+	if name == db.IDIndex {
 		return queryErr(name, "the _id index cannot be dropped")
 	}
-	if name == "" || name == "*" || strings.HasPrefix(name, "$") || strings.ContainsRune(name, 0) || len(name) > 127 {
-		// "*" would ask the server to drop every index.
-		return fmt.Errorf("%w: index %q", db.ErrInvalidName, name)
+	if err := db.ValidateIndexName(name); err != nil {
+		return err
 	}
 	if _, err := c.coll.Indexes().DropOne(ctx, name); err != nil {
 		if code, _, _, ok := serverError(err); ok && (code == 26 || code == 27) {

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/moonbase-dev/moonbase/db"
@@ -246,6 +248,20 @@ func testIndex(t *testing.T, s *suite) {
 		_, err := c.InsertOne(t.Context(), bson.M{"email": "a@x"})
 		isErr(t, "insert of a taken email (the other index stays)", err, db.ErrDuplicateKey)
 		ok(t, coll(t, st, "absent").DropIndex(t.Context(), "k_1"), "drop an index of a collection that does not exist")
+	})
+	t.Run("BadIndexNames", func(t *testing.T) {
+		s.parallel(t)
+		c := withEmails(t)
+		for _, name := range []string{"", "*", "$x", "a\x00b", strings.Repeat("n", 128)} {
+			isErr(t, fmt.Sprintf("drop of the index %q", name), c.DropIndex(t.Context(), name), db.ErrInvalidName)
+			if name == "" {
+				continue // an empty name takes the keys' default name
+			}
+			idx := db.Index{Name: name, Keys: []db.IndexKey{{Field: "other"}}}
+			isErr(t, fmt.Sprintf("index named %q", name), c.EnsureIndex(t.Context(), idx), db.ErrInvalidName)
+		}
+		_, err := c.InsertOne(t.Context(), bson.M{"email": "a@x"})
+		isErr(t, "insert of a taken email (the index stays)", err, db.ErrDuplicateKey)
 	})
 	t.Run("DropID", func(t *testing.T) {
 		s.parallel(t)
