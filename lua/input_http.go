@@ -1,10 +1,6 @@
 package lua
 
-import (
-	"reflect"
-
-	lua "github.com/yuin/gopher-lua"
-)
+import lua "github.com/yuin/gopher-lua"
 
 // HTTPRequest is the input of a run of the http trigger, given to Run in
 // place of a Go value. The handler sees it as the table {method, path,
@@ -191,25 +187,14 @@ func (v *vm) endInput(keep bool) {
 // emptied empties t and reports true when it holds named fields only and
 // has held no more than maxNames names; otherwise it leaves t as it is.
 func (v *vm) emptied(t *lua.LTable, maxNames int) bool {
-	if v.keysField < 0 || v.arrayField < 0 {
+	held, items, ok := v.tableLens(t)
+	if !ok || held > maxNames || items != 0 {
 		return false
 	}
-	rt := reflect.ValueOf(t).Elem()
-	if rt.Field(v.keysField).Len() > maxNames || rt.Field(v.arrayField).Len() != 0 {
+	if _, named := v.stringKeys(t, held); !named {
 		return false
 	}
-	keys := v.envKeys[:0]
-	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
-		s, ok := k.(lua.LString)
-		if !ok {
-			return false
-		}
-		keys = append(keys, s)
-	}
-	for _, k := range keys {
-		t.RawSetString(string(k), lua.LNil)
-	}
-	v.envKeys = keys[:0]
+	v.clearKeys(t)
 	return true
 }
 

@@ -278,7 +278,7 @@ func (v *vm) runChunk(proto *lua.FunctionProto) (*lua.LTable, *lua.LFunction) {
 	if v.globals == nil || v.chunk.Proto != proto {
 		v.globals = v.L.CreateTable(0, 4)
 		v.globals.Metatable = v.envMT
-		v.L.Env = v.globals
+		v.L.Env = v.globals // the chunk is made over L.Env
 		v.chunk = v.L.NewFunctionFromProto(proto)
 	}
 	v.L.Env = v.globals
@@ -293,53 +293,81 @@ func (v *vm) endEnv() {
 	if env == nil {
 		return
 	}
-	keys := v.envKeys[:0]
-	reuse := env.Metatable == v.envMT && v.keysField >= 0 && v.arrayField >= 0
-	for k, _ := env.Next(lua.LNil); reuse && k != lua.LNil; k, _ = env.Next(k) {
-		s, ok := k.(lua.LString)
-		if !ok || len(keys) == maxReusedGlobals {
-			reuse = false
-			break
-		}
-		keys = append(keys, s)
-	}
 	// A key set and removed still counts in the table's own list, and an
 	// array item set and removed keeps its slot. Only the names the chunk
 	// itself defined may be left: a handler that set globals of its own
 	// (perhaps named after its input) would leave their order, which pairs
 	// shows, to the next run.
-	if reuse {
-		t := reflect.ValueOf(env).Elem()
-		held := t.Field(v.keysField).Len()
-		reuse = held == len(keys) && held == v.chunkKeys && t.Field(v.arrayField).Len() == 0
-	}
-	if !reuse {
+	held, items, ok := v.tableLens(env)
+	if env.Metatable != v.envMT || !ok || held != v.chunkKeys || held > maxReusedGlobals || items != 0 {
 		v.globals, v.chunk = nil, nil
 		return
 	}
-	for _, k := range keys {
-		env.RawSetString(string(k), lua.LNil)
+	if n, named := v.stringKeys(env, held); !named || n != held {
+		v.globals, v.chunk = nil, nil
+		return
 	}
-	v.envKeys = keys
+	v.clearKeys(env)
 }
 
-// heldKeys is how many keys t's own list holds (see tableField), or -1
+// heldKeys is how many keys t's own list holds (see tableLens), or -1
 // when that cannot be read.
 func (v *vm) heldKeys(t *lua.LTable) int {
-	if v.keysField < 0 {
+	held, _, ok := v.tableLens(t)
+	if !ok {
 		return -1
 	}
-	return reflect.ValueOf(t).Elem().Field(v.keysField).Len()
+	return held
+}
+
+// stringKeys lists t's keys (in v.envKeys, for clearKeys) and reports
+// how many there are and whether they are all strings, no more than max.
+func (v *vm) stringKeys(t *lua.LTable, max int) (n int, named bool) {
+	keys, named := v.envKeys[:0], true
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		s, ok := k.(lua.LString)
+		if !ok || len(keys) == max {
+			named = false
+			break
+		}
+		keys = append(keys, s)
+	}
+	v.envKeys = keys
+	return len(keys), named
+}
+
+// clearKeys removes from t the keys stringKeys listed.
+func (v *vm) clearKeys(t *lua.LTable) {
+	for _, k := range v.envKeys {
+		t.RawSetString(string(k), lua.LNil)
+	}
+	v.envKeys = v.envKeys[:0]
 }
 
 // maxReusedGlobals is the most globals a run may leave for its table to be
 // reused; a run leaving more gets a new one.
 const maxReusedGlobals = 64
 
-// tableField is the index of one of LTable's unexported fields, which
-// endEnv reads the length of: keys, the keys it has held (but its array
-// items), and array, its array items. It is -1 when LTable has no such
-// field, and then no globals table is reused.
+// tableLens reads two of LTable's unexported fields: held, how many keys
+// t's own list holds (every string or other key it has ever held, set or
+// since removed, in the order they came: the order pairs follows), and
+// items, the length of its array part. gopher-lua exports neither, and a
+// table reused from run to run (the globals, see runChunk; the http
+// input's tables, see endInput) must be checked not to have held names
+// beyond its present ones, or it would grow without bound and pairs would
+// list a run's names after an earlier run's. This and tableField are the
+// only code that looks inside an LTable. ok is false when LTable has no
+// such fields, and then no table is reused.
+func (v *vm) tableLens(t *lua.LTable) (held, items int, ok bool) {
+	if v.keysField < 0 || v.arrayField < 0 {
+		return 0, 0, false
+	}
+	rt := reflect.ValueOf(t).Elem()
+	return rt.Field(v.keysField).Len(), rt.Field(v.arrayField).Len(), true
+}
+
+// tableField is the index of the LTable field name that tableLens reads,
+// -1 when LTable has no such field of type []LValue.
 func tableField(name string) int {
 	f, ok := reflect.TypeFor[lua.LTable]().FieldByName(name)
 	if !ok || len(f.Index) != 1 || f.Type != reflect.TypeFor[[]lua.LValue]() {
