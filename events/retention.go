@@ -21,7 +21,9 @@ const KindRetention = "retention"
 // never holds the database's write lock for long.
 const sweepBatch = 500
 
-// SweepResult counts what one sweep deleted.
+// SweepResult counts what one sweep deleted: documents, so Executions
+// counts packs of execution records (one per function and flush, see
+// lua's executions), not runs.
 type SweepResult struct {
 	Events     int64 `json:"events"`
 	Executions int64 `json:"executions"`
