@@ -203,6 +203,32 @@ func TestExecutionPacksSplitAtTheSizeCap(t *testing.T) {
 	}
 }
 
+// A run whose record alone is larger than maxPackBytes is written in a
+// pack of its own, whole, and the runs beside it are not held back.
+func TestExecutionLargerThanAPackIsKeptWhole(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{}, Deps{})
+	ctx := context.Background()
+	base := time.Now()
+	huge := strings.Repeat("x", maxPackBytes)
+	recordRun(r, "huge", base, LogLine{At: base, Level: "print", Message: "small"})
+	recordRun(r, "huge", base.Add(time.Millisecond), LogLine{At: base, Level: "print", Message: huge})
+	recordRun(r, "huge", base.Add(2*time.Millisecond), LogLine{At: base, Level: "print", Message: "small"})
+	mustFlush(t, r)
+	if n, _ := r.store.C(db.Executions).Count(ctx, nil); n != 3 {
+		t.Errorf("3 runs, one over the pack size, in %d documents", n)
+	}
+	execs, err := r.Executions(ctx, "huge", 10)
+	if err != nil || len(execs) != 3 {
+		t.Fatalf("%d records (%v)", len(execs), err)
+	}
+	for i, want := range []string{"small", huge, "small"} {
+		if e := execs[i]; len(e.Logs) != 1 || e.Logs[0].Message != want {
+			t.Errorf("record %d kept %d log lines, want one of %d bytes", i, len(e.Logs), len(want))
+		}
+	}
+}
+
 // Records written one run per document, as before packs, are listed with
 // the packs.
 func TestExecutionsReadsSingleRunDocuments(t *testing.T) {
