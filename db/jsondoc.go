@@ -33,6 +33,12 @@ const JSONTimeFormat = "2006-01-02T15:04:05.000Z07:00"
 // DecodeJSON does not apply ValidateDocument's field-name rules, because the
 // same bodies carry filters and updates whose keys start with "$".
 func DecodeJSON(b []byte, lim Limits) (bson.M, error) {
+	lim = lim.WithDefaults()
+	if v, ok := decodeJSONQuick(b, lim); ok {
+		if doc, ok := v.(bson.M); ok {
+			return doc, nil
+		}
+	}
 	d, err := newJSONDecoder(b, lim)
 	if err != nil {
 		return nil, err
@@ -53,6 +59,17 @@ func DecodeJSON(b []byte, lim Limits) (bson.M, error) {
 
 // DecodeJSONValue reads any JSON value with DecodeJSON's rules.
 func DecodeJSONValue(b []byte, lim Limits) (any, error) {
+	lim = lim.WithDefaults()
+	if v, ok := decodeJSONQuick(b, lim); ok {
+		return v, nil
+	}
+	return decodeJSONTokens(b, lim)
+}
+
+// decodeJSONTokens is DecodeJSONValue through the token decoder, which
+// reads every body decodeJSONQuick leaves to it and says why it refuses
+// one.
+func decodeJSONTokens(b []byte, lim Limits) (any, error) {
 	d, err := newJSONDecoder(b, lim)
 	if err != nil {
 		return nil, err

@@ -22,15 +22,11 @@ func (s *Server) jsonBody(c *fiber.Ctx) (bson.M, error) {
 	if len(body) == 0 {
 		return nil, badInput("request body is empty; send a JSON object")
 	}
-	if v, ok := decodeJSONQuick(body, s.limits); ok {
-		if doc, ok := v.(bson.M); ok {
-			return doc, nil
-		}
-	}
-	if !json.Valid(body) {
+	doc, err := db.DecodeJSON(body, s.limits)
+	if err != nil && !json.Valid(body) {
 		return nil, errInvalidJSON
 	}
-	return db.DecodeJSON(body, s.limits)
+	return doc, err
 }
 
 // stringField reads an optional string field; a value of another type is

@@ -104,23 +104,18 @@ func (r *httpRequest) NumQuery() int    { return r.c.Context().QueryArgs().Len()
 // the request's buffer, which the next request on the connection reuses,
 // and a function may keep what it reads (in an event, say).
 func methodName(m string) string {
-	switch m {
-	case fiber.MethodGet:
-		return fiber.MethodGet
-	case fiber.MethodPost:
-		return fiber.MethodPost
-	case fiber.MethodPut:
-		return fiber.MethodPut
-	case fiber.MethodPatch:
-		return fiber.MethodPatch
-	case fiber.MethodDelete:
-		return fiber.MethodDelete
-	case fiber.MethodHead:
-		return fiber.MethodHead
-	case fiber.MethodOptions:
-		return fiber.MethodOptions
+	for _, name := range commonMethods {
+		if m == name {
+			return name
+		}
 	}
 	return strings.Clone(m)
+}
+
+// commonMethods are the methods methodName answers without a copy.
+var commonMethods = [...]string{
+	fiber.MethodGet, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch,
+	fiber.MethodDelete, fiber.MethodHead, fiber.MethodOptions,
 }
 
 func (r *httpRequest) VisitHeaders(f func(name, value string)) {
@@ -138,15 +133,8 @@ func (r *httpRequest) JSON() (any, bool) {
 	if len(body) == 0 {
 		return nil, false
 	}
-	if v, ok := decodeJSONQuick(body, r.limits); ok {
-		return v, v != nil
-	}
-	if json.Valid(body) {
-		if v, err := db.DecodeJSONValue(body, r.limits); err == nil {
-			return v, v != nil
-		}
-	}
-	return nil, false
+	v, err := db.DecodeJSONValue(body, r.limits)
+	return v, err == nil && v != nil
 }
 
 // commonHeaders are the lower-case names of the usual request headers,
@@ -201,13 +189,11 @@ func runFailed(c *fiber.Ctx, err error) error {
 // decodeInput reads a function's JSON input under the server's limits:
 // integers stay integers, other numbers are floats.
 func (s *Server) decodeInput(body []byte) (any, error) {
-	if v, ok := decodeJSONQuick(body, s.limits); ok {
-		return v, nil
-	}
-	if !json.Valid(body) {
+	v, err := db.DecodeJSONValue(body, s.limits)
+	if err != nil && !json.Valid(body) {
 		return nil, errInvalidJSON
 	}
-	return db.DecodeJSONValue(body, s.limits)
+	return v, err
 }
 
 // jsonValue is a run's result in the form encoding/json writes: dates as

@@ -1,4 +1,4 @@
-package server
+package db
 
 import (
 	"math"
@@ -6,21 +6,20 @@ import (
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/bson"
-
-	"github.com/moonbase-dev/moonbase/db"
 )
 
-// Request bodies as JSON, the quick way. db.DecodeJSON reads a body
-// token by token through encoding/json, which for a small body costs more
-// than the rest of a function call's routing. decodeJSONQuick reads the
-// bodies clients usually send (no escapes in strings, valid UTF-8, within
-// the limits) in one pass into the same values db.DecodeJSONValue makes:
+// JSON the quick way. The token decoder (jsonDecoder) reads a body token
+// by token through encoding/json, which for a small body costs more than
+// the rest of a function call's routing. decodeJSONQuick reads the bodies
+// clients usually send (no escapes in strings, valid UTF-8, within the
+// limits) in one pass into the same values the token decoder makes:
 // bson.M, bson.A, int64 for an integer that fits, float64 for any other
 // number, string, bool and nil. Anything else, including every body that
-// is refused, it leaves to db, which says why.
+// is refused, it leaves to the token decoder, which says why.
 
-// decodeJSONQuick decodes b, or reports false when db must.
-func decodeJSONQuick(b []byte, lim db.Limits) (any, bool) {
+// decodeJSONQuick decodes b, or reports false when the token decoder
+// must. lim must have its defaults set.
+func decodeJSONQuick(b []byte, lim Limits) (any, bool) {
 	if len(b) > lim.MaxBytes {
 		return nil, false
 	}
@@ -38,7 +37,7 @@ func decodeJSONQuick(b []byte, lim db.Limits) (any, bool) {
 type quickJSON struct {
 	b    []byte
 	i    int
-	lim  db.Limits
+	lim  Limits
 	keys int // fields and elements so far, against lim.MaxKeys
 }
 
@@ -93,15 +92,28 @@ func (d *quickJSON) count() bool {
 	return d.keys <= d.lim.MaxKeys
 }
 
-func (d *quickJSON) object(depth int) (any, bool) {
+// open reads the "{" or "[" at d.i, depth levels down, and the closing
+// delimiter at once when nothing is between them.
+func (d *quickJSON) open(depth int, closing byte) (empty, ok bool) {
 	if depth > d.lim.MaxDepth {
+		return false, false
+	}
+	d.i++
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == closing {
+		d.i++
+		return true, true
+	}
+	return false, true
+}
+
+func (d *quickJSON) object(depth int) (any, bool) {
+	empty, ok := d.open(depth, '}')
+	if !ok {
 		return nil, false
 	}
-	d.i++ // {
 	doc := bson.M{}
-	d.space()
-	if d.i < len(d.b) && d.b[d.i] == '}' {
-		d.i++
+	if empty {
 		return doc, true
 	}
 	for {
@@ -136,14 +148,12 @@ func (d *quickJSON) object(depth int) (any, bool) {
 }
 
 func (d *quickJSON) array(depth int) (any, bool) {
-	if depth > d.lim.MaxDepth {
+	empty, ok := d.open(depth, ']')
+	if !ok {
 		return nil, false
 	}
-	d.i++ // [
 	arr := bson.A{}
-	d.space()
-	if d.i < len(d.b) && d.b[d.i] == ']' {
-		d.i++
+	if empty {
 		return arr, true
 	}
 	for {
@@ -201,7 +211,7 @@ func (d *quickJSON) string() (string, bool) {
 	return "", false
 }
 
-// number reads a number as db.DecodeJSONValue does: an integer literal
+// number reads a number as jsonNumber does: an integer literal
 // that fits in int64 as int64, anything else as float64.
 func (d *quickJSON) number() (any, bool) {
 	b, i := d.b, d.i

@@ -1,4 +1,4 @@
-package server
+package db
 
 import (
 	"encoding/json"
@@ -6,18 +6,16 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/moonbase-dev/moonbase/db"
 )
 
 // requireQuickAgrees checks that decodeJSONQuick, when it decodes b at
-// all, makes what db.DecodeJSONValue makes, and only of valid JSON; and
+// all, makes what the token decoder makes, and only of valid JSON; and
 // that it decodes b when quick says it should.
-func requireQuickAgrees(t *testing.T, b string, lim db.Limits, quick bool) {
+func requireQuickAgrees(t *testing.T, b string, lim Limits, quick bool) {
 	t.Helper()
 	got, ok := decodeJSONQuick([]byte(b), lim)
 	if quick && !ok {
-		t.Errorf("%q: left to db", b)
+		t.Errorf("%q: left to the token decoder", b)
 	}
 	if !ok {
 		return
@@ -25,9 +23,9 @@ func requireQuickAgrees(t *testing.T, b string, lim db.Limits, quick bool) {
 	if !json.Valid([]byte(b)) {
 		t.Fatalf("%q: decoded invalid JSON into %#v", b, got)
 	}
-	want, err := db.DecodeJSONValue([]byte(b), lim)
+	want, err := decodeJSONTokens([]byte(b), lim)
 	if err != nil {
-		t.Fatalf("%q: decoded %#v where db refuses: %v", b, got, err)
+		t.Fatalf("%q: decoded %#v where the token decoder refuses: %v", b, got, err)
 	}
 	// DeepEqual takes -0 for 0; %#v tells them apart.
 	if !reflect.DeepEqual(got, want) || fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
@@ -37,7 +35,7 @@ func requireQuickAgrees(t *testing.T, b string, lim db.Limits, quick bool) {
 
 func TestDecodeJSONQuick(t *testing.T) {
 	t.Parallel()
-	lim := db.Limits{MaxDepth: 4, MaxKeys: 10}.WithDefaults()
+	lim := Limits{MaxDepth: 4, MaxKeys: 10}.WithDefaults()
 	decoded := []string{
 		`{"name":"bench"}`, ` { "a" : 1 , "b" : [ 1 , 2.5 , -3 , 0 , -0 , 1e3 , 2E-2 , -0.5e+1 ] } `,
 		`[]`, `{}`, `[{}]`, `"héllo ✓"`, `true`, `false`, `null`, `42`, `-9223372036854775808`,
@@ -57,7 +55,7 @@ func TestDecodeJSONQuick(t *testing.T) {
 	}
 	for _, b := range leftToDB {
 		if v, ok := decodeJSONQuick([]byte(b), lim); ok {
-			t.Errorf("%q: decoded %#v, should be left to db", b, v)
+			t.Errorf("%q: decoded %#v, should be left to the token decoder", b, v)
 		}
 	}
 }
@@ -66,7 +64,7 @@ func TestDecodeJSONQuick(t *testing.T) {
 // limits: whatever quick makes of them must be what db makes.
 func TestDecodeJSONQuickEdges(t *testing.T) {
 	t.Parallel()
-	lim := db.Limits{MaxDepth: 3, MaxKeys: 4, MaxBytes: 24}.WithDefaults()
+	lim := Limits{MaxDepth: 3, MaxKeys: 4, MaxBytes: 24}.WithDefaults()
 	scenarios := []struct {
 		body  string
 		quick bool
@@ -87,7 +85,7 @@ func TestDecodeJSONQuickEdges(t *testing.T) {
 	for _, s := range scenarios {
 		requireQuickAgrees(t, s.body, lim, s.quick)
 		if _, ok := decodeJSONQuick([]byte(s.body), lim); ok && !s.quick {
-			t.Errorf("%q: decoded, should be left to db", s.body)
+			t.Errorf("%q: decoded, should be left to the token decoder", s.body)
 		}
 	}
 }
@@ -101,8 +99,8 @@ func FuzzDecodeJSONQuick(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	lim := db.Limits{MaxDepth: 3, MaxKeys: 10}.WithDefaults()
-	small := db.Limits{MaxDepth: 2, MaxKeys: 3, MaxBytes: 16}.WithDefaults()
+	lim := Limits{MaxDepth: 3, MaxKeys: 10}.WithDefaults()
+	small := Limits{MaxDepth: 2, MaxKeys: 3, MaxBytes: 16}.WithDefaults()
 	f.Fuzz(func(t *testing.T, b string) {
 		requireQuickAgrees(t, b, lim, false)
 		requireQuickAgrees(t, b, small, false)
