@@ -88,15 +88,7 @@ func TestShutdownWritesExecutionRecords(t *testing.T) {
 	if err := s.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	execs, err := s.functions.Executions(context.Background(), "tick", 10)
-	if err != nil || len(execs) != 5 {
-		t.Errorf("%d execution records after shutdown (err %v), want 5", len(execs), err)
-	}
-	for _, e := range execs {
-		if e.Status != "ok" {
-			t.Errorf("record %+v", e)
-		}
-	}
+	requireRunsOK(t, s, "tick", 5)
 	if res, err := http.Post(s.URL()+"/api/functions/tick", "application/json", nil); err == nil {
 		res.Body.Close()
 		t.Error("the server still answers after Shutdown")

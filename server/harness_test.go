@@ -286,3 +286,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// requireRunsOK checks that function has exactly want execution records,
+// every one of a run that ended well.
+func requireRunsOK(t *testing.T, s *Server, function string, want int) {
+	t.Helper()
+	execs, err := s.functions.Executions(context.Background(), function, want+1)
+	if err != nil || len(execs) != want {
+		t.Errorf("%d execution records of %s (err %v), want %d", len(execs), function, err, want)
+	}
+	for _, e := range execs {
+		if e.Status != "ok" {
+			t.Errorf("%s run %+v", function, e)
+		}
+	}
+}

@@ -62,6 +62,14 @@ end`, `[{"invoke": true}]`)
 			wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_json"`},
 		},
 		{
+			name: "JSON naming a field twice is refused by name", method: "POST", path: "/api/functions/echo", body: `{"a":1,"a":2}`,
+			wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_document"`, `field appears twice`},
+		},
+		{
+			name: "a second JSON value after the first is not JSON", method: "POST", path: "/api/functions/echo", body: `{"a":1} {}`,
+			wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_json"`, `request body is not valid JSON`},
+		},
+		{
 			name: "a token that is no session is refused, not anonymous", method: "POST", path: "/api/functions/echo", token: "not-a-session",
 			body:       `{}`,
 			wantStatus: http.StatusUnauthorized, wantContent: []string{`"code":"unauthenticated"`},
@@ -320,15 +328,7 @@ end`, `[{"invoke": true}]`, "timeout", `"3s"`)
 	if !strings.Contains(execs.body, `"status":"timeout"`) {
 		t.Errorf("execution record: %s", execs.body)
 	}
-	quick, err := ts.functions.Executions(context.Background(), "quick", 10)
-	if err != nil || len(quick) != 3 {
-		t.Errorf("%d quick runs recorded (%v), want 3", len(quick), err)
-	}
-	for _, e := range quick {
-		if e.Status != "ok" {
-			t.Errorf("quick run %+v", e)
-		}
-	}
+	requireRunsOK(t, ts.Server, "quick", 3)
 }
 
 func TestHeaderKey(t *testing.T) {

@@ -19,6 +19,14 @@ func closedSoon(done <-chan struct{}) bool {
 	}
 }
 
+// newTestRequestContext is a request's context with timeout under a
+// server context that cancel stops, as the server stopping does.
+func newTestRequestContext(t *testing.T, timeout time.Duration) (rc *requestContext, cancel context.CancelFunc) {
+	parent, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return newRequestContext(parent, timeout, "id-1"), cancel
+}
+
 func TestRequestContext(t *testing.T) {
 	t.Parallel()
 	type step func(t *testing.T, parentCancel context.CancelFunc, rc *requestContext)
@@ -42,9 +50,7 @@ func TestRequestContext(t *testing.T) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			parent, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			rc := newRequestContext(parent, sc.timeout, "id-1")
+			rc, cancel := newTestRequestContext(t, sc.timeout)
 			if d, ok := rc.Deadline(); !ok || time.Until(d) > sc.timeout {
 				t.Errorf("deadline %v %v, want within %v", d, ok, sc.timeout)
 			}
@@ -159,9 +165,7 @@ func TestRequestContextCause(t *testing.T) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			parent, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			rc := newRequestContext(parent, sc.timeout, "id-1")
+			rc, _ := newTestRequestContext(t, sc.timeout)
 			if cause := context.Cause(rc); cause != nil {
 				t.Fatalf("Cause %v before anything happened", cause)
 			}
