@@ -1,24 +1,26 @@
 package server
 
 import (
-	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// maxCachedSessions bounds the session cache; when full it starts over.
+// maxCachedSessions bounds the session cache; past it the session used
+// least recently is forgotten first.
 const maxCachedSessions = 10_000
 
 // sessionCache remembers, for a short while, which user a token's hash
 // signs in, so a client making many requests costs one session lookup per
 // TTL instead of two store reads per request. Signing out on this instance
 // forgets the session at once; on another instance of a deployment it is
-// forgotten within the TTL (auth.session_cache).
+// forgotten within the TTL (auth.session_cache). When full it drops the
+// least recently used entry, so the active sessions stay cached while a
+// flood of one-off tokens churns through the rest.
 type sessionCache struct {
-	ttl time.Duration
-	now func() time.Time
-
-	mu      sync.Mutex
-	entries map[string]cachedSession
+	ttl     time.Duration
+	now     func() time.Time
+	entries *lru.Cache[string, cachedSession] // safe for concurrent use
 }
 
 type cachedSession struct {
@@ -28,7 +30,11 @@ type cachedSession struct {
 }
 
 func newSessionCache(ttl time.Duration) *sessionCache {
-	return &sessionCache{ttl: ttl, now: time.Now, entries: map[string]cachedSession{}}
+	entries, err := lru.New[string, cachedSession](maxCachedSessions)
+	if err != nil { // only for a size under 1
+		panic(err)
+	}
+	return &sessionCache{ttl: ttl, now: time.Now, entries: entries}
 }
 
 // get returns the user of hash if a fresh entry holds it.
@@ -36,15 +42,13 @@ func (c *sessionCache) get(hash string) (*User, bool) {
 	if c.ttl <= 0 {
 		return nil, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[hash]
+	e, ok := c.entries.Get(hash)
 	if !ok {
 		return nil, false
 	}
 	now := c.now()
 	if !now.Before(e.until) || !now.Before(e.expiresAt) {
-		delete(c.entries, hash)
+		c.entries.Remove(hash)
 		return nil, false
 	}
 	return e.user, true
@@ -55,17 +59,10 @@ func (c *sessionCache) put(hash string, u *User, exp time.Time) {
 	if c.ttl <= 0 {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= maxCachedSessions {
-		c.entries = map[string]cachedSession{}
-	}
-	c.entries[hash] = cachedSession{user: u, expiresAt: exp, until: c.now().Add(c.ttl)}
+	c.entries.Add(hash, cachedSession{user: u, expiresAt: exp, until: c.now().Add(c.ttl)})
 }
 
 // forget drops hash, when its session ends.
 func (c *sessionCache) forget(hash string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.entries, hash)
+	c.entries.Remove(hash)
 }

@@ -46,10 +46,26 @@ func TestSessionCache(t *testing.T) {
 		t.Error("a cache with TTL 0 cached")
 	}
 
+	// A full cache forgets the session used least recently, not all of them.
+	c.put("active", alice, now.Add(time.Hour))
 	for i := 0; i < maxCachedSessions+10; i++ {
 		c.put(strconv.Itoa(i), alice, now.Add(time.Hour))
+		if i%1000 == 0 {
+			if _, hit := c.get("active"); !hit {
+				t.Fatalf("after %d other sessions the active one was dropped", i)
+			}
+		}
 	}
-	if len(c.entries) > maxCachedSessions {
-		t.Errorf("%d entries, want at most %d", len(c.entries), maxCachedSessions)
+	if n := c.entries.Len(); n > maxCachedSessions {
+		t.Errorf("%d entries, want at most %d", n, maxCachedSessions)
+	}
+	if _, hit := c.get("active"); !hit {
+		t.Error("a full cache dropped the session in use")
+	}
+	if _, hit := c.get("0"); hit {
+		t.Error("a full cache kept the session used least recently")
+	}
+	if _, hit := c.get(strconv.Itoa(maxCachedSessions + 9)); !hit {
+		t.Error("a full cache dropped the newest session")
 	}
 }
