@@ -40,7 +40,8 @@ func listPackages(t *testing.T, args ...string) map[string]pkgInfo {
 }
 
 // part names the top-level part of the module a package belongs to ("db",
-// "server", "" for the command itself).
+// "server", "lua" for lua/engine and lua/functions, "" for the command
+// itself).
 func part(pkg string) string {
 	rest := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
 	return strings.SplitN(rest, "/", 2)[0]
@@ -69,12 +70,23 @@ func TestImportDirection(t *testing.T) {
 		"github.com/wneessen/go-mail":           {"mail"},
 		"github.com/yuin/gopher-lua":            {"lua"},
 	}
+	// Packages inside a part that must not depend on a library, or on a
+	// sibling package, even though their part may: the storage of functions
+	// knows nothing of the Lua runtime.
+	forbiddenWithin := map[string][]string{
+		module + "/lua/functions": {"github.com/yuin/gopher-lua", module + "/lua/engine"},
+	}
 	for pkg, info := range listPackages(t, "./...") {
 		if !strings.HasPrefix(pkg, module) {
 			continue
 		}
 		from := part(pkg)
 		for _, imp := range info.Deps {
+			for _, bad := range forbiddenWithin[pkg] {
+				if imp == bad || strings.HasPrefix(imp, bad+"/") {
+					t.Errorf("%s imports %s, which it must not depend on", pkg, imp)
+				}
+			}
 			if strings.HasPrefix(imp, module+"/") {
 				to := part(imp)
 				for _, bad := range forbidden[from] {
@@ -100,6 +112,21 @@ func TestImportDirection(t *testing.T) {
 					t.Errorf("%s imports %s, which only %v may use", pkg, imp, allowed)
 				}
 			}
+		}
+	}
+}
+
+// TestPartsOfTheSplitLua checks that part groups the runtime and the
+// storage of functions under "lua", as the rules above expect.
+func TestPartsOfTheSplitLua(t *testing.T) {
+	for pkg, want := range map[string]string{
+		module + "/lua/engine":    "lua",
+		module + "/lua/functions": "lua",
+		module + "/server":        "server",
+		module:                    "",
+	} {
+		if got := part(pkg); got != want {
+			t.Errorf("part(%q) = %q, want %q", pkg, got, want)
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
 	"github.com/moonbase-dev/moonbase/events"
-	"github.com/moonbase-dev/moonbase/lua"
+	"github.com/moonbase-dev/moonbase/lua/engine"
 	"github.com/moonbase-dev/moonbase/mail"
 )
 
@@ -35,7 +35,7 @@ type Config struct {
 	SMTP mail.Config `yaml:"smtp"`
 	// Functions configures the Lua runtime: limits of a run and the
 	// outgoing requests functions make.
-	Functions lua.Config `yaml:"functions"`
+	Functions engine.Config `yaml:"functions"`
 }
 
 // HTTPConfig is the HTTP listener's section, `server`.
@@ -174,7 +174,7 @@ func DefaultConfig() Config {
 		Events: events.DefaultConfig(),
 		SMTP:   mail.Config{TLS: mail.TLSStartTLS, Timeout: mail.DefaultTimeout},
 		// Spelt out, so that config.yaml can show every default.
-		Functions: lua.Config{}.WithDefaults(),
+		Functions: engine.Config{}.WithDefaults(),
 	}
 }
 
@@ -257,7 +257,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %v", ErrConfig, err) // already names its smtp.* key
 	}
 	if err := c.Functions.Validate(); err != nil {
-		return configErr("functions", "%v", strings.TrimPrefix(err.Error(), lua.ErrInvalidConfig.Error()+": "))
+		return configErr("functions", "%v", strings.TrimPrefix(err.Error(), engine.ErrInvalidConfig.Error()+": "))
 	}
 	return nil
 }

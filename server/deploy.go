@@ -9,7 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/moonbase-dev/moonbase/lua"
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 // Deploy actions, as a deploy's answer says them.
@@ -79,7 +79,7 @@ func (s *Server) adminDeploy(c *fiber.Ctx) error {
 	for i, def := range defs {
 		cur, err := s.functions.Get(ctx, def.Name)
 		exists := err == nil
-		if err != nil && !errors.Is(err, lua.ErrFunctionNotFound) {
+		if err != nil && !errors.Is(err, functions.ErrFunctionNotFound) {
 			return err
 		}
 		r := deployResult{Name: def.Name, Action: deployCreated}
@@ -106,8 +106,8 @@ func (s *Server) adminDeploy(c *fiber.Ctx) error {
 
 // checkDeploy decodes and checks every definition, returning them all when
 // every one passes and otherwise every problem found.
-func (s *Server) checkDeploy(raws []json.RawMessage) ([]lua.Definition, []deployProblem) {
-	defs := make([]lua.Definition, 0, len(raws))
+func (s *Server) checkDeploy(raws []json.RawMessage) ([]functions.Definition, []deployProblem) {
+	defs := make([]functions.Definition, 0, len(raws))
 	var problems []deployProblem
 	seen := map[string]bool{}
 	for i, raw := range raws {
@@ -146,7 +146,7 @@ func problemText(name string, err error) string {
 	if errors.As(err, &apiErr) {
 		msg = apiErr.Message
 	}
-	msg = strings.TrimPrefix(msg, lua.ErrInvalidDefinition.Error()+": ")
+	msg = strings.TrimPrefix(msg, functions.ErrInvalidDefinition.Error()+": ")
 	if !strings.Contains(msg, fmt.Sprintf("%q", name)) {
 		msg = fmt.Sprintf("function %q: %s", name, msg)
 	}

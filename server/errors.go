@@ -14,7 +14,8 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
-	"github.com/moonbase-dev/moonbase/lua"
+	"github.com/moonbase-dev/moonbase/lua/engine"
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 // Error is an error with the HTTP answer it gets. Handlers return one for a
@@ -91,8 +92,8 @@ func toAPIError(err error) *Error {
 		apiErr   *Error
 		fiberErr *fiber.Error
 		dupErr   *db.DuplicateKeyError
-		compErr  *lua.CompileError
-		runErr   *lua.RunError
+		compErr  *engine.CompileError
+		runErr   *engine.RunError
 	)
 	switch {
 	case errors.As(err, &apiErr):
@@ -144,13 +145,13 @@ func toAPIError(err error) *Error {
 			Details: map[string]int{"line": compErr.Line, "column": compErr.Column}}
 	case errors.As(err, &runErr):
 		return runAPIError(runErr)
-	case errors.Is(err, lua.ErrFunctionNotFound), errors.Is(err, lua.ErrVersionNotFound), errors.Is(err, lua.ErrSecretNotFound):
+	case errors.Is(err, functions.ErrFunctionNotFound), errors.Is(err, functions.ErrVersionNotFound), errors.Is(err, functions.ErrSecretNotFound):
 		return newError(http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(err, lua.ErrInvalidDefinition):
-		return newError(http.StatusBadRequest, "invalid_definition", strings.TrimPrefix(err.Error(), lua.ErrInvalidDefinition.Error()+": "))
-	case errors.Is(err, lua.ErrInvalidInput), errors.Is(err, lua.ErrInvalidSecret):
+	case errors.Is(err, functions.ErrInvalidDefinition):
+		return newError(http.StatusBadRequest, "invalid_definition", strings.TrimPrefix(err.Error(), functions.ErrInvalidDefinition.Error()+": "))
+	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, functions.ErrInvalidSecret), errors.Is(err, functions.ErrInvalidExecutionID):
 		return newError(http.StatusBadRequest, "invalid_input", err.Error())
-	case errors.Is(err, lua.ErrClosed), errors.Is(err, db.ErrClosed):
+	case errors.Is(err, functions.ErrClosed), errors.Is(err, db.ErrClosed):
 		return newError(http.StatusServiceUnavailable, "unavailable", "the server is shutting down")
 	case errors.Is(err, context.DeadlineExceeded):
 		return newError(http.StatusServiceUnavailable, "timeout", "the request took too long")
@@ -163,11 +164,11 @@ func toAPIError(err error) *Error {
 // 504, a run stopped because the request ended or the server is stopping
 // 503, anything else (an uncaught Lua error, the memory limit, a value
 // that cannot be sent) 500.
-func runAPIError(e *lua.RunError) *Error {
+func runAPIError(e *engine.RunError) *Error {
 	switch e.Kind {
-	case lua.ErrTimeout:
+	case engine.ErrTimeout:
 		return newError(http.StatusGatewayTimeout, "timeout", e.Error())
-	case lua.ErrCanceled:
+	case engine.ErrCanceled:
 		return newError(http.StatusServiceUnavailable, "unavailable", e.Error())
 	}
 	return newError(http.StatusInternalServerError, "function_error", e.Error())

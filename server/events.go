@@ -11,18 +11,18 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
-	"github.com/moonbase-dev/moonbase/lua"
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 // The three methods below are what the Lua runtime and the functions API
 // need from the events service. Each has one caller in mind:
 //
-//   - publishEvent is lua.Deps.Publish (backend.publishEvent);
-//   - enqueueEmail (mail.go) is lua.Deps.SendEmail (backend.sendEmail);
+//   - publishEvent is engine.Deps.Publish (backend.publishEvent);
+//   - enqueueEmail (mail.go) is engine.Deps.SendEmail (backend.sendEmail);
 //   - syncSchedules keeps _schedules in step with a function's schedule
 //     triggers, after it is saved, deleted, rolled back or deployed.
 //
-// lua.Deps.CheckSchedule is events.ValidateSchedule itself.
+// engine.Deps.CheckSchedule is events.ValidateSchedule itself.
 
 // publishEvent records a custom event from a function, after the same
 // name and size checks as POST /api/events, and returns its id. The
@@ -40,7 +40,7 @@ func (s *Server) publishEvent(ctx context.Context, name string, data map[string]
 // triggers among triggers; nil triggers remove them all (a deleted
 // function). A trigger that does not parse refuses the whole set with an
 // *events.ScheduleError and changes nothing.
-func (s *Server) syncSchedules(ctx context.Context, name string, triggers []lua.Trigger) error {
+func (s *Server) syncSchedules(ctx context.Context, name string, triggers []functions.Trigger) error {
 	var sched []events.ScheduleTrigger
 	for _, t := range triggers {
 		if t.Schedule != "" {

@@ -12,7 +12,8 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
-	"github.com/moonbase-dev/moonbase/lua"
+	"github.com/moonbase-dev/moonbase/lua/engine"
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 // Functions: the Lua registry's wiring into the server, and what the admin
@@ -23,8 +24,8 @@ import (
 // invoked by a signed-in user act under the collections' rules from
 // config.yaml; backend.publishEvent, backend.sendEmail and the schedule
 // check go through the events service (events.go, mail.go).
-func (s *Server) newRegistry() (*lua.Registry, error) {
-	return lua.NewRegistry(s.cfg.Functions, lua.Deps{
+func (s *Server) newRegistry() (*engine.Registry, error) {
+	return engine.NewRegistry(s.cfg.Functions, engine.Deps{
 		Store:         s.store,
 		Rules:         func(col string) db.Access { return s.cfg.Collections[col].Access() },
 		Publish:       s.publishEvent,
@@ -40,8 +41,8 @@ const definitionFields = "name, source, handler, triggers, timeout, retries"
 // decodeDefinition reads one definition as the admin API takes it
 // (function.yaml's fields plus the source), refusing unknown keys so a
 // misspelt one is an error rather than a silent default.
-func decodeDefinition(raw []byte) (lua.Definition, error) {
-	var def lua.Definition
+func decodeDefinition(raw []byte) (functions.Definition, error) {
+	var def functions.Definition
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return def, badInput("request body is empty; send a function definition {%s}", definitionFields)
 	}
@@ -64,7 +65,7 @@ func definitionJSONError(err error) error {
 		syntaxErr *json.SyntaxError
 	)
 	switch {
-	case errors.Is(err, lua.ErrInvalidDefinition):
+	case errors.Is(err, functions.ErrInvalidDefinition):
 		return err // the timeout's own message
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return errInvalidJSON
@@ -92,7 +93,7 @@ var docEvents = map[string]bool{events.DocCreated: true, events.DocUpdated: true
 // {schedule: EXPR, timezone?: TZ}, an event name no event can have, and a
 // schedule or time zone the scheduler cannot read. Each refusal is a 400
 // invalid_trigger naming the function and the trigger's position.
-func checkTriggers(def lua.Definition) error {
+func checkTriggers(def functions.Definition) error {
 	for i, t := range def.Triggers {
 		bad := func(format string, args ...any) error {
 			return Errorf(http.StatusBadRequest, "invalid_trigger", "function %q: trigger %d: %s", def.Name, i+1, fmt.Sprintf(format, args...))
@@ -136,25 +137,25 @@ func checkTriggers(def lua.Definition) error {
 // functions.timeout applies), so that sending a function back as it was
 // read does not pin today's default.
 type functionView struct {
-	Name      string        `json:"name"`
-	Version   int64         `json:"version"`
-	Source    string        `json:"source,omitempty"`
-	Handler   string        `json:"handler"`
-	Triggers  []lua.Trigger `json:"triggers"`
-	Timeout   string        `json:"timeout,omitempty"`
-	Retries   *int          `json:"retries,omitempty"`
-	CreatedAt time.Time     `json:"created_at"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	Name      string              `json:"name"`
+	Version   int64               `json:"version"`
+	Source    string              `json:"source,omitempty"`
+	Handler   string              `json:"handler"`
+	Triggers  []functions.Trigger `json:"triggers"`
+	Timeout   string              `json:"timeout,omitempty"`
+	Retries   *int                `json:"retries,omitempty"`
+	CreatedAt time.Time           `json:"created_at"`
+	UpdatedAt time.Time           `json:"updated_at"`
 }
 
 // viewOf shows fn, with its source when withSource.
-func viewOf(fn lua.Function, withSource bool) functionView {
+func viewOf(fn functions.Function, withSource bool) functionView {
 	v := functionView{
 		Name: fn.Name, Version: fn.Version, Handler: fn.Handler, Triggers: fn.Triggers,
 		Retries: fn.Retries, CreatedAt: fn.CreatedAt, UpdatedAt: fn.UpdatedAt,
 	}
 	if v.Triggers == nil {
-		v.Triggers = []lua.Trigger{}
+		v.Triggers = []functions.Trigger{}
 	}
 	if fn.Timeout > 0 {
 		v.Timeout = fn.Timeout.D().String()
@@ -168,10 +169,10 @@ func viewOf(fn lua.Function, withSource bool) functionView {
 // sameDefinition reports whether saving def over fn would change nothing,
 // as the registry decides it: same source, handler, triggers, timeout and
 // retries.
-func sameDefinition(def lua.Definition, fn lua.Function) bool {
+func sameDefinition(def functions.Definition, fn functions.Function) bool {
 	handler := def.Handler
 	if handler == "" {
-		handler = lua.DefaultHandler
+		handler = functions.DefaultHandler
 	}
 	if def.Source != fn.Source || handler != fn.Handler || def.Timeout != fn.Timeout || len(def.Triggers) != len(fn.Triggers) {
 		return false

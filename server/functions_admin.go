@@ -13,7 +13,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
-	"github.com/moonbase-dev/moonbase/lua"
+	"github.com/moonbase-dev/moonbase/lua/engine"
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 // bindFunctionsAdminApi registers the functions part of the admin API
@@ -63,7 +64,7 @@ func (s *Server) adminPutFunction(c *fiber.Ctx) error {
 		return badInput("name %q in the body differs from %q in the path", def.Name, name)
 	}
 	def.Name = name
-	if err := lua.ValidateName(name); err != nil {
+	if err := functions.ValidateName(name); err != nil {
 		return err
 	}
 	if err := checkTriggers(def); err != nil {
@@ -71,7 +72,7 @@ func (s *Server) adminPutFunction(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	_, err = s.functions.Get(ctx, name)
-	created := errors.Is(err, lua.ErrFunctionNotFound)
+	created := errors.Is(err, functions.ErrFunctionNotFound)
 	if err != nil && !created {
 		return err
 	}
@@ -91,7 +92,7 @@ func (s *Server) adminPutFunction(c *fiber.Ctx) error {
 
 // functionSaved keeps the scheduler's entries in step with a function
 // just saved, rolled back or deployed.
-func (s *Server) functionSaved(ctx context.Context, fn lua.Function) error {
+func (s *Server) functionSaved(ctx context.Context, fn functions.Function) error {
 	return s.syncSchedules(ctx, fn.Name, fn.Triggers)
 }
 
@@ -120,13 +121,13 @@ func (s *Server) adminDeleteFunction(c *fiber.Ctx) error {
 
 // versionView is one saved version of a function.
 type versionView struct {
-	Version   int64         `json:"version"`
-	CreatedAt time.Time     `json:"created_at"`
-	Source    string        `json:"source"`
-	Handler   string        `json:"handler"`
-	Triggers  []lua.Trigger `json:"triggers"`
-	Timeout   string        `json:"timeout,omitempty"`
-	Retries   *int          `json:"retries,omitempty"`
+	Version   int64               `json:"version"`
+	CreatedAt time.Time           `json:"created_at"`
+	Source    string              `json:"source"`
+	Handler   string              `json:"handler"`
+	Triggers  []functions.Trigger `json:"triggers"`
+	Timeout   string              `json:"timeout,omitempty"`
+	Retries   *int                `json:"retries,omitempty"`
 }
 
 // adminFunctionVersions answers {versions: [{version, created_at, source,
@@ -175,21 +176,21 @@ func (s *Server) adminRollbackFunction(c *fiber.Ctx) error {
 // executionView is one run's record as the admin API lists it; output is
 // what the run printed and logged.
 type executionView struct {
-	ID         string        `json:"id"`
-	Function   string        `json:"function"`
-	Version    int64         `json:"version"`
-	Trigger    string        `json:"trigger"`
-	StartedAt  time.Time     `json:"started_at"`
-	DurationMs float64       `json:"duration_ms"`
-	Status     string        `json:"status"`
-	Error      string        `json:"error,omitempty"`
-	Line       int           `json:"line,omitempty"`
-	Traceback  string        `json:"traceback,omitempty"`
-	Output     []lua.LogLine `json:"output"`
-	User       string        `json:"user,omitempty"`
-	Event      string        `json:"event,omitempty"`
-	EventID    string        `json:"event_id,omitempty"`
-	Attempt    int           `json:"attempt,omitempty"`
+	ID         string              `json:"id"`
+	Function   string              `json:"function"`
+	Version    int64               `json:"version"`
+	Trigger    string              `json:"trigger"`
+	StartedAt  time.Time           `json:"started_at"`
+	DurationMs float64             `json:"duration_ms"`
+	Status     string              `json:"status"`
+	Error      string              `json:"error,omitempty"`
+	Line       int                 `json:"line,omitempty"`
+	Traceback  string              `json:"traceback,omitempty"`
+	Output     []functions.LogLine `json:"output"`
+	User       string              `json:"user,omitempty"`
+	Event      string              `json:"event,omitempty"`
+	EventID    string              `json:"event_id,omitempty"`
+	Attempt    int                 `json:"attempt,omitempty"`
 }
 
 // adminFunctionExecutions answers {executions: [...]}, newest first:
@@ -199,15 +200,15 @@ func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 	limit := 50
 	if q := c.Query("limit"); q != "" {
 		n, err := strconv.Atoi(q)
-		if err != nil || n < 1 || n > lua.MaxExecutions {
-			return badInput("limit must be a number from 1 to %d", lua.MaxExecutions)
+		if err != nil || n < 1 || n > functions.MaxExecutions {
+			return badInput("limit must be a number from 1 to %d", functions.MaxExecutions)
 		}
 		limit = n
 	}
 	name := nameParam(c)
 	ctx := c.UserContext()
 	var (
-		execs []lua.Execution
+		execs []functions.Execution
 		err   error
 	)
 	if after := c.Query("after"); after != "" {
@@ -229,7 +230,7 @@ func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 			Output: e.Logs, User: e.User, Event: e.Event, EventID: e.EventID, Attempt: e.Attempt,
 		}
 		if list[i].Output == nil {
-			list[i].Output = []lua.LogLine{}
+			list[i].Output = []functions.LogLine{}
 		}
 	}
 	return c.JSON(fiber.Map{"executions": list})
@@ -239,22 +240,22 @@ func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 // gave, what it printed and logged, and its error with the Lua line when it
 // failed. A failed run is still a 200: the request itself worked.
 type runAnswer struct {
-	Result      any               `json:"result"`
-	Status      int               `json:"status"`
-	Headers     map[string]string `json:"headers,omitempty"`
-	Output      []lua.LogLine     `json:"output"`
-	Error       string            `json:"error,omitempty"`
-	Line        int               `json:"line,omitempty"`
-	DurationMs  float64           `json:"duration_ms"`
-	ExecutionID string            `json:"execution_id"`
+	Result      any                 `json:"result"`
+	Status      int                 `json:"status"`
+	Headers     map[string]string   `json:"headers,omitempty"`
+	Output      []functions.LogLine `json:"output"`
+	Error       string              `json:"error,omitempty"`
+	Line        int                 `json:"line,omitempty"`
+	DurationMs  float64             `json:"duration_ms"`
+	ExecutionID string              `json:"execution_id"`
 }
 
 // testRunTriggers are the triggers a test run may pretend to come from;
 // ctx.trigger says it, and "http" makes a returned {status, headers, body}
 // table the answer as it would be on /functions/:name.
 var testRunTriggers = map[string]bool{
-	lua.TriggerTest: true, lua.TriggerInvoke: true, lua.TriggerHTTP: true,
-	lua.TriggerEvent: true, lua.TriggerSchedule: true,
+	functions.TriggerTest: true, functions.TriggerInvoke: true, functions.TriggerHTTP: true,
+	functions.TriggerEvent: true, functions.TriggerSchedule: true,
 }
 
 // adminRunFunction runs the saved function now, with no user, taking
@@ -268,7 +269,7 @@ func (s *Server) adminRunFunction(c *fiber.Ctx) error {
 		return err
 	}
 	if req.Trigger == "" {
-		req.Trigger = lua.TriggerTest
+		req.Trigger = functions.TriggerTest
 	}
 	if !testRunTriggers[req.Trigger] {
 		return badInput("trigger %q: use test, invoke, http, event or schedule", req.Trigger)
@@ -279,7 +280,7 @@ func (s *Server) adminRunFunction(c *fiber.Ctx) error {
 	}
 	name := nameParam(c)
 	ctx := c.UserContext()
-	if req.Trigger == lua.TriggerInvoke || req.Trigger == lua.TriggerHTTP {
+	if req.Trigger == functions.TriggerInvoke || req.Trigger == functions.TriggerHTTP {
 		fn, err := s.functions.Get(ctx, name)
 		if err != nil {
 			return err
@@ -288,7 +289,7 @@ func (s *Server) adminRunFunction(c *fiber.Ctx) error {
 			return badInput("function %q has no %s trigger", name, req.Trigger)
 		}
 	}
-	res, err := s.functions.Run(ctx, name, input, lua.RunOptions{Trigger: req.Trigger})
+	res, err := s.functions.Run(ctx, name, input, engine.RunOptions{Trigger: req.Trigger})
 	return s.answerRun(c, res, err)
 }
 
@@ -298,7 +299,7 @@ func (s *Server) adminRunFunction(c *fiber.Ctx) error {
 // under name (default "test") with version 0 and trigger "test".
 func (s *Server) adminTestFunction(c *fiber.Ctx) error {
 	var req struct {
-		lua.Definition
+		functions.Definition
 		Input json.RawMessage `json:"input"`
 	}
 	if err := s.strictBody(c, &req, definitionFields+", input"); err != nil {
@@ -314,7 +315,7 @@ func (s *Server) adminTestFunction(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.functions.Test(c.UserContext(), req.Definition, input, lua.RunOptions{})
+	res, err := s.functions.Test(c.UserContext(), req.Definition, input, engine.RunOptions{})
 	return s.answerRun(c, res, err)
 }
 
@@ -348,8 +349,8 @@ func (s *Server) runInput(raw json.RawMessage) (any, error) {
 // with its error and the status a client would have had; a refusal before
 // the run (no such function, input the runtime cannot take) is an error
 // answer.
-func (s *Server) answerRun(c *fiber.Ctx, res lua.Result, err error) error {
-	var re *lua.RunError
+func (s *Server) answerRun(c *fiber.Ctx, res engine.Result, err error) error {
+	var re *engine.RunError
 	if err != nil && !errors.As(err, &re) {
 		return err
 	}
@@ -358,7 +359,7 @@ func (s *Server) answerRun(c *fiber.Ctx, res lua.Result, err error) error {
 		DurationMs: float64(res.Duration.Microseconds()) / 1000,
 	}
 	if ans.Output == nil {
-		ans.Output = []lua.LogLine{}
+		ans.Output = []functions.LogLine{}
 	}
 	if re != nil {
 		ans.Error, ans.Line = re.Error(), re.Line

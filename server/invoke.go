@@ -11,7 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/moonbase-dev/moonbase/db"
-	"github.com/moonbase-dev/moonbase/lua"
+	"github.com/moonbase-dev/moonbase/lua/engine"
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 // Calling functions from outside: the clients' executeFunction (the invoke
@@ -45,7 +46,7 @@ func (s *Server) invokeFunction(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	opts := lua.RunOptions{Trigger: lua.TriggerInvoke}
+	opts := engine.RunOptions{Trigger: functions.TriggerInvoke}
 	if u != nil {
 		opts.User = u.EventData()
 	}
@@ -70,7 +71,7 @@ func (s *Server) invokeFunction(c *fiber.Ctx) error {
 // (text/plain); anything else as JSON.
 func (s *Server) httpFunction(c *fiber.Ctx) error {
 	input := &httpRequest{c: c, limits: s.limits}
-	res, err := s.functions.Run(c.UserContext(), nameParam(c), input, lua.RunOptions{Trigger: lua.TriggerHTTP})
+	res, err := s.functions.Run(c.UserContext(), nameParam(c), input, engine.RunOptions{Trigger: functions.TriggerHTTP})
 	if err != nil {
 		return runFailed(c, err)
 	}
@@ -85,7 +86,7 @@ func (s *Server) httpFunction(c *fiber.Ctx) error {
 }
 
 // httpRequest is the request of an http run as the function reads it
-// (lua.HTTPRequest). The runtime reads it only when the function first
+// (engine.HTTPRequest). The runtime reads it only when the function first
 // looks at its input, during the run, so a function that never does costs
 // no table of headers, no copy of the body and no JSON decoding.
 type httpRequest struct {
@@ -179,8 +180,8 @@ func headerKey(k []byte) string {
 // function's own timeout) is a timeout like the function's own, that
 // names the request's timeout rather than the function's.
 func runFailed(c *fiber.Ctx, err error) error {
-	var re *lua.RunError
-	if errors.As(err, &re) && (re.Kind == lua.ErrCanceled || re.Kind == lua.ErrTimeout) && errors.Is(c.UserContext().Err(), context.DeadlineExceeded) {
+	var re *engine.RunError
+	if errors.As(err, &re) && (re.Kind == engine.ErrCanceled || re.Kind == engine.ErrTimeout) && errors.Is(c.UserContext().Err(), context.DeadlineExceeded) {
 		return Errorf(fiber.StatusGatewayTimeout, "timeout", "function %q stopped: the request took longer than the server's request_timeout", re.Function)
 	}
 	return err
@@ -241,7 +242,7 @@ var framingHeaders = map[string]bool{"content-length": true, "transfer-encoding"
 // sendResponse answers the response a function chose: its status and
 // headers, and its body — a string as it is (text/plain unless the
 // function set Content-Type), nothing for nil, anything else as JSON.
-func (s *Server) sendResponse(c *fiber.Ctx, res lua.Result) error {
+func (s *Server) sendResponse(c *fiber.Ctx, res engine.Result) error {
 	contentType := ""
 	for k, v := range res.Headers {
 		lk := strings.ToLower(k)

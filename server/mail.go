@@ -56,7 +56,7 @@ func registerEmail(q *events.Queue, sender mail.Sender) {
 	q.RegisterKind(KindEmail, emailJobHandler(sender), events.KindOptions{Timeout: emailAttemptTimeout})
 }
 
-// enqueueEmail is lua.Deps.SendEmail, behind backend.sendEmail(to,
+// enqueueEmail is engine.Deps.SendEmail, behind backend.sendEmail(to,
 // subject, body): it checks the message now, so that a bad address or a
 // subject with a line break is an error the function sees at once, then
 // queues its delivery and returns the job's id. body holds text, html,

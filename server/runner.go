@@ -5,13 +5,14 @@ import (
 	"errors"
 
 	"github.com/moonbase-dev/moonbase/events"
-	"github.com/moonbase-dev/moonbase/lua"
+	"github.com/moonbase-dev/moonbase/lua/engine"
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 // runFunctionJobs makes the queue run function jobs (events and
 // schedules) through reg. New calls it once, when the registry exists and
 // before Start.
-func (s *Server) runFunctionJobs(reg *lua.Registry) {
+func (s *Server) runFunctionJobs(reg *engine.Registry) {
 	s.jobs.Queue.Register(events.KindFunction, events.FunctionJobHandler(functionRunner{reg: reg}))
 }
 
@@ -20,7 +21,7 @@ func (s *Server) runFunctionJobs(reg *lua.Registry) {
 // events.FunctionRunner interface, and this is the one place that joins
 // the two.
 type functionRunner struct {
-	reg *lua.Registry
+	reg *engine.Registry
 }
 
 // RunFunction runs one attempt. The handler gets the event's data (or
@@ -34,7 +35,7 @@ type functionRunner struct {
 // out, or the registry is shutting down — is a failed attempt the queue
 // retries with backoff.
 func (r functionRunner) RunFunction(ctx context.Context, run events.FunctionRun) error {
-	opts := lua.RunOptions{
+	opts := engine.RunOptions{
 		Trigger: runTrigger(run.Trigger),
 		Event:   run.EventName,
 		ID:      run.EventID,
@@ -49,7 +50,7 @@ func (r functionRunner) RunFunction(ctx context.Context, run events.FunctionRun)
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, lua.ErrFunctionNotFound), errors.Is(err, lua.ErrInvalidInput):
+	case errors.Is(err, functions.ErrFunctionNotFound), errors.Is(err, engine.ErrInvalidInput):
 		return events.Permanent(err)
 	}
 	return err
@@ -59,7 +60,7 @@ func (r functionRunner) RunFunction(ctx context.Context, run events.FunctionRun)
 // spelt alike; the mapping keeps each package free to name its own.
 func runTrigger(t string) string {
 	if t == events.TriggerSchedule {
-		return lua.TriggerSchedule
+		return functions.TriggerSchedule
 	}
-	return lua.TriggerEvent
+	return functions.TriggerEvent
 }

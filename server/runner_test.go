@@ -15,7 +15,8 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
-	"github.com/moonbase-dev/moonbase/lua"
+	"github.com/moonbase-dev/moonbase/lua/engine"
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 // saveFn saves a function through the admin API. def holds the
@@ -223,11 +224,11 @@ func TestRunnerErrors(t *testing.T) {
 	ctx := context.Background()
 
 	err := r.RunFunction(ctx, events.FunctionRun{Function: "gone", Trigger: events.TriggerEvent, EventName: "x", EventID: "e1", Attempt: 1})
-	if !events.IsPermanent(err) || !errors.Is(err, lua.ErrFunctionNotFound) || err.Error() != `function not found: "gone"` {
+	if !events.IsPermanent(err) || !errors.Is(err, functions.ErrFunctionNotFound) || err.Error() != `function not found: "gone"` {
 		t.Errorf("missing function: %v (permanent %v)", err, events.IsPermanent(err))
 	}
 	err = r.RunFunction(ctx, events.FunctionRun{Function: "broken", Trigger: events.TriggerEvent, EventName: "x", EventID: "e1", Attempt: 1})
-	var re *lua.RunError
+	var re *engine.RunError
 	if events.IsPermanent(err) || !errors.As(err, &re) || err.Error() != `function "broken" failed at line 1: nope` {
 		t.Errorf("failing function: %v (permanent %v)", err, events.IsPermanent(err))
 	}

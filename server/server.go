@@ -17,7 +17,7 @@ import (
 	"github.com/moonbase-dev/moonbase/db/embedded"
 	"github.com/moonbase-dev/moonbase/db/mongostore"
 	"github.com/moonbase-dev/moonbase/events"
-	"github.com/moonbase-dev/moonbase/lua"
+	"github.com/moonbase-dev/moonbase/lua/engine"
 	"github.com/moonbase-dev/moonbase/mail"
 )
 
@@ -54,9 +54,9 @@ type Server struct {
 	store        db.Store
 	ownsStore    bool // opened by New, so closed by Shutdown
 	events       events.Emitter
-	jobs         *events.Service // the queue, the bus, the scheduler and the sweeper (events.go, jobs.go)
-	mailer       mail.Sender     // SMTP, or the outbox when none is configured (mail.go)
-	functions    *lua.Registry   // stores, compiles and runs the Lua functions (functions.go)
+	jobs         *events.Service  // the queue, the bus, the scheduler and the sweeper (events.go, jobs.go)
+	mailer       mail.Sender      // SMTP, or the outbox when none is configured (mail.go)
+	functions    *engine.Registry // stores, compiles and runs the Lua functions (functions.go)
 	log          *slog.Logger
 	app          *fiber.App
 	limits       db.Limits
