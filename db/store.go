@@ -18,6 +18,22 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store. It is idempotent.
 	Close(ctx context.Context) error
+	// Transact runs fn in one transaction across collections: the writes
+	// fn makes through tx commit together when fn returns nil, and none
+	// of them when it returns an error (which Transact returns). fn must
+	// pass the ctx it is given to every call; it may be run more than
+	// once when the store retries a transaction that conflicted, so it
+	// must not have effects outside tx. A store or deployment without
+	// multi-document transactions returns ErrNoTransactions at once,
+	// without calling fn (see Transactions).
+	Transact(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+}
+
+// Tx is the view of a store inside a transaction.
+type Tx interface {
+	// C returns the collection with the given name, its reads seeing the
+	// transaction's own writes.
+	C(name string) Collection
 }
 
 // Collection is one collection of documents. A nil filter matches every

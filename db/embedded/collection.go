@@ -16,6 +16,7 @@ type collection struct {
 	name    string
 	table   string // quoted
 	nameErr error
+	tx      *txState // nil outside Transact
 }
 
 var _ db.Collection = (*collection)(nil)
@@ -28,6 +29,9 @@ func (c *collection) ready() error {
 	}
 	if c.s.closed.Load() {
 		return db.ErrClosed
+	}
+	if c.tx != nil && c.tx.done.Load() {
+		return ErrTxDone
 	}
 	return nil
 }
@@ -140,7 +144,7 @@ func (c *collection) Find(ctx context.Context, filter bson.M, opts *db.FindOptio
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.find(ctx, c.s.reader, q, o)
+	rows, err := c.find(ctx, c.reader(), q, o)
 	if err != nil {
 		return nil, c.s.mapError(c.name, "find in", orCtxErr(ctx, err))
 	}
@@ -186,12 +190,12 @@ func (c *collection) Count(ctx context.Context, filter bson.M) (int64, error) {
 	}
 	var n int64
 	if q.match == nil {
-		n, err = c.s.reader.queryInt(ctx, "SELECT count(*) FROM "+c.table)
+		n, err = c.reader().queryInt(ctx, "SELECT count(*) FROM "+c.table)
 		if isNoTable(err) {
 			return 0, nil
 		}
 	} else {
-		err = c.each(ctx, c.s.reader, q, func(int64, bson.M) (bool, error) {
+		err = c.each(ctx, c.reader(), q, func(int64, bson.M) (bool, error) {
 			n++
 			return true, nil
 		})

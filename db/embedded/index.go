@@ -116,7 +116,7 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 		return nil
 	}
 	defer c.s.forgetIndexes(c.name)
-	return c.s.writeTx(ctx, c.name, "create index on", func(w runner) error {
+	return c.writeTx(ctx, "create index on", func(w runner) error {
 		if err := c.createTable(ctx, w); err != nil {
 			return err
 		}
@@ -165,7 +165,7 @@ func (c *collection) DropIndex(ctx context.Context, name string) error {
 	// index; another process notices within indexCacheTTL, and its plans
 	// stay correct meanwhile (see indexCacheTTL).
 	defer c.s.forgetIndexes(c.name)
-	return c.s.writeTx(ctx, c.name, "drop index on", func(w runner) error {
+	return c.writeTx(ctx, "drop index on", func(w runner) error {
 		if _, err := w.ExecContext(ctx, `DROP INDEX IF EXISTS `+indexSQLName(c.name, name)); err != nil {
 			return err
 		}
@@ -206,7 +206,7 @@ func (c *collection) Drop(ctx context.Context) error {
 		return err
 	}
 	defer c.s.forgetIndexes(c.name)
-	return c.s.writeTx(ctx, c.name, "drop", func(w runner) error {
+	return c.writeTx(ctx, "drop", func(w runner) error {
 		for _, stmt := range []string{
 			`DROP TABLE IF EXISTS ` + c.table,
 			`DELETE FROM mb_indexes WHERE collection = ?`,

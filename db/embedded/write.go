@@ -51,7 +51,7 @@ func (c *collection) InsertOne(ctx context.Context, doc bson.M) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = c.s.writeTx(ctx, c.name, "insert into", func(w runner) error {
+	err = c.writeTx(ctx, "insert into", func(w runner) error {
 		return c.insert(ctx, w, st)
 	})
 	if err != nil {
@@ -76,7 +76,7 @@ func (c *collection) InsertMany(ctx context.Context, docs []bson.M) ([]any, erro
 	}
 	ids := make([]any, 0, len(docs))
 	var stop error
-	err := c.s.writeTx(ctx, c.name, "insert into", func(w runner) error {
+	err := c.writeTx(ctx, "insert into", func(w runner) error {
 		ids, stop = ids[:0], nil
 		for _, st := range batch {
 			if err := c.insert(ctx, w, st); err != nil {
@@ -123,7 +123,7 @@ func (c *collection) update(ctx context.Context, filter, update bson.M, many, up
 		o.limit = 0
 	}
 	var res db.UpdateResult
-	err = c.s.writeTx(ctx, c.name, "update in", func(w runner) error {
+	err = c.writeTx(ctx, "update in", func(w runner) error {
 		res = db.UpdateResult{}
 		rows, err := c.find(ctx, w, q, o)
 		if err != nil {
@@ -196,7 +196,7 @@ func (c *collection) ReplaceOne(ctx context.Context, filter, doc bson.M, opts *d
 	}
 	upsert := opts != nil && opts.Upsert
 	var res db.UpdateResult
-	err = c.s.writeTx(ctx, c.name, "replace in", func(w runner) error {
+	err = c.writeTx(ctx, "replace in", func(w runner) error {
 		res = db.UpdateResult{}
 		rows, err := c.find(ctx, w, q, findOpts{limit: 1})
 		if err != nil {
@@ -285,7 +285,7 @@ func (c *collection) FindOneAndUpdate(ctx context.Context, filter, update bson.M
 		return nil, err
 	}
 	var out bson.M
-	err = c.s.writeTx(ctx, c.name, "find and update in", func(w runner) error {
+	err = c.writeTx(ctx, "find and update in", func(w runner) error {
 		out = nil
 		rows, err := c.find(ctx, w, q, o)
 		if err != nil {
@@ -340,7 +340,7 @@ func (c *collection) delete(ctx context.Context, filter bson.M, limit int64) (in
 		return 0, err
 	}
 	var n int64
-	err = c.s.writeTx(ctx, c.name, "delete from", func(w runner) error {
+	err = c.writeTx(ctx, "delete from", func(w runner) error {
 		n = 0
 		if q.match == nil && limit == 0 {
 			res, err := w.ExecContext(ctx, "DELETE FROM "+c.table)

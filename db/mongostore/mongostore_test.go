@@ -60,6 +60,7 @@ func ferretQuirks() map[string]bool {
 		"ferretdb-index-options-conflict":       true,
 		"ferretdb-invalid-utf8":                 true,
 		"ferretdb-regex-dollar":                 true,
+		"ferretdb-no-transactions":              true,
 	}
 }
 

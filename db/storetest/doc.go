@@ -94,6 +94,8 @@
 //     the existing one kept; MongoDB refuses it.
 //   - ferretdb-invalid-utf8: invalid UTF-8 in a string value comes back
 //     with U+FFFD in place of the bytes; MongoDB keeps them as given.
+//   - ferretdb-no-transactions: Transact returns db.ErrNoTransactions, as
+//     on a standalone MongoDB server; replica sets and mongos run them.
 //   - ferretdb-regex-dollar: in a $regex, $ matches only at the very end
 //     of the string (Go's rule); in MongoDB's PCRE it also matches before
 //     a final newline.

@@ -36,6 +36,8 @@ func quirks() []quirk {
 			"FerretDB accepts an index with the name and keys of an existing one but other options (unique or not) and keeps the existing one; MongoDB refuses it"},
 		{"ferretdb-invalid-utf8",
 			"FerretDB replaces invalid UTF-8 in a string with U+FFFD; MongoDB keeps a string's bytes as given"},
+		{"ferretdb-no-transactions",
+			"FerretDB has no multi-document transactions, so Transact returns db.ErrNoTransactions (as a standalone MongoDB server does)"},
 		{"ferretdb-regex-dollar",
 			"FerretDB's regular expressions are Go's, where $ matches only at the very end; in MongoDB's (PCRE) it also matches before a final newline"},
 	}

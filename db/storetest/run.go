@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) db.Store, opts Options) {
 		{"RefusedOptions", testRefusedOptions},
 		{"RefusedNames", testRefusedNames},
 		{"Concurrency", testConcurrency},
+		{"Transact", testTransact},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
