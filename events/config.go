@@ -31,6 +31,10 @@ const (
 	DefaultScheduleTick = time.Second
 	// DefaultMaxEventBytes caps the JSON size of a custom event's data.
 	DefaultMaxEventBytes = 64 << 10
+	// DefaultMaxChainDepth is how deep a chain of function-caused events
+	// may go before its next event is recorded but not dispatched (AWS
+	// Lambda's recursion detection stops at 16 too).
+	DefaultMaxChainDepth = 16
 	// DefaultEventRetention is how long _events are kept.
 	DefaultEventRetention = 30 * 24 * time.Hour
 	// DefaultExecutionRetention is how long _executions are kept.
@@ -67,6 +71,10 @@ type Config struct {
 	ScheduleTick time.Duration `yaml:"schedule_tick"`
 	// MaxEventBytes caps the JSON size of a custom event's data.
 	MaxEventBytes int `yaml:"max_event_bytes"`
+	// MaxChainDepth bounds chains of events caused by functions' writes:
+	// an event deeper than this is recorded but runs no function, and a
+	// loop_stopped warning names the chain.
+	MaxChainDepth int `yaml:"max_chain_depth"`
 	// Retention says how long records are kept.
 	Retention Retention `yaml:"retention"`
 }
@@ -99,6 +107,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxEventBytes == 0 {
 		c.MaxEventBytes = DefaultMaxEventBytes
+	}
+	if c.MaxChainDepth == 0 {
+		c.MaxChainDepth = DefaultMaxChainDepth
 	}
 	def(&c.PollInterval, DefaultPollInterval)
 	def(&c.Lease, DefaultLease)
@@ -137,6 +148,8 @@ func (c Config) Validate() error {
 		return bad("schedule_tick is %s; use at least 10ms", c.ScheduleTick)
 	case c.MaxEventBytes < 0:
 		return bad("max_event_bytes is negative (%d)", c.MaxEventBytes)
+	case c.MaxChainDepth < 0 || c.MaxChainDepth > 1000:
+		return bad("max_chain_depth is %d; use 1 to 1000", c.MaxChainDepth)
 	}
 	for _, r := range []struct {
 		key string

@@ -30,13 +30,26 @@ type Event struct {
 	Name string         `json:"name"`
 	Data map[string]any `json:"data"`
 	At   time.Time      `json:"at"`
+	// Cause is the id of the function run whose write the event reports;
+	// empty when a client's request made it.
+	Cause string `json:"cause,omitempty"`
+	// Depth is the event's place in a chain of function-caused events (0
+	// when no function caused it).
+	Depth int `json:"depth"`
+	// Stopped is set on an event past Config.MaxChainDepth: it is
+	// recorded but runs no function.
+	Stopped bool `json:"loop_stopped,omitempty"`
 }
 
 // Emitter is the emit point every producer of events calls. Callers depend
 // on this interface only, so what happens after an event is recorded can
 // change without touching them.
 type Emitter interface {
+	// Emit records an event that reports no write of its own.
 	Emit(ctx context.Context, name string, data map[string]any) (Event, error)
+	// Commit makes a write and records the event that reports it as one
+	// step (see Bus.Commit).
+	Commit(ctx context.Context, ch Change) (Event, error)
 }
 
 // Handler is told of every event after it has been recorded.
@@ -86,11 +99,10 @@ func (b *Bus) Emit(ctx context.Context, name string, data map[string]any) (Event
 		data = map[string]any{}
 	}
 	ev := Event{ID: primitive.NewObjectID().Hex(), Name: name, Data: data, At: storeTime(b.now())}
-	_, err := b.store.C(db.Events).InsertOne(ctx, bson.M{
-		"_id": ev.ID, "name": name, "data": data, "at": ev.At,
-		// With no queue there is nothing to dispatch to.
-		"dispatched": b.queue == nil,
-	})
+	doc := eventDoc(ev)
+	// With no queue there is nothing to dispatch to.
+	doc["dispatched"] = b.queue == nil
+	_, err := b.store.C(db.Events).InsertOne(ctx, doc)
 	if err != nil {
 		return Event{}, fmt.Errorf("record event %s: %w", name, err)
 	}
@@ -126,10 +138,27 @@ func (b *Bus) Publish(ctx context.Context, name string, data map[string]any) (Ev
 // event dispatched. Each job's idempotency key is the event and the
 // function, so dispatching an event twice enqueues nothing new.
 func (b *Bus) dispatch(ctx context.Context, ev Event) error {
-	docs, err := b.store.C(db.Functions).Find(ctx, bson.M{"triggers.event": ev.Name}, &db.FindOptions{Projection: functionProjection})
-	if err != nil {
-		return fmt.Errorf("find subscribers of %s: %w", ev.Name, err)
+	if _, err := b.enqueueJobs(ctx, b.store, ev); err != nil {
+		return err
 	}
+	b.queue.signal()
+	if _, err := b.store.C(db.Events).UpdateOne(ctx, db.ByID(ev.ID), bson.M{"$set": bson.M{"dispatched": true}}, nil); err != nil {
+		return fmt.Errorf("mark event %s dispatched: %w", ev.ID, err)
+	}
+	return nil
+}
+
+// enqueueJobs enqueues through tx (the store itself, or a transaction)
+// one job per function subscribed to ev, and reports whether it enqueued
+// any. Each job's idempotency key is the event and the function, so
+// dispatching an event twice enqueues nothing new.
+func (b *Bus) enqueueJobs(ctx context.Context, tx db.Tx, ev Event) (bool, error) {
+	docs, err := tx.C(db.Functions).Find(ctx, bson.M{"triggers.event": ev.Name}, &db.FindOptions{Projection: functionProjection})
+	if err != nil {
+		return false, fmt.Errorf("find subscribers of %s: %w", ev.Name, err)
+	}
+	jobs := tx.C(db.Jobs)
+	found := false
 	for _, d := range docs {
 		f := functionFromDoc(d)
 		if !f.subscribes(ev) {
@@ -137,20 +166,18 @@ func (b *Bus) dispatch(ctx context.Context, ev Event) error {
 		}
 		payload := functionPayload(FunctionRun{
 			Function: f.Name, Input: ev.Data, Trigger: TriggerEvent,
-			EventName: ev.Name, EventID: ev.ID, At: ev.At,
+			EventName: ev.Name, EventID: ev.ID, At: ev.At, Depth: ev.Depth,
 		})
-		_, err := b.queue.Enqueue(ctx, KindFunction, payload, EnqueueOptions{
+		_, _, err := b.queue.insertJob(ctx, jobs, KindFunction, payload, EnqueueOptions{
 			MaxAttempts: f.MaxAttempts,
 			Key:         "event:" + ev.ID + ":" + f.Name,
 		})
 		if err != nil && !isDuplicate(err) {
-			return fmt.Errorf("enqueue %s for event %s: %w", f.Name, ev.ID, err)
+			return false, fmt.Errorf("enqueue %s for event %s: %w", f.Name, ev.ID, err)
 		}
+		found = true
 	}
-	if _, err := b.store.C(db.Events).UpdateOne(ctx, db.ByID(ev.ID), bson.M{"$set": bson.M{"dispatched": true}}, nil); err != nil {
-		return fmt.Errorf("mark event %s dispatched: %w", ev.ID, err)
-	}
-	return nil
+	return found, nil
 }
 
 // Redispatch timing: an event left undispatched for redispatchGrace (its
@@ -228,7 +255,24 @@ func (b *Bus) redispatch(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, d := range docs {
-			ev := Event{ID: str(d["_id"]), Name: str(d["name"]), Data: mapOf(d["data"]), At: timeOf(d["at"])}
+			ev := eventFromDoc(d)
+			if _, ok := d["pending"]; ok {
+				// Its process died between recording it and settling it.
+				settled, took, err := b.settle(ctx, d)
+				if err != nil {
+					return n, err
+				}
+				if !took {
+					continue
+				}
+				ev = settled
+			}
+			if ev.Stopped {
+				if _, err := b.store.C(db.Events).UpdateOne(ctx, db.ByID(ev.ID), bson.M{"$set": bson.M{"dispatched": true}}, nil); err != nil {
+					return n, err
+				}
+				continue
+			}
 			if err := b.dispatch(ctx, ev); err != nil {
 				return n, err
 			}

@@ -46,6 +46,9 @@ type FunctionRun struct {
 	// Attempt is 1 on the first attempt.
 	Attempt int
 	JobID   string
+	// Depth is the triggering event's place in a chain of function-caused
+	// events; the events the run's own writes cause are one deeper.
+	Depth int
 }
 
 // FunctionJobHandler returns the handler of KindFunction jobs that runs
@@ -65,6 +68,7 @@ func FunctionJobHandler(r FunctionRunner) JobHandler {
 			At:        timeOf(p["at"]),
 			Attempt:   job.Attempt,
 			JobID:     job.ID,
+			Depth:     intOf(p["depth"]),
 		}
 		if run.Function == "" {
 			return Permanent(errors.New("function job names no function"))
@@ -86,6 +90,7 @@ func functionPayload(run FunctionRun) map[string]any {
 		"event_name": run.EventName,
 		"event_id":   run.EventID,
 		"at":         storeTime(run.At),
+		"depth":      run.Depth,
 	}
 }
 

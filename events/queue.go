@@ -196,22 +196,33 @@ func (q *Queue) kindNames() bson.A {
 // and a job of that key already kept, it returns the existing job's id and
 // an error wrapping ErrDuplicateJob.
 func (q *Queue) Enqueue(ctx context.Context, kind string, payload map[string]any, opts EnqueueOptions) (string, error) {
-	k, ok := q.kind(kind)
-	if !ok {
-		return "", fmt.Errorf("%w: %q", ErrUnknownKind, kind)
-	}
 	if err := q.EnsureIndexes(ctx); err != nil {
 		return "", err
+	}
+	id, due, err := q.insertJob(ctx, q.jobs, kind, payload, opts)
+	if err == nil && due {
+		q.signal()
+	}
+	return id, err
+}
+
+// insertJob writes a new job into jobs (the queue's own collection, or
+// the same collection inside a transaction) and reports whether it is due
+// now. The indexes must exist already.
+func (q *Queue) insertJob(ctx context.Context, jobs db.Collection, kind string, payload map[string]any, opts EnqueueOptions) (string, bool, error) {
+	k, ok := q.kind(kind)
+	if !ok {
+		return "", false, fmt.Errorf("%w: %q", ErrUnknownKind, kind)
 	}
 	maxAttempts := opts.MaxAttempts
 	switch {
 	case maxAttempts == 0:
 		maxAttempts = k.maxAttempts
 	case maxAttempts < 0 || maxAttempts > MaxAttemptsLimit:
-		return "", fmt.Errorf("%w: max attempts %d is not within 1 to %d", ErrInvalidJob, maxAttempts, MaxAttemptsLimit)
+		return "", false, fmt.Errorf("%w: max attempts %d is not within 1 to %d", ErrInvalidJob, maxAttempts, MaxAttemptsLimit)
 	}
 	if len(opts.Key) > 512 {
-		return "", fmt.Errorf("%w: key is longer than 512 bytes", ErrInvalidJob)
+		return "", false, fmt.Errorf("%w: key is longer than 512 bytes", ErrInvalidJob)
 	}
 	if payload == nil {
 		payload = map[string]any{}
@@ -228,7 +239,7 @@ func (q *Queue) Enqueue(ctx context.Context, kind string, payload map[string]any
 		// partial option, which not every store offers.
 		key = id
 	}
-	_, err := q.jobs.InsertOne(ctx, bson.M{
+	_, err := jobs.InsertOne(ctx, bson.M{
 		"_id":          id,
 		"kind":         kind,
 		"payload":      payload,
@@ -242,19 +253,16 @@ func (q *Queue) Enqueue(ctx context.Context, kind string, payload map[string]any
 		"updated_at":   now,
 	})
 	if errors.Is(err, db.ErrDuplicateKey) {
-		existing, ferr := q.jobs.FindOne(ctx, bson.M{"key": key}, &db.FindOptions{Projection: bson.M{"_id": 1}})
+		existing, ferr := jobs.FindOne(ctx, bson.M{"key": key}, &db.FindOptions{Projection: bson.M{"_id": 1}})
 		if ferr != nil {
-			return "", fmt.Errorf("%w: key %q", ErrDuplicateJob, key)
+			return "", false, fmt.Errorf("%w: key %q", ErrDuplicateJob, key)
 		}
-		return str(existing["_id"]), fmt.Errorf("%w: key %q", ErrDuplicateJob, key)
+		return str(existing["_id"]), false, fmt.Errorf("%w: key %q", ErrDuplicateJob, key)
 	}
 	if err != nil {
-		return "", fmt.Errorf("enqueue %s job: %w", kind, err)
+		return "", false, fmt.Errorf("enqueue %s job: %w", kind, err)
 	}
-	if !runAt.After(now) {
-		q.signal()
-	}
-	return id, nil
+	return id, !runAt.After(now), nil
 }
 
 // isDuplicate reports whether an Enqueue error only says the job exists.

@@ -67,7 +67,6 @@ func (s *Server) register(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(localUser, u)
-	s.emit(c, events.UserRegistered, map[string]any{"user": u.EventData()})
 	return c.Status(http.StatusCreated).JSON(authAnswer{User: u, Session: sess})
 }
 

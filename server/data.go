@@ -190,13 +190,25 @@ func (s *Server) createDoc(c *fiber.Ctx) error {
 	if err := s.ensureOwnerIndex(ctx, t.name); err != nil {
 		return err
 	}
-	id, err := t.col.InsertOne(ctx, doc)
+	// The _id is chosen here so that a write that may have happened can be
+	// found again (events.Check).
+	id := primitive.NewObjectID()
+	doc[fieldID] = id
+	_, err = s.events.Commit(ctx, events.Change{
+		Name: events.DocCreated,
+		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
+			if _, err := tx.C(t.name).InsertOne(ctx, doc); err != nil {
+				return nil, err
+			}
+			return t.eventData(doc), nil
+		},
+		Pending: func(context.Context) (map[string]any, error) { return t.eventData(doc), nil },
+		Check:   events.Check{Collection: t.name, Filter: db.ByID(id), Exists: true},
+	})
 	if err != nil {
 		return err
 	}
-	doc[fieldID] = id
 	c.Location("/api/db/" + t.name + "/" + url.PathEscape(idString(id)))
-	s.emit(c, events.DocCreated, t.eventData(doc))
 	return s.answerDoc(c, t, http.StatusCreated, doc)
 }
 
@@ -229,12 +241,24 @@ func (s *Server) patchDoc(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	body[fieldUpdatedAt] = now()
-	doc, err := t.col.FindOneAndUpdate(ctx, filter, bson.M{"$set": body}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+	ts := now()
+	body[fieldUpdatedAt] = ts
+	var doc bson.M
+	_, err = s.events.Commit(ctx, events.Change{
+		Name: events.DocUpdated,
+		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
+			doc, err = tx.C(t.name).FindOneAndUpdate(ctx, filter, bson.M{"$set": body}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+			if err != nil {
+				return nil, err
+			}
+			return t.eventData(doc), nil
+		},
+		Pending: t.pendingDoc(filter),
+		Check:   t.updateCheck(c, ts),
+	})
 	if err != nil {
 		return err
 	}
-	s.emit(c, events.DocUpdated, t.eventData(doc))
 	return s.answerDoc(c, t, http.StatusOK, doc)
 }
 
@@ -258,29 +282,47 @@ func (s *Server) replaceDoc(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	filter := byID(c, scope)
-	stored, err := t.col.FindOne(ctx, filter, nil)
+	ts := now()
+	var out bson.M
+	_, err = s.events.Commit(ctx, events.Change{
+		Name: events.DocUpdated,
+		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
+			col := tx.C(t.name)
+			stored, err := col.FindOne(ctx, filter, nil)
+			if err != nil {
+				return nil, err
+			}
+			// A copy, so that a retried transaction starts from the body.
+			out = make(bson.M, len(doc)+4)
+			for k, v := range doc {
+				out[k] = v
+			}
+			if err := dropUnchangedServerFields(out, stored); err != nil {
+				return nil, err
+			}
+			for _, f := range []string{db.OwnerField, fieldCreatedAt} {
+				if v, ok := stored[f]; ok {
+					out[f] = v
+				}
+			}
+			out[fieldUpdatedAt] = ts
+			res, err := col.ReplaceOne(ctx, filter, out, nil)
+			if err != nil {
+				return nil, err
+			}
+			if res.Matched == 0 { // deleted since it was read
+				return nil, db.ErrNotFound
+			}
+			out[fieldID] = stored[fieldID]
+			return t.eventData(out), nil
+		},
+		Pending: t.pendingDoc(filter),
+		Check:   t.updateCheck(c, ts),
+	})
 	if err != nil {
 		return err
 	}
-	if err := dropUnchangedServerFields(doc, stored); err != nil {
-		return err
-	}
-	for _, f := range []string{db.OwnerField, fieldCreatedAt} {
-		if v, ok := stored[f]; ok {
-			doc[f] = v
-		}
-	}
-	doc[fieldUpdatedAt] = now()
-	res, err := t.col.ReplaceOne(ctx, filter, doc, nil)
-	if err != nil {
-		return err
-	}
-	if res.Matched == 0 { // deleted since it was read
-		return db.ErrNotFound
-	}
-	doc[fieldID] = stored[fieldID]
-	s.emit(c, events.DocUpdated, t.eventData(doc))
-	return s.answerDoc(c, t, http.StatusOK, doc)
+	return s.answerDoc(c, t, http.StatusOK, out)
 }
 
 // deleteDoc deletes the document: 204.
@@ -295,20 +337,49 @@ func (s *Server) deleteDoc(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	filter := byID(c, scope)
-	// Read first, so doc_deleted carries what was deleted.
-	stored, err := t.col.FindOne(ctx, filter, nil)
+	_, err = s.events.Commit(ctx, events.Change{
+		Name: events.DocDeleted,
+		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
+			col := tx.C(t.name)
+			// Read first, so doc_deleted carries what was deleted.
+			stored, err := col.FindOne(ctx, filter, nil)
+			if err != nil {
+				return nil, err
+			}
+			n, err := col.DeleteOne(ctx, filter)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 { // deleted by someone else meanwhile
+				return nil, db.ErrNotFound
+			}
+			return t.eventData(stored), nil
+		},
+		Pending: t.pendingDoc(filter),
+		Check:   events.Check{Collection: t.name, Filter: db.ByID(parseID(c.Params("id"))), Exists: false},
+	})
 	if err != nil {
 		return err
 	}
-	n, err := t.col.DeleteOne(ctx, filter)
-	if err != nil {
-		return err
-	}
-	if n == 0 { // deleted by someone else meanwhile
-		return db.ErrNotFound
-	}
-	s.emit(c, events.DocDeleted, t.eventData(stored))
 	return c.SendStatus(http.StatusNoContent)
+}
+
+// pendingDoc is the event data of a change to the document filter
+// selects, as it is before the change (see events.Change.Pending).
+func (t dataTarget) pendingDoc(filter bson.M) func(context.Context) (map[string]any, error) {
+	return func(ctx context.Context) (map[string]any, error) {
+		stored, err := t.col.FindOne(ctx, filter, nil)
+		if err != nil {
+			return nil, err
+		}
+		return t.eventData(stored), nil
+	}
+}
+
+// updateCheck finds an update of the URL's document by the _updated_at it
+// set.
+func (t dataTarget) updateCheck(c *fiber.Ctx, ts any) events.Check {
+	return events.Check{Collection: t.name, Filter: bson.M{fieldID: parseID(c.Params("id")), fieldUpdatedAt: ts}, Exists: true}
 }
 
 // ensureOwnerIndex indexes _owner once per collection and process: the

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
 )
 
 // maxPasswordBytes is what bcrypt reads of a password; longer ones are
@@ -94,7 +95,8 @@ func (s *Server) checkPassword(pw string) error {
 	return nil
 }
 
-// createUser stores a new user with a bcrypt hash of the password.
+// createUser stores a new user with a bcrypt hash of the password, and
+// its user_registered event in the same step.
 func (s *Server) createUser(ctx context.Context, email, name, password string) (*User, error) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.Auth.BcryptCost)
 	if err != nil {
@@ -110,13 +112,26 @@ func (s *Server) createUser(ctx context.Context, email, name, password string) (
 		"created_at":    now,
 		"updated_at":    now,
 	}
-	if _, err := s.store.C(db.Users).InsertOne(ctx, doc); err != nil {
-		if errors.Is(err, db.ErrDuplicateKey) {
-			return nil, ErrEmailTaken
-		}
+	u := &User{ID: oid.Hex(), Email: email, Name: name, CreatedAt: now}
+	data := func(context.Context) (map[string]any, error) { return map[string]any{"user": u.EventData()}, nil }
+	_, err = s.events.Commit(ctx, events.Change{
+		Name: events.UserRegistered,
+		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
+			if _, err := tx.C(db.Users).InsertOne(ctx, doc); err != nil {
+				return nil, err
+			}
+			return data(ctx)
+		},
+		Pending: data,
+		Check:   events.Check{Collection: db.Users, Filter: db.ByID(oid), Exists: true},
+	})
+	if errors.Is(err, db.ErrDuplicateKey) {
+		return nil, ErrEmailTaken
+	}
+	if err != nil {
 		return nil, err
 	}
-	return &User{ID: oid.Hex(), Email: email, Name: name, CreatedAt: now}, nil
+	return u, nil
 }
 
 // authenticate checks an email and password. An unknown email costs the
