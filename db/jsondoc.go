@@ -27,13 +27,17 @@ const JSONTimeFormat = "2006-01-02T15:04:05.000Z07:00"
 // lim.MaxBytes long, nest at most lim.MaxDepth deep and hold at most
 // lim.MaxKeys fields and elements; a key repeated within one object, a
 // number out of float64's range, trailing data and anything but an object
-// at the top are refused. Every refusal is a *DocumentError, so
-// errors.Is(err, ErrInvalidDocument) holds.
+// at the top are refused, and so is text that is not valid Unicode (a
+// *TextError, see CheckJSONText). Every other refusal is a *DocumentError;
+// errors.Is(err, ErrInvalidDocument) holds for all of them.
 //
 // DecodeJSON does not apply ValidateDocument's field-name rules, because the
 // same bodies carry filters and updates whose keys start with "$".
 func DecodeJSON(b []byte, lim Limits) (bson.M, error) {
 	lim = lim.WithDefaults()
+	if err := CheckJSONText(b); err != nil {
+		return nil, err
+	}
 	if v, ok := decodeJSONQuick(b, lim); ok {
 		if doc, ok := v.(bson.M); ok {
 			return doc, nil
@@ -60,6 +64,9 @@ func DecodeJSON(b []byte, lim Limits) (bson.M, error) {
 // DecodeJSONValue reads any JSON value with DecodeJSON's rules.
 func DecodeJSONValue(b []byte, lim Limits) (any, error) {
 	lim = lim.WithDefaults()
+	if err := CheckJSONText(b); err != nil {
+		return nil, err
+	}
 	if v, ok := decodeJSONQuick(b, lim); ok {
 		return v, nil
 	}

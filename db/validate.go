@@ -95,7 +95,7 @@ func joinPath(parent, key string) string {
 
 // ValidateDocument checks a document a client wants stored: field names
 // may not be empty, start with "$", or contain "." or NUL, and must be valid
-// UTF-8; _id may not be an array; values must be of a type the stores keep;
+// UTF-8, as must every string value; _id may not be an array; values must be of a type the stores keep;
 // nesting, the number of fields and the encoded size stay within lim. A
 // refusal is a *DocumentError naming the offending field's path.
 func ValidateDocument(doc bson.M, lim Limits) error {
@@ -181,6 +181,11 @@ func (w *docWalker) value(path string, v any, depth int) (int, error) {
 	n, ok := scalarSize(v)
 	if !ok {
 		return 0, &DocumentError{Path: path, Msg: fmt.Sprintf("unsupported value type %T", v)}
+	}
+	if s, isStr := v.(string); isStr && !utf8.ValidString(s) {
+		// Stored as given it could not be sent back as JSON; replaced, it
+		// could not be found or written back by what the client holds.
+		return 0, &DocumentError{Path: path, Msg: "string is not valid UTF-8"}
 	}
 	return n, nil
 }

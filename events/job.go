@@ -174,5 +174,6 @@ func summarize(err error) string {
 		// Cutting may split a character; drop its remains.
 		s = strings.ToValidUTF8(s[:maxErrorLen], "") + "…"
 	}
-	return s
+	// The store keeps only UTF-8, and an error may quote any bytes.
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -39,6 +39,50 @@ func dataSuite(t *testing.T, cfg Config) {
 		"bob": bob.token, "bob_id": bob.id,
 	}
 
+	t.Run("text that is not Unicode", func(t *testing.T) {
+		saveFunctionAt(t, ts.URL(), "echo", map[string]any{"triggers": []any{map[string]any{"invoke": true}}, "source": `
+function handle(input) return input end`})
+		runScenarios(t, ts, vars, []scenario{
+			{
+				name: "create with invalid UTF-8", method: "POST", path: "/api/db/texts", token: "alice",
+				body: "{\"title\":\"a\xffb\"}", wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_json"`, "not valid UTF-8"},
+			},
+			{
+				name: "create with invalid UTF-8 in a key", method: "POST", path: "/api/db/texts", token: "alice",
+				body: "{\"ti\xc3\":1}", wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_json"`},
+			},
+			{
+				name: "create with a lone surrogate", method: "POST", path: "/api/db/texts", token: "alice",
+				body: `{"title":"x\ud800"}`, wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_json"`, "surrogate"},
+			},
+			{
+				name: "create with a surrogate pair", method: "POST", path: "/api/db/texts", token: "alice",
+				body: `{"title":"\ud83d\ude00"}`, wantStatus: http.StatusCreated, wantContent: []string{"\"title\":\"😀\""},
+				wantEvents: []string{"doc_created"}, after: rememberID("emoji"),
+			},
+			{
+				name: "patch with a lone surrogate", method: "PATCH", path: "/api/db/texts/{emoji}", token: "alice",
+				body: `{"title":"\udc00"}`, wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_json"`},
+			},
+			{
+				name: "filter with invalid UTF-8", method: "GET", path: "/api/db/texts?filter=" + url.QueryEscape("{\"title\":\"\xff\"}"), token: "alice",
+				wantStatus: http.StatusBadRequest,
+			},
+			{
+				name: "event with a lone surrogate", method: "POST", path: "/api/events", token: "alice",
+				body: `{"name":"note","data":{"t":"\ud800"}}`, wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_json"`},
+			},
+			{
+				name: "function input with invalid UTF-8", method: "POST", path: "/api/functions/echo", token: "alice",
+				body: "{\"t\":\"\xff\"}", wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_json"`},
+			},
+			{
+				name: "function input with a lone surrogate", method: "POST", path: "/api/functions/echo", token: "alice",
+				body: `"\udbff"`, wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_json"`},
+			},
+		})
+	})
+
 	t.Run("owner", func(t *testing.T) {
 		runScenarios(t, ts, vars, []scenario{
 			{

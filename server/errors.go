@@ -122,6 +122,9 @@ func toAPIError(err error) *Error {
 		return newError(http.StatusConflict, "conflict", "a document with the same unique value exists")
 	case errors.Is(err, db.ErrInvalidQuery):
 		return newError(http.StatusBadRequest, "invalid_query", err.Error())
+	case errors.Is(err, db.ErrInvalidText):
+		// Valid JSON syntax holding what is not Unicode text.
+		return newError(http.StatusBadRequest, "invalid_json", "request body is not valid JSON: "+err.Error())
 	case errors.Is(err, db.ErrInvalidDocument):
 		return newError(http.StatusBadRequest, "invalid_document", err.Error())
 	case errors.Is(err, db.ErrInvalidName):

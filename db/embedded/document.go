@@ -105,8 +105,8 @@ func withIDFirst(raw bsoncore.Document, id bsoncore.Value) bsoncore.Document {
 }
 
 // checkFields refuses field names MongoDB refuses in stored documents:
-// empty, starting with "$", holding "." or not UTF-8. (The driver refuses
-// NUL.)
+// empty, starting with "$", holding "." or not UTF-8 (the driver refuses
+// NUL), and string values that are not UTF-8.
 func checkFields(doc bsoncore.Document, prefix string, depth int) error {
 	if depth > maxDepth {
 		return invalidDoc("the document nests deeper than %d levels", maxDepth)
@@ -156,6 +156,9 @@ func fieldsValid(doc bsoncore.Document, depth int) bool {
 
 func valueValid(v bsoncore.Value, depth int) bool {
 	switch v.Type {
+	case bsontype.String:
+		s, ok := v.StringValueOK()
+		return ok && utf8.ValidString(s)
 	case bsontype.EmbeddedDocument:
 		return fieldsValid(v.Data, depth+1)
 	case bsontype.Array:
@@ -178,6 +181,10 @@ var errInvalidField = errors.New("invalid field")
 
 func checkValue(v bsoncore.Value, path string, depth int) error {
 	switch v.Type {
+	case bsontype.String:
+		if s, ok := v.StringValueOK(); !ok || !utf8.ValidString(s) {
+			return invalidDoc("field %q: the string is not valid UTF-8", path)
+		}
 	case bsontype.EmbeddedDocument:
 		return checkFields(v.Document(), path+".", depth+1)
 	case bsontype.Array:

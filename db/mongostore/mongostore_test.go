@@ -58,7 +58,6 @@ func ferretQuirks() map[string]bool {
 		"ferretdb-elemmatch-any-element":        true,
 		"ferretdb-upsert-and":                   true,
 		"ferretdb-index-options-conflict":       true,
-		"ferretdb-invalid-utf8":                 true,
 		"ferretdb-regex-dollar":                 true,
 		"ferretdb-no-transactions":              true,
 	}

@@ -92,8 +92,6 @@
 //   - ferretdb-index-options-conflict: an index with the name and keys of
 //     an existing one but other options (unique or not) is accepted and
 //     the existing one kept; MongoDB refuses it.
-//   - ferretdb-invalid-utf8: invalid UTF-8 in a string value comes back
-//     with U+FFFD in place of the bytes; MongoDB keeps them as given.
 //   - ferretdb-no-transactions: Transact returns db.ErrNoTransactions, as
 //     on a standalone MongoDB server; replica sets and mongos run them.
 //   - ferretdb-regex-dollar: in a $regex, $ matches only at the very end

@@ -115,7 +115,6 @@ func typeCases() []typeCase {
 	return []typeCase{
 		{"String", "héllo ✓ \t\n\"quoted\" \\", "héllo ✓ \t\n\"quoted\" \\", true},
 		{"EmptyString", "", "", true},
-		{"StringInvalidUTF8", "a\xffb\xc3", "a\xffb\xc3", true},
 		{"Int32", int32(-7), int32(-7), true},
 		{"Int32Min", int32(-1 << 31), int32(-1 << 31), true},
 		{"Int64Small", int64(7), int64(7), true},
@@ -163,8 +162,6 @@ func testTypes(t *testing.T, s *suite) {
 			switch tc.name {
 			case "ArrayOfArrays":
 				s.skipIf(t, "ferretdb-nested-arrays")
-			case "StringInvalidUTF8":
-				s.skipIf(t, "ferretdb-invalid-utf8")
 			}
 			_, err := c.InsertOne(t.Context(), bson.M{"_id": tc.name, "v": tc.in})
 			ok(t, err, "insert %s", describe(tc.in))

@@ -34,8 +34,6 @@ func quirks() []quirk {
 			"FerretDB's upsert does not take the equalities inside a top-level $and into the inserted document"},
 		{"ferretdb-index-options-conflict",
 			"FerretDB accepts an index with the name and keys of an existing one but other options (unique or not) and keeps the existing one; MongoDB refuses it"},
-		{"ferretdb-invalid-utf8",
-			"FerretDB replaces invalid UTF-8 in a string with U+FFFD; MongoDB keeps a string's bytes as given"},
 		{"ferretdb-no-transactions",
 			"FerretDB has no multi-document transactions, so Transact returns db.ErrNoTransactions (as a standalone MongoDB server does)"},
 		{"ferretdb-regex-dollar",

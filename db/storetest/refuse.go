@@ -142,6 +142,8 @@ func testRefusedDocuments(t *testing.T, s *suite) {
 		{"ArrayID", bson.M{"_id": bson.A{1, 2}}},
 		{"NULInKey", bson.M{"a\x00b": 1}},
 		{"InvalidUTF8Key", bson.M{"a\xffb": 1}},
+		{"InvalidUTF8Value", bson.M{"s": "a\xffb\xc3"}},
+		{"InvalidUTF8NestedValue", bson.M{"a": bson.M{"b": bson.A{"ok", "\xed\xa0\x80"}}}},
 		{"UnstorableValue", bson.M{"f": make(chan int)}},
 	}
 	for _, tc := range cases {
@@ -170,6 +172,8 @@ func testRefusedDocuments(t *testing.T, s *suite) {
 		{"SetKeyInArray", bson.M{"$set": bson.M{"v": bson.A{bson.M{"x.y": 1}}}}},
 		{"PushDottedKey", bson.M{"$push": bson.M{"l": bson.M{"b.c": 1}}}},
 		{"AddToSetEachDottedKey", bson.M{"$addToSet": bson.M{"l": bson.M{"$each": bson.A{bson.M{"b.c": 1}}}}}},
+		{"SetInvalidUTF8", bson.M{"$set": bson.M{"v": "a\xff"}}},
+		{"PushInvalidUTF8", bson.M{"$push": bson.M{"l": bson.M{"s": "\xc3"}}}},
 	}
 	for _, tc := range values {
 		t.Run(tc.name, func(t *testing.T) {

@@ -57,6 +57,8 @@ func (v *vm) logText(L *lua.LState, lv lua.LValue, limit int64) string {
 
 // addLog appends a line within the run's output budget.
 func (ru *run) addLog(level, msg string) {
+	// The store keeps only UTF-8; a line may print any bytes.
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
 	limit := ru.reg.cfg.MaxLogBytes
 	cost := int64(len(msg) + len(level) + 32)
 	if ru.logBytes+cost > limit {

@@ -263,7 +263,8 @@ func appendOptString(b []byte, key, val string) []byte {
 	if val == "" {
 		return b
 	}
-	return bsoncore.AppendStringElement(b, key, val)
+	// The store keeps only UTF-8, and an error may quote any bytes.
+	return bsoncore.AppendStringElement(b, key, strings.ToValidUTF8(val, "\uFFFD"))
 }
 
 // appendIndexKey starts the element of an array at index i: its type byte
