@@ -29,6 +29,7 @@ func (s *Server) newRegistry() (*engine.Registry, error) {
 		Store:         s.store,
 		Rules:         func(col string) db.Access { return s.cfg.Collections[col].Access() },
 		Publish:       s.publishEvent,
+		Commit:        s.commitFunctionWrite,
 		SendEmail:     s.enqueueEmail,
 		CheckSchedule: events.ValidateSchedule,
 		Logger:        s.log,

@@ -41,6 +41,8 @@ func (r functionRunner) RunFunction(ctx context.Context, run events.FunctionRun)
 		ID:      run.EventID,
 		At:      run.At,
 		Attempt: run.Attempt,
+		// The events of the run's writes are one deeper than its own.
+		ChainDepth: run.Depth,
 	}
 	var input any = run.Input
 	if run.Input == nil {

@@ -57,7 +57,7 @@ func (v *vm) executeFunction(L *lua.LState) int {
 		input = in
 	}
 	done := ru.ctx.wait()
-	res, err := v.reg.runNamed(ru.ctx, name, input, RunOptions{Trigger: functions.TriggerFunction, User: ru.user, Event: ru.opts.Event, ID: ru.opts.ID, At: ru.opts.At, Attempt: ru.opts.Attempt}, ru.depth+1)
+	res, err := v.reg.runNamed(ru.ctx, name, input, RunOptions{Trigger: functions.TriggerFunction, User: ru.user, Event: ru.opts.Event, ID: ru.opts.ID, At: ru.opts.At, Attempt: ru.opts.Attempt, ChainDepth: ru.opts.ChainDepth}, ru.depth+1)
 	done()
 	if err != nil {
 		msg := err.Error()

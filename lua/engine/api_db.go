@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -190,11 +191,17 @@ func (v *vm) dataCreate(L *lua.LState, call string, service bool) int {
 			v.raise(L, call, err)
 		}
 	}
-	id, err := t.col.InsertOne(t.ru.ctx, doc)
+	if _, ok := doc["_id"]; !ok {
+		// Chosen here, so that the event names the document.
+		doc["_id"] = primitive.NewObjectID()
+	}
+	_, err = v.writeDoc(t, EventDocCreated, doc["_id"], now, func(ctx context.Context, c db.Collection) (bson.M, error) {
+		_, err := c.InsertOne(ctx, doc)
+		return doc, err
+	})
 	if err != nil {
 		v.raise(L, call, err)
 	}
-	doc["_id"] = id
 	v.push(L, call, doc)
 	return 1
 }
@@ -211,16 +218,36 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 		v.raise(L, call, err)
 	}
 	filter := db.And(sel, t.scope)
+	at, _ := update["$set"].(bson.M)["_updated_at"].(time.Time)
+	updateOne := func(id any, filter bson.M) (bson.M, error) {
+		return v.writeDoc(t, EventDocUpdated, id, at, func(ctx context.Context, c db.Collection) (bson.M, error) {
+			return c.FindOneAndUpdate(ctx, filter, update, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+		})
+	}
 	defer t.ru.ctx.wait()()
 	if byID {
-		doc, err := t.col.FindOneAndUpdate(t.ru.ctx, filter, update, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+		doc, err := updateOne(sel["_id"], filter)
 		return v.pushFound(L, call, doc, err)
 	}
-	res, err := t.col.UpdateMany(t.ru.ctx, filter, update)
+	if v.reg.deps.Commit == nil {
+		res, err := t.col.UpdateMany(t.ru.ctx, filter, update)
+		if err != nil {
+			v.raise(L, call, err)
+		}
+		L.Push(lua.LNumber(res.Matched))
+		return 1
+	}
+	n, err := v.eachMatch(t, filter, func(id any) (bool, error) {
+		_, err := updateOne(id, db.And(db.ByID(id), filter))
+		if errors.Is(err, db.ErrNotFound) { // changed meanwhile
+			return false, nil
+		}
+		return err == nil, err
+	})
 	if err != nil {
 		v.raise(L, call, err)
 	}
-	L.Push(lua.LNumber(res.Matched))
+	L.Push(lua.LNumber(n))
 	return 1
 }
 
@@ -276,16 +303,41 @@ func (v *vm) dataDelete(L *lua.LState, call string, service bool) int {
 	t := v.target(L, call, service, true)
 	sel, byID := v.selector(L, call, 2)
 	filter := db.And(sel, t.scope)
+	deleteOne := func(id any, filter bson.M) (bool, error) {
+		_, err := v.writeDoc(t, EventDocDeleted, id, time.Time{}, func(ctx context.Context, c db.Collection) (bson.M, error) {
+			// Read first, so that doc_deleted carries what was deleted.
+			doc, err := c.FindOne(ctx, filter, nil)
+			if err != nil {
+				return nil, err
+			}
+			if n, err := c.DeleteOne(ctx, filter); err != nil || n == 0 {
+				return nil, cmp.Or(err, db.ErrNotFound)
+			}
+			return doc, nil
+		})
+		if errors.Is(err, db.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 	defer t.ru.ctx.wait()()
 	if byID {
-		n, err := t.col.DeleteOne(t.ru.ctx, filter)
+		done, err := deleteOne(sel["_id"], filter)
 		if err != nil {
 			v.raise(L, call, err)
 		}
-		L.Push(lua.LBool(n == 1))
+		L.Push(lua.LBool(done))
 		return 1
 	}
-	n, err := t.col.DeleteMany(t.ru.ctx, filter)
+	if v.reg.deps.Commit == nil {
+		n, err := t.col.DeleteMany(t.ru.ctx, filter)
+		if err != nil {
+			v.raise(L, call, err)
+		}
+		L.Push(lua.LNumber(n))
+		return 1
+	}
+	n, err := v.eachMatch(t, filter, func(id any) (bool, error) { return deleteOne(id, db.And(db.ByID(id), filter)) })
 	if err != nil {
 		v.raise(L, call, err)
 	}

@@ -27,6 +27,10 @@ type Deps struct {
 	// Publish records a custom event (backend.publishEvent) and returns its
 	// id. Nil: backend.publishEvent raises "events are not set up".
 	Publish func(ctx context.Context, name string, data map[string]any) (string, error)
+	// Commit makes one document write of a function and records the
+	// doc_* event reporting it in the same step, and reports whether the
+	// chain depth limit stopped the event. Nil: writes fire no event.
+	Commit func(ctx context.Context, w DocWrite) (stopped bool, err error)
 	// SendEmail queues an email (backend.sendEmail); body holds text, html,
 	// from, reply_to. Nil: backend.sendEmail raises "email is not set up".
 	SendEmail func(ctx context.Context, to, subject string, body map[string]any) (string, error)

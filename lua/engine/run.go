@@ -35,6 +35,10 @@ type RunOptions struct {
 	At time.Time
 	// Attempt counts the queue's attempts, from 1; zero means 1.
 	Attempt int
+	// ChainDepth is the triggering event's place in a chain of
+	// function-caused events (0 for a run no such event caused); the
+	// events of the run's own writes are one deeper.
+	ChainDepth int
 }
 
 // Result is what a run produced. Run returns it also with an error (minus
