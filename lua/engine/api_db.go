@@ -27,9 +27,9 @@ import (
 // _updated_at (and _owner to the signed-in user); update sets _updated_at;
 // no call lets a function set _created_at or _updated_at or change _id, and
 // only full rights may set _owner. Other top-level names starting with "_"
-// are reserved. Writes made by functions do not fire doc_created,
-// doc_updated or doc_deleted, so a function subscribed to them cannot
-// trigger itself in a loop.
+// are reserved. Writes fire doc_created, doc_updated and doc_deleted
+// through Deps.Commit, together with the write (api_db_events.go); a chain
+// of such events stops at the events' depth limit.
 
 // Query result sizes.
 const (
