@@ -34,6 +34,7 @@ type Store struct {
 	writer  runner        // the write connection; wlock guards it
 	reader  runner        // the read pool
 	wlock   chan struct{} // one write transaction at a time in this process
+	group   txGroup       // Transact calls waiting to commit together
 	closed  atomic.Bool
 	indexes indexCache
 }
