@@ -107,6 +107,14 @@ type eventInfo struct {
 	Name string    `json:"name"`
 	Data any       `json:"data"`
 	At   time.Time `json:"at"`
+	// Depth, Cause and LoopStopped place the event in a chain of
+	// function-caused events (docs/events.md).
+	Depth       int    `json:"depth"`
+	Cause       string `json:"cause,omitempty"`
+	LoopStopped bool   `json:"loop_stopped,omitempty"`
+	// Aborted marks an event recorded before a write that, as far as the
+	// store can tell, did not happen (MongoDB without transactions).
+	Aborted bool `json:"aborted,omitempty"`
 }
 
 // adminEvents lists recorded events, newest first, optionally of one name:
@@ -134,6 +142,15 @@ func (s *Server) adminEvents(c *fiber.Ctx) error {
 	for _, d := range docs {
 		ev := eventInfo{ID: idString(d["_id"]), At: timeValue(d["at"]), Data: db.ToJSONValue(d["data"])}
 		ev.Name, _ = d["name"].(string)
+		ev.Cause, _ = d["cause"].(string)
+		ev.LoopStopped, _ = d[events.LoopStopped].(bool)
+		ev.Aborted, _ = d["aborted"].(bool)
+		switch n := d["depth"].(type) {
+		case int32:
+			ev.Depth = int(n)
+		case int64:
+			ev.Depth = int(n)
+		}
 		if ev.Data == nil {
 			ev.Data = map[string]any{}
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -148,6 +149,10 @@ end`})
 	last := evs[len(evs)-1]
 	if last["depth"] != int32(limit+1) && last["depth"] != int64(limit+1) || last[events.LoopStopped] != true {
 		t.Errorf("last event %v, want depth %d, loop_stopped", last, limit+1)
+	}
+	// The admin API shows where the chain stopped.
+	if res := ts.do(t, "GET", "/api/admin/events?name=doc_updated&limit=1", "", testAdminToken); !strings.Contains(res.body, fmt.Sprintf(`"depth":%d`, limit+1)) || !strings.Contains(res.body, `"loop_stopped":true`) {
+		t.Errorf("newest doc_updated in the admin API: %s", res.body)
 	}
 	if n := len(ts.jobsOf(t, "bump")[events.StatusDone]); n != limit+1 {
 		t.Errorf("bump ran %d times, want %d", n, limit+1)
