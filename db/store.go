@@ -21,9 +21,10 @@ type Store interface {
 	// Transact runs fn in one transaction across collections: the writes
 	// fn makes through tx commit together when fn returns nil, and none
 	// of them when it returns an error (which Transact returns). fn must
-	// pass the ctx it is given to every call; it may be run more than
-	// once when the store retries a transaction that conflicted, so it
-	// must not have effects outside tx. A store or deployment without
+	// pass the ctx it is given to every call, and return the error of a
+	// call that fails (MongoDB aborts a transaction on a failed write);
+	// it may be run more than once when the store retries a transaction
+	// that conflicted, so it must not have effects outside tx. A store or deployment without
 	// multi-document transactions returns ErrNoTransactions at once,
 	// without calling fn (see Transactions).
 	Transact(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
