@@ -66,6 +66,8 @@ func TestConfigRefusesWhatCannotWork(t *testing.T) {
 		{"max below base", Config{BackoffBase: time.Minute, BackoffMax: time.Second}, "backoff_max (1s) is shorter than backoff_base (1m0s)"},
 		{"tick", Config{ScheduleTick: time.Millisecond}, "schedule_tick is 1ms; use at least 10ms"},
 		{"event size", Config{MaxEventBytes: -1}, "max_event_bytes is negative (-1)"},
+		{"negative chain depth", Config{MaxChainDepth: -1}, "max_chain_depth is -1; use 1 to 1000"},
+		{"chain depth too deep", Config{MaxChainDepth: 1001}, "max_chain_depth is 1001; use 1 to 1000"},
 		{"retention", Config{Retention: Retention{DoneJobs: -time.Hour}}, "retention.done_jobs is negative (-1h0m0s)"},
 	}
 	for _, s := range scenarios {
