@@ -17,7 +17,8 @@ type apiEntry struct {
 // name with an example (a test keeps the two in step).
 func backendAPI() []apiEntry {
 	return []apiEntry{
-		// Data, with the invoking user's rights (full rights when nobody is signed in).
+		// Data, with the run's rights: its caller's (a user, or anonymous) for
+		// invoke and http runs, full rights for event and schedule runs.
 		{name: "query", fn: (*vm).query, doc: "query(collection, filter?, {sort, limit, skip, fields}?) → array of documents"},
 		{name: "get", fn: (*vm).get, doc: "get(collection, id) → document or nil"},
 		{name: "findOne", fn: (*vm).findOne, doc: "findOne(collection, filter?, {sort, skip, fields}?) → document or nil"},

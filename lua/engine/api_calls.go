@@ -37,7 +37,9 @@ func (v *vm) publishEvent(L *lua.LState) int {
 }
 
 // executeFunction is backend.executeFunction(name, data?): runs another
-// function now, on its own state, with this run's user, and returns what it
+// function now, on its own state, with this run's user and rights (a
+// caller's run calls it as that caller, an event's as the system), and
+// returns what it
 // returned and the status it chose (nil when it chose none). Its error is
 // raised here. Calls nest at most Config.MaxCallDepth deep. The called
 // function needs no invoke trigger; its ctx.trigger is "function".
@@ -57,7 +59,7 @@ func (v *vm) executeFunction(L *lua.LState) int {
 		input = in
 	}
 	done := ru.ctx.wait()
-	res, err := v.reg.runNamed(ru.ctx, name, input, RunOptions{Trigger: functions.TriggerFunction, User: ru.user, Event: ru.opts.Event, ID: ru.opts.ID, At: ru.opts.At, Attempt: ru.opts.Attempt, ChainDepth: ru.opts.ChainDepth}, ru.depth+1)
+	res, err := v.reg.runNamed(ru.ctx, name, input, RunOptions{Trigger: functions.TriggerFunction, User: ru.user, Rights: ru.rights(), Event: ru.opts.Event, ID: ru.opts.ID, At: ru.opts.At, Attempt: ru.opts.Attempt, ChainDepth: ru.opts.ChainDepth}, ru.depth+1)
 	done()
 	if err != nil {
 		msg := err.Error()

@@ -15,13 +15,20 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 )
 
-// The data calls. Invoked by a signed-in user, backend.query and friends
-// act under the collection's access rules for that user: the owner rule
-// sees and changes only the user's documents, and a refused rule raises
-// "not allowed". With nobody signed in (http, event and schedule runs) and
-// through backend.asServiceRole they act with full rights. System
-// collections (names starting with "_") are refused: functions reach
-// moonbase's own data only through the calls made for it (env, once, …).
+// The data calls. A run acts as its caller or as the system (see Rights):
+// as a caller, backend.query and friends act under the collections' access
+// rules exactly as the data API does for that caller — the owner rule sees
+// and changes only the user's documents, anonymous callers reach only
+// public collections, and a refused rule raises "sign in required" or "not
+// allowed". Event, schedule and admin runs act as the system, with full
+// rights, and backend.asServiceRole always does. System collections
+// (names starting with "_") are refused: functions reach moonbase's own
+// data only through the calls made for it (env, once, …).
+//
+// A caller who may change documents they may not read (write broader than
+// read) gets back only the _id of what they created or changed, as from
+// the data API, and cannot update or delete by a filter, which would tell
+// them what the documents hold.
 //
 // Documents keep the data API's conventions: create sets _created_at and
 // _updated_at (and _owner to the signed-in user); update sets _updated_at;
@@ -77,11 +84,14 @@ func (v *vm) serviceCount(L *lua.LState) int {
 // dataTarget is the collection a data call addresses and the filter the
 // caller's rights add to it.
 type dataTarget struct {
-	ru         *run
-	col        db.Collection
-	name       string
-	scope      bson.M
+	ru    *run
+	col   db.Collection
+	name  string
+	scope bson.M
+	// userScoped is set when the call acts with the caller's rights (a
+	// user's, or anonymous), not full rights.
 	userScoped bool
+	access     db.Access
 }
 
 // target reads the collection argument and works out the caller's rights.
@@ -95,23 +105,61 @@ func (v *vm) target(L *lua.LState, call string, service, write bool) dataTarget 
 		v.raise(L, call, err)
 	}
 	t := dataTarget{ru: ru, col: v.reg.store.C(name), name: name}
-	if service || ru.userID == "" {
+	if service || ru.full {
 		return t
 	}
-	access := db.Access{}
 	if v.reg.deps.Rules != nil {
-		access = v.reg.deps.Rules(name)
+		t.access = v.reg.deps.Rules(name)
 	}
-	scope, err := access.Scope(ru.userID, write)
+	scope, err := t.access.Scope(ru.userID, write)
 	if err != nil {
-		verb := "read"
-		if write {
-			verb = "write"
-		}
-		v.raise(L, call, fmt.Errorf("%w: the rules of collection %q do not let this user %s it", err, name, verb))
+		v.raise(L, call, refusal(err, name, ru.userID, write))
 	}
 	t.scope, t.userScoped = scope, true
 	return t
+}
+
+// refusal says why the rules refused a caller.
+func refusal(err error, name, userID string, write bool) error {
+	verb, who := "read", "this user"
+	if write {
+		verb = "write"
+	}
+	if userID == "" {
+		who = "an anonymous caller (nobody signed in)"
+	}
+	return fmt.Errorf("%w: the rules of collection %q do not let %s %s it; backend.asServiceRole acts with full rights", err, name, who, verb)
+}
+
+// filterScope is the scope of a write selected by a filter: a caller needs
+// the right to read the documents too, since what the call matches tells
+// what they hold.
+func (v *vm) filterScope(L *lua.LState, call string, t dataTarget) bson.M {
+	if !t.userScoped {
+		return nil
+	}
+	read, err := t.access.Scope(t.ru.userID, false)
+	if err != nil {
+		v.raise(L, call, fmt.Errorf("%w (a filter reads the documents it matches; change them by id)", refusal(err, t.name, t.ru.userID, false)))
+	}
+	return db.And(t.scope, read)
+}
+
+// answer is what a write hands back of doc: all of it, or only its _id
+// when the caller may not read it.
+func (t dataTarget) answer(doc bson.M) bson.M {
+	if !t.userScoped {
+		return doc
+	}
+	read, err := t.access.Scope(t.ru.userID, false)
+	visible := err == nil
+	for k, val := range read {
+		visible = visible && doc[k] == val
+	}
+	if !visible {
+		return bson.M{"_id": doc["_id"]}
+	}
+	return doc
 }
 
 func (v *vm) dataQuery(L *lua.LState, call string, service bool) int {
@@ -180,7 +228,7 @@ func (v *vm) dataCreate(L *lua.LState, call string, service bool) int {
 	if err := db.ValidateDocument(doc, dataLimits()); err != nil {
 		v.raise(L, call, err)
 	}
-	if t.userScoped {
+	if t.userScoped && t.ru.userID != "" {
 		doc[db.OwnerField] = t.ru.userID
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -202,7 +250,7 @@ func (v *vm) dataCreate(L *lua.LState, call string, service bool) int {
 	if err != nil {
 		v.raise(L, call, err)
 	}
-	v.push(L, call, doc)
+	v.push(L, call, t.answer(doc))
 	return 1
 }
 
@@ -218,6 +266,9 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 		v.raise(L, call, err)
 	}
 	filter := db.And(sel, t.scope)
+	if !byID {
+		filter = db.And(sel, v.filterScope(L, call, t))
+	}
 	at, _ := update["$set"].(bson.M)["_updated_at"].(time.Time)
 	updateOne := func(id any, filter bson.M) (bson.M, error) {
 		return v.writeDoc(t, EventDocUpdated, id, at, func(ctx context.Context, c db.Collection) (bson.M, error) {
@@ -227,6 +278,9 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 	defer t.ru.ctx.wait()()
 	if byID {
 		doc, err := updateOne(sel["_id"], filter)
+		if err == nil {
+			doc = t.answer(doc)
+		}
 		return v.pushFound(L, call, doc, err)
 	}
 	if v.reg.deps.Commit == nil {
@@ -303,6 +357,9 @@ func (v *vm) dataDelete(L *lua.LState, call string, service bool) int {
 	t := v.target(L, call, service, true)
 	sel, byID := v.selector(L, call, 2)
 	filter := db.And(sel, t.scope)
+	if !byID {
+		filter = db.And(sel, v.filterScope(L, call, t))
+	}
 	deleteOne := func(id any, filter bson.M) (bool, error) {
 		_, err := v.writeDoc(t, EventDocDeleted, id, time.Time{}, func(ctx context.Context, c db.Collection) (bson.M, error) {
 			// Read first, so that doc_deleted carries what was deleted.

@@ -25,15 +25,19 @@ func dataRules(col string) db.Access {
 	return db.Access{}
 }
 
-// asUser runs src as a saved invoke function called by user (nil for
-// nobody).
+// asUser runs src as a saved invoke function called by user: a user's id,
+// "anonymous" for nobody signed in, or "system" for a run with full rights.
 func asUser(t *testing.T, r *Registry, user string, src string, input any) (any, error) {
 	t.Helper()
 	name := fmt.Sprintf("f%d", len(src)%97)
 	def := functions.Definition{Name: name, Source: "function handle(input, ctx)\n" + src + "\nend", Triggers: []functions.Trigger{{Invoke: true}}}
 	mustSave(t, r, def)
 	opts := RunOptions{Trigger: functions.TriggerInvoke}
-	if user != "" {
+	switch user {
+	case "system":
+		opts.Rights = RightsFull
+	case "anonymous":
+	default:
 		opts.User = map[string]any{"id": user}
 	}
 	res, err := r.Run(context.Background(), name, input, opts)
@@ -71,7 +75,7 @@ func TestDataCallsActWithTheUsersRights(t *testing.T) {
 		{"update by filter touches only the user's", "alice", `return backend.update("notes", {}, {seen = true})`, int64(1)},
 		{"delete of another's is false", "alice", `return backend.delete("notes", input.id)`, false},
 		{"the owner may read it", "bob", `return backend.get("notes", input.id).text`, "bob's"},
-		{"nobody signed in has full rights", "", `return backend.count("notes")`, int64(2)},
+		{"full rights see everyone's", "system", `return backend.count("notes")`, int64(2)},
 		{"asServiceRole has full rights", "alice", `return backend.asServiceRole.count("notes")`, int64(2)},
 		{"asServiceRole reads another's", "alice", `return backend.asServiceRole.get("notes", input.id).text`, "bob's"},
 		{"public read", "bob", `backend.create("posts", {title = "hi"}) return backend.count("posts")`, int64(1)},
@@ -99,42 +103,42 @@ func TestDataCallsRefuse(t *testing.T) {
 	r := newTestRegistry(t, Config{}, Deps{Rules: dataRules})
 	scenarios := []struct{ name, user, src, want string }{
 		{"a closed collection", "alice", `backend.query("vault")`,
-			`backend.query: not allowed: the rules of collection "vault" do not let this user read it`},
+			`backend.query: not allowed: the rules of collection "vault" do not let this user read it; backend.asServiceRole acts with full rights`},
 		{"writing a closed collection", "alice", `backend.create("vault", {x = 1})`,
-			`backend.create: not allowed: the rules of collection "vault" do not let this user write it`},
-		{"a system collection", "", `backend.query("_users")`,
+			`backend.create: not allowed: the rules of collection "vault" do not let this user write it; backend.asServiceRole acts with full rights`},
+		{"a system collection", "system", `backend.query("_users")`,
 			`backend.query: "_users" is one of moonbase's system collections, which functions cannot reach`},
-		{"a system collection with full rights", "", `backend.asServiceRole.get("_secrets", "x")`,
+		{"a system collection with full rights", "system", `backend.asServiceRole.get("_secrets", "x")`,
 			`backend.asServiceRole.get: "_secrets" is one of moonbase's system collections, which functions cannot reach`},
-		{"a bad collection name", "", `backend.count("a b")`,
+		{"a bad collection name", "system", `backend.count("a b")`,
 			`backend.count: invalid name: collection "a b": use 1-64 letters, digits, _ or -, not starting with a digit or -`},
 		{"setting _owner as a user", "alice", `backend.create("notes", {_owner = "bob"})`,
 			`backend.create: field _owner: names starting with _ are reserved; moonbase sets _owner, _created_at and _updated_at`},
-		{"setting _created_at", "", `backend.create("notes", {_created_at = backend.now()})`,
+		{"setting _created_at", "system", `backend.create("notes", {_created_at = backend.now()})`,
 			`backend.create: field _created_at: names starting with _ are reserved; moonbase sets _owner, _created_at and _updated_at`},
-		{"an array as a document", "", `backend.create("notes", {1, 2})`,
+		{"an array as a document", "system", `backend.create("notes", {1, 2})`,
 			`backend.create: the document must be a table with named fields, got an array`},
-		{"a dotted field", "", `backend.create("notes", {["a.b"] = 1})`,
+		{"a dotted field", "system", `backend.create("notes", {["a.b"] = 1})`,
 			`backend.create: invalid document: a.b: field names may not contain "."`},
-		{"a string that is not UTF-8", "", `backend.create("notes", {text = "a\255b"})`,
+		{"a string that is not UTF-8", "system", `backend.create("notes", {text = "a\255b"})`,
 			`backend.create: invalid document: text: string is not valid UTF-8`},
-		{"a change that is not UTF-8", "", `local d = backend.create("notes", {text = "x"}) backend.update("notes", d._id, {text = "\195"})`,
+		{"a change that is not UTF-8", "system", `local d = backend.create("notes", {text = "x"}) backend.update("notes", d._id, {text = "\195"})`,
 			`backend.update: invalid document: field "text": the string is not valid UTF-8`},
-		{"changing _id", "", `backend.update("notes", "x", {_id = "y"})`, `backend.update: _id cannot be changed`},
+		{"changing _id", "system", `backend.update("notes", "x", {_id = "y"})`, `backend.update: _id cannot be changed`},
 		{"changing _owner as a user", "alice", `backend.update("notes", "x", {["$set"] = {_owner = "bob"}})`,
 			`backend.update: _owner can only be changed with full rights (backend.asServiceRole)`},
-		{"mixed changes", "", `backend.update("notes", "x", {["$inc"] = {n = 1}, text = "x"})`,
+		{"mixed changes", "system", `backend.update("notes", "x", {["$inc"] = {n = 1}, text = "x"})`,
 			`backend.update: the changes mix operators ($set, $inc, …) with plain fields; put the plain fields under $set`},
-		{"empty changes", "", `backend.update("notes", "x", {})`, `backend.update: the changes are empty`},
-		{"a $where filter", "", `backend.query("notes", {["$where"] = "1"})`,
+		{"empty changes", "system", `backend.update("notes", "x", {})`, `backend.update: the changes are empty`},
+		{"a $where filter", "system", `backend.query("notes", {["$where"] = "1"})`,
 			`backend.query: invalid query: $where: operator not allowed`},
-		{"an unknown option", "", `backend.query("notes", nil, {order = "x"})`,
+		{"an unknown option", "system", `backend.query("notes", nil, {order = "x"})`,
 			`backend.query: unknown option "order" (use sort, limit, skip, fields)`},
-		{"a limit too large", "", `backend.query("notes", nil, {limit = 1e6})`,
+		{"a limit too large", "system", `backend.query("notes", nil, {limit = 1e6})`,
 			`backend.query: limit must be a whole number from 0 to 10000`},
-		{"a sort by two keys of a table", "", `backend.query("notes", nil, {sort = {a = 1, b = -1}})`,
+		{"a sort by two keys of a table", "system", `backend.query("notes", nil, {sort = {a = 1, b = -1}})`,
 			`backend.query: sort by several fields needs a list, such as {"-created_at", "name"}: a table's keys have no order`},
-		{"get by a filter", "", `backend.get("notes", {text = "x"})`,
+		{"get by a filter", "system", `backend.get("notes", {text = "x"})`,
 			`bad argument #2 to get (id expected (use findOne for a filter))`},
 	}
 	for _, s := range scenarios {
@@ -167,7 +171,7 @@ return {
   updatedN = updated.n, note = plain.note, bumped = plain._updated_at >= plain._created_at,
   many = many, gone = gone, again = again, left = backend.count("items"),
 }`
-	got, err := asUser(t, r, "", src, nil)
+	got, err := asUser(t, r, "system", src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +200,7 @@ return {
 	if h := docs[1]["half"]; h != int64(2) {
 		t.Errorf("half of 4 stored as %#v", h)
 	}
-	got, err = asUser(t, r, "", `local d = backend.create("items", {_id = "custom", n = 1.5}) return backend.get("items", "custom").n`, nil)
+	got, err = asUser(t, r, "system", `local d = backend.create("items", {_id = "custom", n = 1.5}) return backend.get("items", "custom").n`, nil)
 	if err != nil || got != 1.5 {
 		t.Errorf("custom id: %v %v", got, err)
 	}

@@ -22,10 +22,14 @@ type RunOptions struct {
 	// TriggerHTTP runs need the function to have that trigger; the others
 	// run any function.
 	Trigger string
-	// User is the signed-in user who invoked the function, nil for nobody.
-	// It must hold "id" (a string). With a user, the data calls act with
-	// that user's rights; without, with full rights.
+	// User is ctx.user: the signed-in user who called the function, or the
+	// user an event is about; nil for nobody. It must hold "id" (a
+	// string). Whether the data calls act with that user's rights is
+	// Rights' decision, not User's.
 	User map[string]any
+	// Rights say with whose rights the data calls act; the zero value
+	// follows the trigger (see RightsOfTrigger).
+	Rights Rights
 	// Event is the event's name, for event runs.
 	Event string
 	// ID identifies what caused the run (the event's id, a schedule
@@ -39,6 +43,37 @@ type RunOptions struct {
 	// function-caused events (0 for a run no such event caused); the
 	// events of the run's own writes are one deeper.
 	ChainDepth int
+}
+
+// Rights say with whose rights a run's data calls (backend.query and
+// friends) act. backend.asServiceRole acts with full rights whatever they
+// are.
+type Rights uint8
+
+const (
+	// RightsOfTrigger, the zero value, follows the trigger: invoke, http
+	// and function runs act as their caller (RightsCaller); event,
+	// schedule and test runs, which have none, as the system (RightsFull).
+	// A trigger it does not know acts as the caller.
+	RightsOfTrigger Rights = iota
+	// RightsCaller acts as RunOptions.User under the collections' access
+	// rules, or as anonymous when User is nil: public collections only,
+	// as the REST API allows.
+	RightsCaller
+	// RightsFull acts as the system: every collection, every document.
+	RightsFull
+)
+
+// resolve is r for a run of trigger: RightsCaller or RightsFull.
+func (r Rights) resolve(trigger string) Rights {
+	if r != RightsOfTrigger {
+		return r
+	}
+	switch trigger {
+	case functions.TriggerEvent, functions.TriggerSchedule, functions.TriggerTest:
+		return RightsFull
+	}
+	return RightsCaller
 }
 
 // Result is what a run produced. Run returns it also with an error (minus
@@ -116,12 +151,15 @@ const TestName = "test"
 // run is the state of one run, reachable from the backend calls through
 // the vm running it.
 type run struct {
-	reg     *Registry
-	ctx     *runCtx
-	fn      *functions.Function
-	opts    RunOptions
-	user    map[string]any
-	userID  string
+	reg    *Registry
+	ctx    *runCtx
+	fn     *functions.Function
+	opts   RunOptions
+	user   map[string]any
+	userID string
+	// full is set when the data calls act with full rights (RightsFull);
+	// otherwise they act as userID, or as anonymous when it is "".
+	full    bool
 	depth   int
 	id      string
 	timeout time.Duration
@@ -145,7 +183,7 @@ func (r *Registry) execute(ctx context.Context, c *cached, input any, opts RunOp
 	oid := primitive.NewObjectIDFromTimestamp(start)
 	ru := &run{
 		reg: r, ctx: newRunCtx(ctx, start, start.Add(timeout)), fn: &c.fn, opts: opts, user: opts.User,
-		userID: userID, depth: depth, id: oid.Hex(), timeout: timeout,
+		userID: userID, full: opts.Rights.resolve(opts.Trigger) == RightsFull, depth: depth, id: oid.Hex(), timeout: timeout,
 	}
 	if !r.watch.add(ru.ctx) {
 		return Result{}, functions.ErrClosed
@@ -174,7 +212,7 @@ func (r *Registry) execute(ctx context.Context, c *cached, input any, opts RunOp
 func executionRecord(id primitive.ObjectID, ru *run, start time.Time, res Result, err error) functions.RunRecord {
 	rec := functions.RunRecord{
 		ID: id, Function: res.Function, Version: res.Version, Trigger: ru.opts.Trigger, Start: start, Duration: res.Duration,
-		Status: functions.StatusOK, Logs: res.Logs, User: ru.userID, Event: ru.opts.Event, EventID: ru.opts.ID, Attempt: ru.opts.Attempt,
+		Status: functions.StatusOK, Logs: res.Logs, User: ru.userID, Identity: ru.identity(), Event: ru.opts.Event, EventID: ru.opts.ID, Attempt: ru.opts.Attempt,
 	}
 	if err != nil {
 		rec.Status, rec.Error = functions.StatusError, err.Error()
@@ -187,6 +225,27 @@ func executionRecord(id primitive.ObjectID, ru *run, start time.Time, res Result
 		}
 	}
 	return rec
+}
+
+// identity names whose rights the run's data calls had, as its execution
+// record keeps it: functions.IdentitySystem, the user's id, or
+// functions.IdentityAnonymous.
+func (ru *run) identity() string {
+	switch {
+	case ru.full:
+		return functions.IdentitySystem
+	case ru.userID != "":
+		return ru.userID
+	}
+	return functions.IdentityAnonymous
+}
+
+// rights are the run's rights as a run it calls inherits them.
+func (ru *run) rights() Rights {
+	if ru.full {
+		return RightsFull
+	}
+	return RightsCaller
 }
 
 // userIDOf reads the user's id.

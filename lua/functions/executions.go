@@ -18,6 +18,13 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 )
 
+// Identities of an execution record besides a user's id: whose rights
+// the run's data calls had.
+const (
+	IdentitySystem    = "system"    // full rights: event, schedule and admin runs
+	IdentityAnonymous = "anonymous" // a caller with no user: public collections only
+)
+
 // Statuses of an execution record.
 const (
 	StatusOK      = "ok"
@@ -39,6 +46,7 @@ type Execution struct {
 	Traceback  string    `json:"traceback,omitempty"`
 	Logs       []LogLine `json:"logs"`
 	User       string    `json:"user,omitempty"`
+	Identity   string    `json:"identity,omitempty"`
 	Event      string    `json:"event,omitempty"`
 	EventID    string    `json:"event_id,omitempty"`
 	Attempt    int       `json:"attempt,omitempty"`
@@ -195,10 +203,13 @@ type RunRecord struct {
 	Line      int    // the Lua line of the error, 0 when unknown
 	Traceback string
 	Logs      []LogLine
-	User      string // the id of the user who invoked it, if any
-	Event     string
-	EventID   string
-	Attempt   int
+	User      string // the id of ctx.user, if any
+	// Identity is whose rights the data calls had: IdentitySystem, a
+	// user's id, or IdentityAnonymous.
+	Identity string
+	Event    string
+	EventID  string
+	Attempt  int
 }
 
 // LogLine is one line a run printed or logged.
@@ -214,7 +225,8 @@ func (s *Store) Record(rec RunRecord) { s.execs.record(executionDoc(rec)) }
 
 // executionDoc encodes the record of a run as it is kept in a pack:
 // {_id, version, trigger, started_at, duration_ms, status, error, line,
-// traceback, logs: [{at, level, message}], user, event, event_id, attempt},
+// traceback, logs: [{at, level, message}], user, identity, event, event_id,
+// attempt},
 // the optional fields left out when empty. It appends the BSON directly,
 // which costs a fraction of marshalling a map.
 func executionDoc(rec RunRecord) execRecord {
@@ -250,6 +262,7 @@ func executionDoc(rec RunRecord) execRecord {
 		b, _ = bsoncore.AppendArrayEnd(b, logs)
 	}
 	b = appendOptString(b, "user", rec.User)
+	b = appendOptString(b, "identity", rec.Identity)
 	b = appendOptString(b, "event", rec.Event)
 	b = appendOptString(b, "event_id", rec.EventID)
 	if rec.Attempt > 0 {
@@ -288,6 +301,7 @@ func executionFromDoc(d bson.M) Execution {
 		Line:      int(int64Of(d["line"])),
 		Traceback: str(d["traceback"]),
 		User:      str(d["user"]),
+		Identity:  str(d["identity"]),
 		Event:     str(d["event"]),
 		EventID:   str(d["event_id"]),
 		Attempt:   int(int64Of(d["attempt"])),
