@@ -197,9 +197,9 @@ func TestFunctionsLogs(t *testing.T) {
 
 	out := cli.ok("functions", "logs", "job")
 	want := regexp.MustCompile(`^` +
-		`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  ok +\S+ +v1  test\n    got 1\n    \[warn\] careful\n` +
-		`\S+ \S+  error +\S+ +v1  test\n    got nil\n    \[warn\] careful\n    error: function "job" failed at line 4: input.fail was set\n` +
-		`\S+ \S+  ok +\S+ +v1  test\n    got 3\n    \[warn\] careful\n$`)
+		`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  ok +\S+ +v1  test  as system\n    got 1\n    \[warn\] careful\n` +
+		`\S+ \S+  error +\S+ +v1  test  as system\n    got nil\n    \[warn\] careful\n    error: function "job" failed at line 4: input.fail was set\n` +
+		`\S+ \S+  ok +\S+ +v1  test  as system\n    got 3\n    \[warn\] careful\n$`)
 	if !want.MatchString(out) {
 		t.Errorf("logs, oldest first:\n%s", out)
 	}

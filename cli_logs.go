@@ -41,6 +41,7 @@ type execution struct {
 	Status     string          `json:"status"`
 	Error      string          `json:"error"`
 	Line       int             `json:"line"`
+	Identity   string          `json:"identity"`
 	Output     json.RawMessage `json:"output"`
 	Logs       json.RawMessage `json:"logs"`
 }
@@ -196,10 +197,15 @@ func objectIDAt(t time.Time) string {
 	return fmt.Sprintf("%08x%016x", uint32(max(t.Unix(), 0)), 0)
 }
 
-// printExecution writes one run: a header line, then its output and
-// error indented below it.
+// printExecution writes one run: a header line (ending with the identity
+// its data calls used: a user's id, anonymous or system), then its output
+// and error indented below it.
 func printExecution(w io.Writer, e execution) {
-	fmt.Fprintf(w, "%s  %-7s  %-7s  v%d  %s\n", localTime(e.StartedAt), e.Status, shortDuration(e.DurationMs), e.Version, orDash(e.Trigger))
+	as := ""
+	if e.Identity != "" {
+		as = "  as " + e.Identity
+	}
+	fmt.Fprintf(w, "%s  %-7s  %-7s  v%d  %s%s\n", localTime(e.StartedAt), e.Status, shortDuration(e.DurationMs), e.Version, orDash(e.Trigger), as)
 	for _, line := range outputLines(e.Output, e.Logs) {
 		fmt.Fprintln(w, "    "+line)
 	}

@@ -188,6 +188,7 @@ type executionView struct {
 	Traceback  string              `json:"traceback,omitempty"`
 	Output     []functions.LogLine `json:"output"`
 	User       string              `json:"user,omitempty"`
+	Identity   string              `json:"identity,omitempty"`
 	Event      string              `json:"event,omitempty"`
 	EventID    string              `json:"event_id,omitempty"`
 	Attempt    int                 `json:"attempt,omitempty"`
@@ -227,7 +228,7 @@ func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 		list[i] = executionView{
 			ID: e.ID, Function: e.Function, Version: e.Version, Trigger: e.Trigger, StartedAt: e.StartedAt,
 			DurationMs: e.DurationMs, Status: e.Status, Error: e.Error, Line: e.Line, Traceback: e.Traceback,
-			Output: e.Logs, User: e.User, Event: e.Event, EventID: e.EventID, Attempt: e.Attempt,
+			Output: e.Logs, User: e.User, Identity: e.Identity, Event: e.Event, EventID: e.EventID, Attempt: e.Attempt,
 		}
 		if list[i].Output == nil {
 			list[i].Output = []functions.LogLine{}
@@ -258,8 +259,9 @@ var testRunTriggers = map[string]bool{
 	functions.TriggerEvent: true, functions.TriggerSchedule: true,
 }
 
-// adminRunFunction runs the saved function now, with no user, taking
-// {input, trigger?}: the runAnswer.
+// adminRunFunction runs the saved function now, with no user and full
+// rights (the operator asked for it, whatever trigger it pretends to come
+// from), taking {input, trigger?}: the runAnswer.
 func (s *Server) adminRunFunction(c *fiber.Ctx) error {
 	var req struct {
 		Input   json.RawMessage `json:"input"`
@@ -289,14 +291,15 @@ func (s *Server) adminRunFunction(c *fiber.Ctx) error {
 			return badInput("function %q has no %s trigger", name, req.Trigger)
 		}
 	}
-	res, err := s.functions.Run(ctx, name, input, engine.RunOptions{Trigger: req.Trigger})
+	res, err := s.functions.Run(ctx, name, input, engine.RunOptions{Trigger: req.Trigger, Rights: engine.RightsFull})
 	return s.answerRun(c, res, err)
 }
 
 // adminTestFunction compiles and runs unsaved source once, as the
 // editor's "Test" does, taking {name?, source, handler?, triggers?,
 // timeout?, input}: the runAnswer. Nothing is saved; the run is recorded
-// under name (default "test") with version 0 and trigger "test".
+// under name (default "test") with version 0 and trigger "test", and acts
+// with full rights.
 func (s *Server) adminTestFunction(c *fiber.Ctx) error {
 	var req struct {
 		functions.Definition
@@ -315,7 +318,7 @@ func (s *Server) adminTestFunction(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.functions.Test(c.UserContext(), req.Definition, input, engine.RunOptions{})
+	res, err := s.functions.Test(c.UserContext(), req.Definition, input, engine.RunOptions{Rights: engine.RightsFull})
 	return s.answerRun(c, res, err)
 }
 

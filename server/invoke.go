@@ -31,7 +31,8 @@ func bindFunctionsApi(s *Server, r fiber.Router) {
 
 // invokeFunction runs a function with the invoke trigger. The JSON body
 // (any JSON value; an empty body is {}) is its input; the signed-in user,
-// if any, is ctx.user and the data calls act with that user's rights.
+// if any, is ctx.user and the data calls act with that user's rights, or
+// as anonymous (public collections only) when nobody is signed in.
 // The answer is the return value as JSON, or the response the function
 // built with backend.response(status, body, headers). A function without
 // the invoke trigger answers 404, like a missing one.
@@ -46,7 +47,7 @@ func (s *Server) invokeFunction(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	opts := engine.RunOptions{Trigger: functions.TriggerInvoke}
+	opts := engine.RunOptions{Trigger: functions.TriggerInvoke, Rights: engine.RightsCaller}
 	if u != nil {
 		opts.User = u.EventData()
 	}
@@ -60,9 +61,15 @@ func (s *Server) invokeFunction(c *fiber.Ctx) error {
 	return s.sendJSON(c, fiber.StatusOK, res.Value)
 }
 
-// httpFunction runs a function with the http trigger, for anyone: there
-// is no user and the data calls have full rights, so the function checks
-// whatever it must (a signature, a shared secret). Its input is the
+// httpFunction runs a function with the http trigger, for anyone. Like an
+// invoke, it acts as its caller: the user of a moonbase session's Bearer
+// token (ctx.user), else anonymous, with public collections only — a
+// webhook handler writes through backend.asServiceRole after checking
+// whatever it must (a signature, a shared secret). An Authorization
+// header that is not a moonbase session (a sender's own scheme, an
+// expired token) leaves the run anonymous and reaches the function
+// untouched, rather than refuse a request the function may accept. Its
+// input is the
 // request: {method, path, headers (names in lower case, repeated ones
 // joined with ", "), query (first value of each name), rawQuery, body
 // (the raw bytes as received), json (the body decoded when it is JSON,
@@ -70,8 +77,17 @@ func (s *Server) invokeFunction(c *fiber.Ctx) error {
 // backend.response sets the answer; a returned string is sent as it is
 // (text/plain); anything else as JSON.
 func (s *Server) httpFunction(c *fiber.Ctx) error {
+	opts := engine.RunOptions{Trigger: functions.TriggerHTTP, Rights: engine.RightsCaller}
+	u, err := s.CurrentUser(c)
+	switch {
+	case errors.Is(err, ErrInvalidSession):
+	case err != nil:
+		return err
+	case u != nil:
+		opts.User = u.EventData()
+	}
 	input := &httpRequest{c: c, limits: s.limits}
-	res, err := s.functions.Run(c.UserContext(), nameParam(c), input, engine.RunOptions{Trigger: functions.TriggerHTTP})
+	res, err := s.functions.Run(c.UserContext(), nameParam(c), input, opts)
 	if err != nil {
 		return runFailed(c, err)
 	}

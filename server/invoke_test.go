@@ -124,8 +124,8 @@ end`, `[{"invoke": true}]`)
 
 // TestInvokeActsWithTheUsersRights checks the data calls of an invoked
 // function: a signed-in user's run sees that user's documents only under
-// the owner rule, asServiceRole sees all, and an anonymous run has full
-// rights.
+// the owner rule, asServiceRole sees all, and an anonymous run is refused
+// the owner rule's collection.
 func TestInvokeActsWithTheUsersRights(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, testConfig(t), Deps{})
@@ -162,16 +162,23 @@ end`, `[{"invoke": true}]`)
 			wantStatus: http.StatusOK, wantContent: []string{`"all":1`, `"direct":true`, `"mine":1`, `"service":true`},
 		},
 		{
-			name: "anonymous runs have full rights", method: "POST", path: "/api/functions/peek", body: body,
-			wantStatus: http.StatusOK, wantContent: []string{`"all":1`, `"direct":true`, `"mine":1`},
+			name: "anonymous runs are refused the owner rule's collection", method: "POST", path: "/api/functions/peek", body: body,
+			wantStatus:  http.StatusInternalServerError,
+			wantContent: []string{`backend.query: sign in required: the rules of collection \"notes\" do not let an anonymous caller`},
+			notContent:  []string{"bob's secret"},
 		},
 		{
 			name: "what alice's run creates is alice's", method: "POST", path: "/api/functions/write", token: "alice",
 			wantStatus: http.StatusOK, wantContent: []string{`{"owner":"{alice_id}"}`},
 		},
 		{
-			name: "the http trigger has full rights whatever the Authorization header", method: "POST", path: "/functions/peek", token: "alice", body: body,
-			wantStatus: http.StatusOK, wantContent: []string{`"direct":true`},
+			name: "the http trigger acts as the user of the Bearer token", method: "POST", path: "/functions/peek", token: "alice", body: body,
+			wantStatus: http.StatusOK, wantContent: []string{`"all":2`, `"direct":false`, `"mine":1`, `"service":true`},
+		},
+		{
+			name: "an Authorization header that is no session leaves the http run anonymous", method: "POST", path: "/functions/peek", token: "whsec_not_a_session", body: body,
+			wantStatus: http.StatusInternalServerError, wantContent: []string{`do not let an anonymous caller`},
+			notContent: []string{"bob's secret"},
 		},
 	})
 }
@@ -287,7 +294,7 @@ func TestFunctionTimeout(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, testConfig(t), Deps{})
 	ts.putFunction(t, "spin", `function handle()
-  backend.create("marks", {started = true})
+  backend.asServiceRole.create("marks", {started = true})
   while true do end
 end`, `[{"invoke": true}]`, "timeout", `"3s"`)
 	ts.putFunction(t, "quick", `function handle() return {ok = true} end`, `[{"invoke": true}]`)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"go.mongodb.org/mongo-driver/bson"
+
 	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/lua/engine"
 	"github.com/moonbase-dev/moonbase/lua/functions"
@@ -26,7 +28,10 @@ type functionRunner struct {
 
 // RunFunction runs one attempt. The handler gets the event's data (or
 // {scheduled_at = …}) as input, and ctx.trigger, ctx.event, ctx.id, ctx.at
-// and ctx.attempt from the job. The run is recorded in _executions by the
+// and ctx.attempt from the job. Event and schedule runs have no caller:
+// they act as the system, with full rights; ctx.user is the user the
+// event is about (its data's user), for the function to read, not a
+// limit on its rights. The run is recorded in _executions by the
 // registry like any other.
 //
 // A function that no longer exists, or an input the runtime cannot take,
@@ -41,6 +46,8 @@ func (r functionRunner) RunFunction(ctx context.Context, run events.FunctionRun)
 		ID:      run.EventID,
 		At:      run.At,
 		Attempt: run.Attempt,
+		Rights:  engine.RightsFull,
+		User:    eventUser(run.Input),
 		// The events of the run's writes are one deeper than its own.
 		ChainDepth: run.Depth,
 	}
@@ -56,6 +63,21 @@ func (r functionRunner) RunFunction(ctx context.Context, run events.FunctionRun)
 		return events.Permanent(err)
 	}
 	return err
+}
+
+// eventUser is the user an event's data names ({user = {id, …}}), or nil.
+func eventUser(data map[string]any) map[string]any {
+	var u map[string]any
+	switch x := data["user"].(type) {
+	case map[string]any:
+		u = x
+	case bson.M:
+		u = x
+	}
+	if id, ok := u["id"].(string); !ok || id == "" {
+		return nil
+	}
+	return u
 }
 
 // runTrigger maps the queue's trigger names to the runtime's. They are
