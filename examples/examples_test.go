@@ -2,6 +2,7 @@ package examples_test
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -85,7 +86,8 @@ end`,
 
 // Scenario 10: sendWelcomeEmail greets by the given name, else the
 // signed-in user's full name, refuses anonymous app calls, and also works
-// over plain HTTP with service rights.
+// over plain HTTP, where the run is anonymous and writes with service
+// rights.
 func TestSendWelcomeEmail(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
@@ -123,6 +125,21 @@ func TestSendWelcomeEmail(t *testing.T) {
 		if _, owned := g["_owner"]; owned {
 			t.Errorf("a greeting written with service rights has an owner: %v", g)
 		}
+	}
+
+	// The app's runs acted as alice, the HTTP ones as anonymous.
+	var execs struct {
+		Executions []struct {
+			Trigger, Identity string
+		}
+	}
+	s.admin(t, "GET", "/api/admin/functions/sendWelcomeEmail/executions", nil).JSON(t, &execs)
+	identities := map[string]int{}
+	for _, e := range execs.Executions {
+		identities[e.Trigger+" as "+e.Identity]++
+	}
+	if want := map[string]int{"invoke as " + alice.ID: 2, "invoke as anonymous": 1, "http as anonymous": 3}; !reflect.DeepEqual(identities, want) {
+		t.Errorf("runs by identity %v, want %v", identities, want)
 	}
 
 	// The greetings with an address were emailed.

@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -266,4 +269,50 @@ func requireIdentity(t *testing.T, ts *testServer, function, identity string) {
 	if e := ans.Executions[0]; e.Identity != identity || e.Status != "ok" {
 		t.Errorf("the last run's record: %+v, want identity %q", e, identity)
 	}
+}
+
+// TestWebhookHandlerWritesThroughServiceRole runs the README's webhook
+// handler: anonymous by nature, it writes with asServiceRole once the
+// signature holds, and the same write without asServiceRole is refused.
+func TestWebhookHandlerWritesThroughServiceRole(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t), Deps{}) // payments has the owner rule
+	if res := ts.do(t, "PUT", "/api/admin/secrets/HOOK_SECRET", `{"value": "s3cret"}`, testAdminToken); res.status != http.StatusNoContent {
+		t.Fatalf("secret: %d %s", res.status, res.body)
+	}
+	const hook = `function handle(req, ctx)
+  local sig = backend.crypto.hmac("sha256", backend.env("HOOK_SECRET"), req.body)
+  if not backend.crypto.equal(sig, req.headers["x-signature"] or "") then
+    return {status = 400, body = "bad signature"}
+  end
+  -- nobody is signed in: backend.create("payments", …) would raise "sign in required"
+  backend.asServiceRole.create("payments", {ref = req.json.id, amount = req.json.amount})
+  return {status = 200, body = "ok"}
+end`
+	ts.putFunction(t, "paymentHook", hook, `[{"http": true}]`)
+	ts.putFunction(t, "plainHook", strings.Replace(hook, "backend.asServiceRole.create", "backend.create", 1), `[{"http": true}]`)
+	body := `{"id":"pay_1","amount":1200}`
+	mac := hmac.New(sha256.New, []byte("s3cret"))
+	mac.Write([]byte(body))
+	sig := hex.EncodeToString(mac.Sum(nil))
+	runScenarios(t, ts, nil, []scenario{
+		{
+			name: "a forged signature", method: "POST", path: "/functions/paymentHook", body: body, headers: []string{"X-Signature", "00"},
+			wantStatus: http.StatusBadRequest, wantContent: []string{"bad signature"},
+		},
+		{
+			name: "a signed delivery is written", method: "POST", path: "/functions/paymentHook", body: body, headers: []string{"X-Signature", sig},
+			wantStatus: http.StatusOK, wantContent: []string{"ok"},
+		},
+		{
+			name: "without asServiceRole the write is refused", method: "POST", path: "/functions/plainHook", body: body, headers: []string{"X-Signature", sig},
+			wantStatus:  http.StatusInternalServerError,
+			wantContent: []string{`backend.create: sign in required: the rules of collection \"payments\" do not let an anonymous caller (nobody signed in) write it`},
+		},
+	})
+	docs, err := ts.Store().C("payments").Find(context.Background(), nil, nil)
+	if err != nil || len(docs) != 1 || docs[0]["ref"] != "pay_1" || docs[0]["amount"] != int64(1200) {
+		t.Errorf("payments %v %v, want the one signed delivery", docs, err)
+	}
+	requireIdentity(t, ts, "paymentHook", "anonymous")
 }

@@ -1,10 +1,11 @@
 -- processData summarises one batch of the signed-in user's readings and
 -- keeps the summary.
 --
--- Called by a signed-in user, the data calls act with that user's rights:
--- under the default `owner` rule it sees only their readings, and the
--- summary it creates is theirs. Anonymous callers would act with full
--- rights, so they are turned away first.
+-- A function acts as its caller: called by a signed-in user, the data
+-- calls have that user's rights, so under the default `owner` rule it sees
+-- only their readings, and the summary it creates is theirs. An anonymous
+-- caller could reach only public collections (backend.query("readings")
+-- would raise "sign in required"), so it is answered a clear 401 first.
 function handle(input, ctx)
   if ctx.user == nil then
     return backend.response(401, {error = "sign in to process data"})

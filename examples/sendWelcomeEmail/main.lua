@@ -5,16 +5,19 @@
 -- by their full name; with nobody signed in it answers 401.
 --
 -- Over HTTP (http trigger: curl, webhooks, other systems) there is no user:
--- the caller sends {"name": …, "email": …} as JSON (or ?name=…), and the
--- function acts with service rights.
+-- the caller sends {"name": …, "email": …} as JSON (or ?name=…). A function
+-- acts as its caller, and this caller is anonymous, so what it must write
+-- it writes with service rights (backend.asServiceRole).
 
 local function greet(name, email, via)
   local message = "Hello, " .. name .. "!"
   if email ~= nil then
     backend.sendEmail(email, "Welcome!", message)
   end
-  -- Every greeting is kept, whoever asked; asServiceRole writes with full
-  -- rights even when a user invoked the function.
+  -- Every greeting is kept, whoever asked. An anonymous HTTP caller may not
+  -- write greetings (it has the default owner rule), and a user's run would
+  -- file the greeting under that user: asServiceRole writes it with full
+  -- rights, owned by nobody, either way.
   backend.asServiceRole.create("greetings", {name = name, email = email, via = via, at = backend.now()})
   return {message = message}
 end
