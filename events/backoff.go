@@ -9,6 +9,37 @@ import (
 // whose attempt number attempt (1 for the first) has just failed.
 type BackoffFunc func(attempt int) time.Duration
 
+// Backoff is one job's own retry delay, ExponentialBackoff(Initial, Max):
+// a function's `backoff: {initial, max}`, kept with each of its jobs.
+type Backoff struct {
+	Initial time.Duration `json:"initial"`
+	Max     time.Duration `json:"max"`
+}
+
+// delay is the wait before the retry that follows attempt.
+func (b Backoff) delay(attempt int) time.Duration {
+	return ExponentialBackoff(b.Initial, b.Max)(attempt)
+}
+
+// backoffDoc is b as a job and a function keep it: {initial_ms, max_ms}.
+func backoffDoc(b Backoff) map[string]any {
+	return map[string]any{"initial_ms": b.Initial.Milliseconds(), "max_ms": b.Max.Milliseconds()}
+}
+
+// backoffFromDoc reads backoffDoc's form: nil when there is none, or when
+// it is not a delay the queue can use.
+func backoffFromDoc(v any) *Backoff {
+	m := mapOf(v)
+	if len(m) == 0 {
+		return nil
+	}
+	b := Backoff{Initial: time.Duration(intOf(m["initial_ms"])) * time.Millisecond, Max: time.Duration(intOf(m["max_ms"])) * time.Millisecond}
+	if b.Initial <= 0 || b.Max < b.Initial {
+		return nil
+	}
+	return &b
+}
+
 // ExponentialBackoff is the queue's default retry delay:
 //
 //	delay = min(base·2^(attempt−1), max) · (1 − 0.25·r),  r uniform in [0, 1)

@@ -198,3 +198,107 @@ func TestUndispatchedEventIsDispatchedLater(t *testing.T) {
 		t.Fatalf("runs = %+v, want one with the event's data", runs)
 	}
 }
+
+// TestFunctionBackoffFromItsDefinition checks a function's own retry
+// delay reaches its jobs: scenario 15's min(60s·2^n, 24h) over 8 attempts
+// is what a job of a function with retries 7 and backoff {60s, 24h} waits,
+// a short one is used retry after retry, and a function without one keeps
+// the queue's.
+func TestFunctionBackoffFromItsDefinition(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	save := func(name string, retries int, backoff bson.M) {
+		saveFunction(t, store, name, int64(retries), bson.M{"event": "deliver"}, bson.M{"schedule": "@daily"})
+		if backoff != nil {
+			if _, err := store.C(db.Functions).UpdateOne(ctx, db.ByID(name), bson.M{"$set": bson.M{"backoff": backoff}}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	save("webhook", 7, bson.M{"initial_ms": int64(60_000), "max_ms": int64(24 * 3600_000)})
+	save("quick", 2, bson.M{"initial_ms": int64(300), "max_ms": int64(400)})
+	save("plain", 1, nil)
+	r := &runner{fail: func(FunctionRun) error { return errors.New("receiver down") }}
+	bus, q := newBus(t, store, r)
+	ev, err := bus.Emit(ctx, "deliver", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := func(fn string) Job {
+		d, err := q.jobs.FindOne(ctx, bson.M{"key": "event:" + ev.ID + ":" + fn}, nil)
+		if err != nil {
+			t.Fatalf("job of %s: %v", fn, err)
+		}
+		return jobFromDoc(d)
+	}
+	// gap is how long after a failed attempt its retry was set to run.
+	gap := func(e JobError) time.Duration { return e.RetryAt.Sub(e.At) }
+
+	waitFor(t, 10*time.Second, "the webhook's first attempt to fail", func() bool { return len(job("webhook").Errors) == 1 })
+	w := job("webhook")
+	if w.MaxAttempts != 8 || w.Backoff == nil || *w.Backoff != (Backoff{Initial: time.Minute, Max: 24 * time.Hour}) || w.Status != StatusPending {
+		t.Errorf("the webhook's job %+v", w)
+	}
+	if g := gap(w.Errors[0]); g < 45*time.Second || g > time.Minute {
+		t.Errorf("the webhook's first retry waits %s, want 45s to 60s", g)
+	}
+
+	dead := waitJob(t, q, job("quick").ID, StatusDead)
+	if len(dead.Errors) != 3 {
+		t.Fatalf("quick's attempts %+v", dead.Errors)
+	}
+	for i, e := range dead.Errors[:2] {
+		if g := gap(e); g < 225*time.Millisecond || g > 400*time.Millisecond {
+			t.Errorf("quick's retry %d waited %s, want 225ms to 400ms (300ms, then 400ms at most, less jitter)", i+1, g)
+		}
+		if next := dead.Errors[i+1].At; next.Before(e.RetryAt) {
+			t.Errorf("quick's attempt %d ran at %s, before its retry time %s", i+2, next, e.RetryAt)
+		}
+	}
+	plain := waitJob(t, q, job("plain").ID, StatusDead)
+	if plain.Backoff != nil || gap(plain.Errors[0]) > testConfig().BackoffBase {
+		t.Errorf("plain's job %+v: the queue's own backoff (%s) applies", plain, testConfig().BackoffBase)
+	}
+
+	// A schedule run queued now carries the policy too.
+	sched, err := NewScheduler(testConfig(), Deps{Store: store, Queue: q, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sched.Sync(ctx, "webhook", []ScheduleTrigger{{Schedule: "@daily"}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := sched.RunNow(ctx, "webhook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err := q.Get(ctx, id); err != nil || j.Backoff == nil || j.Backoff.Initial != time.Minute || j.MaxAttempts != 8 {
+		t.Errorf("the schedule run's job %+v %v", j, err)
+	}
+}
+
+// TestBackoffDelays checks the delays of scenario 15's policy attempt by
+// attempt, and that Enqueue refuses a backoff it cannot use.
+func TestBackoffDelays(t *testing.T) {
+	t.Parallel()
+	b := Backoff{Initial: time.Minute, Max: 24 * time.Hour}
+	// min(60s·2^(attempt−1), 24h): 1, 2, 4, … 1024 minutes, then a day
+	// from the twelfth attempt on.
+	for attempt := 1; attempt <= 20; attempt++ {
+		top := min(time.Minute<<(attempt-1), 24*time.Hour)
+		for range 20 {
+			if d := b.delay(attempt); d > top || d < top*3/4 {
+				t.Fatalf("after attempt %d the retry waits %s, want %s less at most a quarter", attempt, d, top)
+			}
+		}
+	}
+	store := openStore(t, t.TempDir())
+	q := newQueue(t, testConfig(), Deps{Store: store, Runner: &runner{}}, nil)
+	for _, bad := range []Backoff{{}, {Initial: time.Second}, {Initial: time.Hour, Max: time.Minute}, {Initial: -time.Second, Max: time.Second}} {
+		_, err := q.Enqueue(context.Background(), KindFunction, nil, EnqueueOptions{Backoff: &bad})
+		if !errors.Is(err, ErrInvalidJob) || !strings.Contains(err.Error(), "initial must be positive and max at least initial") {
+			t.Errorf("backoff %+v: %v", bad, err)
+		}
+	}
+}

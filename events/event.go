@@ -168,10 +168,7 @@ func (b *Bus) enqueueJobs(ctx context.Context, tx db.Tx, ev Event) (bool, error)
 			Function: f.Name, Input: ev.Data, Trigger: TriggerEvent,
 			EventName: ev.Name, EventID: ev.ID, At: ev.At, Depth: ev.Depth,
 		})
-		_, _, err := b.queue.insertJob(ctx, jobs, KindFunction, payload, EnqueueOptions{
-			MaxAttempts: f.MaxAttempts,
-			Key:         "event:" + ev.ID + ":" + f.Name,
-		})
+		_, _, err := b.queue.insertJob(ctx, jobs, KindFunction, payload, f.enqueueOptions("event:"+ev.ID+":"+f.Name))
 		if err != nil && !isDuplicate(err) {
 			return false, fmt.Errorf("enqueue %s for event %s: %w", f.Name, ev.ID, err)
 		}

@@ -108,13 +108,21 @@ type storedFunction struct {
 	Triggers []trigger
 	// MaxAttempts is retries + 1, or 0 when the function does not say.
 	MaxAttempts int
+	// Backoff is the function's own retry delay, nil when it has none.
+	Backoff *Backoff
+}
+
+// enqueueOptions are the options of a job that runs f: its retry policy.
+func (f storedFunction) enqueueOptions(key string) EnqueueOptions {
+	return EnqueueOptions{MaxAttempts: f.MaxAttempts, Backoff: f.Backoff, Key: key}
 }
 
 // functionProjection reads only what storedFunction needs, not the source.
-var functionProjection = bson.M{"name": 1, "triggers": 1, "retries": 1}
+var functionProjection = bson.M{"name": 1, "triggers": 1, "retries": 1, "backoff": 1}
 
 // functionFromDoc reads a _functions document:
-// {_id: name, name, triggers: [{event, collection} | {schedule, timezone} | …], retries}.
+// {_id: name, name, triggers: [{event, collection} | {schedule, timezone} | …], retries,
+// backoff: {initial_ms, max_ms}}.
 func functionFromDoc(d bson.M) storedFunction {
 	f := storedFunction{Name: str(d["name"])}
 	if f.Name == "" {
@@ -124,6 +132,7 @@ func functionFromDoc(d bson.M) storedFunction {
 		// An explicit retries: 0 means one attempt and no retry.
 		f.MaxAttempts = min(max(intOf(d["retries"]), 0)+1, MaxAttemptsLimit)
 	}
+	f.Backoff = backoffFromDoc(d["backoff"])
 	if ts, ok := d["triggers"].(bson.A); ok {
 		for _, t := range ts {
 			m := mapOf(t)

@@ -41,12 +41,14 @@ type Job struct {
 	Key string `json:"key"`
 	// Attempt counts the attempts started so far, the current one included
 	// while the job runs; it is 1 during a first attempt.
-	Attempt     int       `json:"attempt"`
-	MaxAttempts int       `json:"max_attempts"`
-	RunAt       time.Time `json:"run_at"`
-	Worker      string    `json:"worker,omitempty"`
-	LeaseUntil  time.Time `json:"lease_until,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
+	Attempt     int `json:"attempt"`
+	MaxAttempts int `json:"max_attempts"`
+	// Backoff is the job's own retry delay; nil for its kind's.
+	Backoff    *Backoff  `json:"backoff,omitempty"`
+	RunAt      time.Time `json:"run_at"`
+	Worker     string    `json:"worker,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	LastError  string    `json:"last_error,omitempty"`
 	// Errors lists every failed attempt, oldest first.
 	Errors     []JobError `json:"errors,omitempty"`
 	Replays    int        `json:"replays,omitempty"`
@@ -76,6 +78,7 @@ func jobFromDoc(d bson.M) Job {
 		Key:         str(d["key"]),
 		Attempt:     intOf(d["attempt"]),
 		MaxAttempts: intOf(d["max_attempts"]),
+		Backoff:     backoffFromDoc(d["backoff"]),
 		RunAt:       timeOf(d["run_at"]),
 		Worker:      str(d["worker"]),
 		LeaseUntil:  timeOf(d["lease_until"]),

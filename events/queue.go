@@ -37,6 +37,9 @@ type KindOptions struct {
 type EnqueueOptions struct {
 	// MaxAttempts caps the job's attempts; zero takes the kind's default.
 	MaxAttempts int
+	// Backoff, when set, is the job's own delay before each retry in
+	// place of the kind's (a function's retry policy).
+	Backoff *Backoff
 	// RunAt delays the job; zero runs it now.
 	RunAt time.Time
 	// Key is an optional idempotency key: while a job with the same key is
@@ -221,6 +224,9 @@ func (q *Queue) insertJob(ctx context.Context, jobs db.Collection, kind string, 
 	case maxAttempts < 0 || maxAttempts > MaxAttemptsLimit:
 		return "", false, fmt.Errorf("%w: max attempts %d is not within 1 to %d", ErrInvalidJob, maxAttempts, MaxAttemptsLimit)
 	}
+	if b := opts.Backoff; b != nil && (b.Initial <= 0 || b.Max < b.Initial) {
+		return "", false, fmt.Errorf("%w: backoff initial %s and max %s: initial must be positive and max at least initial", ErrInvalidJob, b.Initial, b.Max)
+	}
 	if len(opts.Key) > 512 {
 		return "", false, fmt.Errorf("%w: key is longer than 512 bytes", ErrInvalidJob)
 	}
@@ -239,7 +245,7 @@ func (q *Queue) insertJob(ctx context.Context, jobs db.Collection, kind string, 
 		// partial option, which not every store offers.
 		key = id
 	}
-	_, err := jobs.InsertOne(ctx, bson.M{
+	doc := bson.M{
 		"_id":          id,
 		"kind":         kind,
 		"payload":      payload,
@@ -251,7 +257,11 @@ func (q *Queue) insertJob(ctx context.Context, jobs db.Collection, kind string, 
 		"errors":       bson.A{},
 		"created_at":   now,
 		"updated_at":   now,
-	})
+	}
+	if opts.Backoff != nil {
+		doc["backoff"] = backoffDoc(*opts.Backoff)
+	}
+	_, err := jobs.InsertOne(ctx, doc)
 	if errors.Is(err, db.ErrDuplicateKey) {
 		existing, ferr := jobs.FindOne(ctx, bson.M{"key": key}, &db.FindOptions{Projection: bson.M{"_id": 1}})
 		if ferr != nil {

@@ -125,9 +125,9 @@ func (s *Scheduler) RunNow(ctx context.Context, function string) (string, error)
 	if n == 0 {
 		return "", fmt.Errorf("%w: function %q has no schedule", ErrScheduleNotFound, function)
 	}
-	maxAttempts := 0
+	var fn storedFunction
 	if fd, err := s.functions.FindOne(ctx, db.ByID(function), &db.FindOptions{Projection: functionProjection}); err == nil {
-		maxAttempts = functionFromDoc(fd).MaxAttempts
+		fn = functionFromDoc(fd)
 	}
 	now := storeTime(s.now())
 	payload := functionPayload(FunctionRun{
@@ -135,7 +135,7 @@ func (s *Scheduler) RunNow(ctx context.Context, function string) (string, error)
 		EventID: "run:" + function + "@" + primitive.NewObjectID().Hex(),
 		Input:   map[string]any{"scheduled_at": now},
 	})
-	id, err := s.queue.Enqueue(ctx, KindFunction, payload, EnqueueOptions{MaxAttempts: maxAttempts})
+	id, err := s.queue.Enqueue(ctx, KindFunction, payload, fn.enqueueOptions(""))
 	if err != nil {
 		return "", fmt.Errorf("run %s: %w", function, err)
 	}

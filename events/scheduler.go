@@ -339,7 +339,7 @@ func (s *Scheduler) enqueueOccurrence(ctx context.Context, scheduleID, function 
 		Function: function, Trigger: TriggerSchedule, EventID: key, At: occurrence,
 		Input: map[string]any{"scheduled_at": storeTime(occurrence)},
 	})
-	_, err = s.queue.Enqueue(ctx, KindFunction, payload, EnqueueOptions{MaxAttempts: functionFromDoc(fd).MaxAttempts, Key: key})
+	_, err = s.queue.Enqueue(ctx, KindFunction, payload, functionFromDoc(fd).enqueueOptions(key))
 	if err != nil && !isDuplicate(err) {
 		return fmt.Errorf("enqueue %s for schedule %s: %w", function, scheduleID, err)
 	}

@@ -219,8 +219,9 @@ func (q *Queue) renew(ctx context.Context, lost context.CancelFunc, job Job, don
 	}
 }
 
-// finish records the outcome of an attempt: done, a retry after the
-// kind's backoff, or dead after the last attempt or a permanent error.
+// finish records the outcome of an attempt: done, a retry after the job's
+// own backoff or else its kind's, or dead after the last attempt or a
+// permanent error.
 func (q *Queue) finish(c *claim, runErr error, now time.Time) {
 	job := c.job
 	var update bson.M
@@ -240,7 +241,11 @@ func (q *Queue) finish(c *claim, runErr error, now time.Time) {
 		q.log.Warn("job dead", "job", job.ID, "kind", job.Kind, "attempt", job.Attempt, "err", msg)
 	default:
 		msg := summarize(runErr)
-		retryAt := storeTime(now.Add(c.kind.backoff(job.Attempt)))
+		delay := c.kind.backoff
+		if job.Backoff != nil {
+			delay = job.Backoff.delay
+		}
+		retryAt := storeTime(now.Add(delay(job.Attempt)))
 		update = bson.M{
 			"$set":   bson.M{"status": StatusPending, "run_at": retryAt, "last_error": msg, "updated_at": now},
 			"$unset": bson.M{"lease_until": "", "worker": ""},

@@ -140,7 +140,7 @@ func (r *Registry) Test(ctx context.Context, def functions.Definition, input any
 	if err != nil {
 		return Result{}, err
 	}
-	fn := functions.Function{Name: def.Name, Source: def.Source, Handler: def.Handler, Triggers: def.Triggers, Timeout: def.Timeout, Retries: def.Retries}
+	fn := functions.Function{Name: def.Name, Source: def.Source, Handler: def.Handler, Triggers: def.Triggers, Timeout: def.Timeout, Retries: def.Retries, Backoff: def.Backoff}
 	opts.Trigger = functions.TriggerTest
 	return r.execute(ctx, &cached{fn: fn, proto: proto}, input, opts, 0)
 }

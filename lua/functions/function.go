@@ -61,6 +61,9 @@ type Definition struct {
 	// Retries is how many times the queue retries a failed event or
 	// schedule run; nil leaves it to the queue's default.
 	Retries *int `json:"retries,omitempty" yaml:"retries,omitempty"`
+	// Backoff is the delay before each retry; nil leaves it to the
+	// queue's default.
+	Backoff *Backoff `json:"backoff,omitempty" yaml:"backoff,omitempty"`
 }
 
 // Function is a saved function at its current (or a past) version.
@@ -72,6 +75,7 @@ type Function struct {
 	Triggers  []Trigger `json:"triggers"`
 	Timeout   Duration  `json:"timeout"` // zero: the runtime's default
 	Retries   *int      `json:"retries,omitempty"`
+	Backoff   *Backoff  `json:"backoff,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -89,7 +93,7 @@ func (f Function) Has(kind string) bool {
 
 // Definition is what would save f again as it is.
 func (f Function) Definition() Definition {
-	return Definition{Name: f.Name, Source: f.Source, Handler: f.Handler, Triggers: f.Triggers, Timeout: f.Timeout, Retries: f.Retries}
+	return Definition{Name: f.Name, Source: f.Source, Handler: f.Handler, Triggers: f.Triggers, Timeout: f.Timeout, Retries: f.Retries, Backoff: f.Backoff}
 }
 
 // Duration is a time.Duration written as "10s", "1m30s" or "250ms" in JSON
@@ -185,6 +189,11 @@ func (d Definition) normalize(cfg Config, checkSchedule func(expr, timezone stri
 	if d.Retries != nil && (*d.Retries < 0 || *d.Retries > MaxRetries) {
 		return d, bad("retries is %d; use 0 to %d", *d.Retries, MaxRetries)
 	}
+	if d.Backoff != nil {
+		if err := d.Backoff.check(); err != nil {
+			return d, bad("%v", err)
+		}
+	}
 	seen := map[Trigger]bool{}
 	for i, t := range d.Triggers {
 		n := i + 1
@@ -240,6 +249,9 @@ func (d Definition) sameAs(f Function) bool {
 	if (d.Retries == nil) != (f.Retries == nil) || (d.Retries != nil && *d.Retries != *f.Retries) {
 		return false
 	}
+	if !sameBackoff(d.Backoff, f.Backoff) {
+		return false
+	}
 	for i := range d.Triggers {
 		if d.Triggers[i] != f.Triggers[i] {
 			return false
@@ -276,7 +288,7 @@ func triggersDoc(ts []Trigger) bson.A {
 
 // functionDoc is the _functions document of f:
 // {_id: name, name, version, source, handler, triggers, timeout_ms,
-// retries (only when set), created_at, updated_at}.
+// retries and backoff (only when set), created_at, updated_at}.
 func functionDoc(f Function) bson.M {
 	doc := bson.M{
 		"_id":        f.Name,
@@ -292,11 +304,14 @@ func functionDoc(f Function) bson.M {
 	if f.Retries != nil {
 		doc["retries"] = int64(*f.Retries)
 	}
+	if f.Backoff != nil {
+		doc["backoff"] = backoffDoc(*f.Backoff)
+	}
 	return doc
 }
 
 // versionDoc is the _function_versions document of f: {_id: "name@N",
-// name, version, source, handler, triggers, timeout_ms, retries,
+// name, version, source, handler, triggers, timeout_ms, retries, backoff,
 // created_at}.
 func versionDoc(f Function) bson.M {
 	doc := functionDoc(f)
@@ -328,6 +343,7 @@ func functionFromDoc(d bson.M) Function {
 		n := int(int64Of(d["retries"]))
 		f.Retries = &n
 	}
+	f.Backoff = backoffFromDoc(d["backoff"])
 	if ts, ok := d["triggers"].(bson.A); ok {
 		for _, t := range ts {
 			m, _ := t.(bson.M)

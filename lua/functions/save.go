@@ -82,7 +82,7 @@ func (s *Store) Save(ctx context.Context, def Definition) (Function, error) {
 		now := time.Now().UTC().Truncate(time.Millisecond)
 		fn := Function{
 			Name: def.Name, Version: max(latest, cur.Version) + 1, Source: def.Source, Handler: def.Handler, Triggers: def.Triggers,
-			Timeout: def.Timeout, Retries: def.Retries, CreatedAt: now, UpdatedAt: now,
+			Timeout: def.Timeout, Retries: def.Retries, Backoff: def.Backoff, CreatedAt: now, UpdatedAt: now,
 		}
 		if exists {
 			fn.CreatedAt = cur.CreatedAt
