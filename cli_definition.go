@@ -66,6 +66,14 @@ type definition struct {
 	Triggers []trigger `json:"triggers"`
 	Timeout  string    `json:"timeout,omitempty"`
 	Retries  *int      `json:"retries,omitempty"`
+	Backoff  *backoff  `json:"backoff,omitempty"`
+}
+
+// backoff is a function's retry delay, {initial: 60s, max: 24h}; like the
+// timeout, its durations stay strings for the server to read.
+type backoff struct {
+	Initial string `json:"initial,omitempty" yaml:"initial"`
+	Max     string `json:"max,omitempty" yaml:"max"`
 }
 
 // functionInfo is a saved function as the admin API describes it.

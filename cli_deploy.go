@@ -16,15 +16,16 @@ import (
 //
 //	functions/
 //	  trial-reminder/
-//	    function.yaml   # name, entry, handler, triggers, timeout, retries
+//	    function.yaml   # name, entry, handler, triggers, timeout, retries, backoff
 //	    main.lua
 const (
 	functionFileName = "function.yaml"
 	defaultEntry     = "main.lua"
 	// functionKeys and triggerKeys are the keys function.yaml knows; any
 	// other is a typo the user should hear about, not a silent no-op.
-	functionKeys = "name, entry, handler, triggers, timeout, retries"
+	functionKeys = "name, entry, handler, triggers, timeout, retries, backoff"
 	triggerKeys  = "invoke, http, event, collection, schedule, timezone"
+	backoffKeys  = "initial, max"
 )
 
 // functionFile is function.yaml as written.
@@ -35,6 +36,7 @@ type functionFile struct {
 	Triggers []trigger `yaml:"triggers"`
 	Timeout  string    `yaml:"timeout"`
 	Retries  *int      `yaml:"retries"`
+	Backoff  *backoff  `yaml:"backoff"`
 }
 
 // folderError lists every problem found in a functions folder, each
@@ -137,6 +139,7 @@ func readFunctionFolder(dir, folder string) (definition, []string) {
 		Triggers: triggers,
 		Timeout:  ff.Timeout,
 		Retries:  ff.Retries,
+		Backoff:  ff.Backoff,
 	}, nil
 }
 
@@ -168,8 +171,11 @@ func parseFunctionFile(data []byte) (functionFile, map[string]int, []string) {
 			problems = append(problems, fmt.Sprintf("line %d: unknown key %q (function.yaml knows %s)", k.Line, k.Value, functionKeys))
 			continue
 		}
-		if k.Value == "triggers" {
+		switch k.Value {
+		case "triggers":
 			problems = append(problems, checkTriggers(v)...)
+		case "backoff":
+			problems = append(problems, checkBackoff(v)...)
 		}
 	}
 	if len(problems) > 0 {
@@ -203,6 +209,21 @@ func checkTriggers(v *yaml.Node) []string {
 			if k := t.Content[i]; !knownKey(triggerKeys, k.Value) {
 				problems = append(problems, fmt.Sprintf("line %d: unknown trigger key %q (a trigger knows %s)", k.Line, k.Value, triggerKeys))
 			}
+		}
+	}
+	return problems
+}
+
+// checkBackoff checks that backoff is a mapping of initial and max; the
+// server checks their values.
+func checkBackoff(v *yaml.Node) []string {
+	if v.Kind != yaml.MappingNode {
+		return []string{fmt.Sprintf("line %d: backoff has keys, as in \"backoff: {initial: 60s, max: 24h}\"; found %s", v.Line, nodeKind(v))}
+	}
+	var problems []string
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		if k := v.Content[i]; !knownKey(backoffKeys, k.Value) {
+			problems = append(problems, fmt.Sprintf("line %d: unknown backoff key %q (backoff knows %s)", k.Line, k.Value, backoffKeys))
 		}
 	}
 	return problems

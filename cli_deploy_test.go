@@ -20,7 +20,10 @@ triggers:
   - invoke: true
   - http: true
 timeout: 30s
-retries: 2
+retries: 7
+backoff:
+  initial: 60s
+  max: 24h
 `,
 		"trial-reminder/main.lua": "function handle(input, ctx) return 1 end\n",
 		"chat/function.yaml":      "handler: onChatMessage\nentry: chat.lua\ntriggers:\n  - event: chan_in\n",
@@ -34,11 +37,11 @@ retries: 2
 	if err != nil {
 		t.Fatalf("readFunctionsDir: %v", err)
 	}
-	two := 2
+	seven := 7
 	want := []definition{
 		{Name: "chat", Source: "function onChatMessage(event) end\n", Handler: "onChatMessage", Triggers: []trigger{{Event: "chan_in"}}},
 		{Name: "empty", Source: "function handle() end\n", Triggers: []trigger{}},
-		{Name: "trial-reminder", Source: "function handle(input, ctx) return 1 end\n", Timeout: "30s", Retries: &two, Triggers: []trigger{
+		{Name: "trial-reminder", Source: "function handle(input, ctx) return 1 end\n", Timeout: "30s", Retries: &seven, Backoff: &backoff{Initial: "60s", Max: "24h"}, Triggers: []trigger{
 			{Schedule: "daily at 09:00", Timezone: "Europe/Paris"},
 			{Event: "doc_created", Collection: "orders"},
 			{Invoke: true},
@@ -71,7 +74,7 @@ func TestReadFunctionsDirProblems(t *testing.T) {
 				"hello/function.yaml": "name: hello\ntrigers:\n  - invoke: true\n",
 				"hello/main.lua":      "function handle() end",
 			},
-			want: []string{`{dir}/hello/function.yaml: line 2: unknown key "trigers" (function.yaml knows name, entry, handler, triggers, timeout, retries)`},
+			want: []string{`{dir}/hello/function.yaml: line 2: unknown key "trigers" (function.yaml knows name, entry, handler, triggers, timeout, retries, backoff)`},
 		},
 		{
 			name: "unknown trigger key",
@@ -96,6 +99,22 @@ func TestReadFunctionsDirProblems(t *testing.T) {
 				"hello/main.lua":      "function handle() end",
 			},
 			want: []string{`{dir}/hello/function.yaml: line 2: triggers must be a list (each item starting with -), found keys`},
+		},
+		{
+			name: "backoff not a mapping",
+			files: map[string]string{
+				"hello/function.yaml": "retries: 3\nbackoff: 60s\n",
+				"hello/main.lua":      "function handle() end",
+			},
+			want: []string{`{dir}/hello/function.yaml: line 2: backoff has keys, as in "backoff: {initial: 60s, max: 24h}"; found the value "60s"`},
+		},
+		{
+			name: "unknown backoff key",
+			files: map[string]string{
+				"hello/function.yaml": "backoff:\n  initial: 1s\n  maximum: 1h\n",
+				"hello/main.lua":      "function handle() end",
+			},
+			want: []string{`{dir}/hello/function.yaml: line 3: unknown backoff key "maximum" (backoff knows initial, max)`},
 		},
 		{
 			name: "wrong type",
@@ -170,7 +189,7 @@ func TestReadFunctionsDirProblems(t *testing.T) {
 				"ok/main.lua":      "function handle() end",
 			},
 			want: []string{
-				`{dir}/a/function.yaml: line 1: unknown key "nme" (function.yaml knows name, entry, handler, triggers, timeout, retries)`,
+				`{dir}/a/function.yaml: line 1: unknown key "nme" (function.yaml knows name, entry, handler, triggers, timeout, retries, backoff)`,
 				`{dir}/b/function.yaml: line 1: name "c" does not match its folder "b"; rename one of them (or leave name out)`,
 				"{dir}/b/function.yaml: the entry file {dir}/b/b.lua does not exist",
 			},

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"time"
 )
@@ -14,6 +15,12 @@ type BackoffFunc func(attempt int) time.Duration
 type Backoff struct {
 	Initial time.Duration `json:"initial"`
 	Max     time.Duration `json:"max"`
+}
+
+// MarshalJSON writes b as the admin API shows it, {"initial": "1m0s",
+// "max": "24h0m0s"}.
+func (b Backoff) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"initial": b.Initial.String(), "max": b.Max.String()})
 }
 
 // delay is the wait before the retry that follows attempt.

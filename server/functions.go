@@ -37,7 +37,7 @@ func (s *Server) newRegistry() (*engine.Registry, error) {
 }
 
 // definitionFields are the keys a definition's JSON may have.
-const definitionFields = "name, source, handler, triggers, timeout, retries"
+const definitionFields = "name, source, handler, triggers, timeout, retries, backoff"
 
 // decodeDefinition reads one definition as the admin API takes it
 // (function.yaml's fields plus the source), refusing unknown keys so a
@@ -145,6 +145,7 @@ type functionView struct {
 	Triggers  []functions.Trigger `json:"triggers"`
 	Timeout   string              `json:"timeout,omitempty"`
 	Retries   *int                `json:"retries,omitempty"`
+	Backoff   *functions.Backoff  `json:"backoff,omitempty"`
 	CreatedAt time.Time           `json:"created_at"`
 	UpdatedAt time.Time           `json:"updated_at"`
 }
@@ -153,7 +154,7 @@ type functionView struct {
 func viewOf(fn functions.Function, withSource bool) functionView {
 	v := functionView{
 		Name: fn.Name, Version: fn.Version, Handler: fn.Handler, Triggers: fn.Triggers,
-		Retries: fn.Retries, CreatedAt: fn.CreatedAt, UpdatedAt: fn.UpdatedAt,
+		Retries: fn.Retries, Backoff: fn.Backoff, CreatedAt: fn.CreatedAt, UpdatedAt: fn.UpdatedAt,
 	}
 	if v.Triggers == nil {
 		v.Triggers = []functions.Trigger{}
@@ -168,8 +169,8 @@ func viewOf(fn functions.Function, withSource bool) functionView {
 }
 
 // sameDefinition reports whether saving def over fn would change nothing,
-// as the registry decides it: same source, handler, triggers, timeout and
-// retries.
+// as the registry decides it: same source, handler, triggers, timeout,
+// retries and backoff.
 func sameDefinition(def functions.Definition, fn functions.Function) bool {
 	handler := def.Handler
 	if handler == "" {
@@ -179,6 +180,9 @@ func sameDefinition(def functions.Definition, fn functions.Function) bool {
 		return false
 	}
 	if (def.Retries == nil) != (fn.Retries == nil) || (def.Retries != nil && *def.Retries != *fn.Retries) {
+		return false
+	}
+	if (def.Backoff == nil) != (fn.Backoff == nil) || (def.Backoff != nil && *def.Backoff != *fn.Backoff) {
 		return false
 	}
 	for i := range def.Triggers {

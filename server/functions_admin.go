@@ -128,10 +128,11 @@ type versionView struct {
 	Triggers  []functions.Trigger `json:"triggers"`
 	Timeout   string              `json:"timeout,omitempty"`
 	Retries   *int                `json:"retries,omitempty"`
+	Backoff   *functions.Backoff  `json:"backoff,omitempty"`
 }
 
 // adminFunctionVersions answers {versions: [{version, created_at, source,
-// handler, triggers, timeout, retries}]}, newest first.
+// handler, triggers, timeout, retries, backoff}]}, newest first.
 func (s *Server) adminFunctionVersions(c *fiber.Ctx) error {
 	fns, err := s.functions.Versions(c.UserContext(), nameParam(c))
 	if err != nil {
@@ -142,7 +143,7 @@ func (s *Server) adminFunctionVersions(c *fiber.Ctx) error {
 		v := viewOf(fn, true)
 		list[i] = versionView{
 			Version: v.Version, CreatedAt: fn.CreatedAt, Source: v.Source, Handler: v.Handler,
-			Triggers: v.Triggers, Timeout: v.Timeout, Retries: v.Retries,
+			Triggers: v.Triggers, Timeout: v.Timeout, Retries: v.Retries, Backoff: v.Backoff,
 		}
 	}
 	return c.JSON(fiber.Map{"versions": list})

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 
@@ -36,6 +37,55 @@ func (ts *testServer) putFunction(t *testing.T, name, source, triggers string, e
 		t.Fatalf("save %s: %d %s", name, res.status, res.body)
 	}
 	return res.json(t)["function"].(map[string]any)
+}
+
+// TestFunctionRetryPolicy saves a function's retries and backoff through
+// the admin API, shows them back, and sees them on the jobs of its runs.
+func TestFunctionRetryPolicy(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t), Deps{})
+	v1 := `function handle(input, ctx) error("the receiver is down") end`
+	runScenarios(t, ts, nil, []scenario{
+		{
+			name: "a retry policy", method: "PUT", path: "/api/admin/functions/deliver", token: testAdminToken,
+			body:        definitionJSON(t, v1, `[{"event": "order_placed"}]`, "retries", "7", "backoff", `{"initial": "60s", "max": "24h"}`),
+			wantStatus:  http.StatusCreated,
+			wantContent: []string{`"retries":7`, `"backoff":{"initial":"1m0s","max":"24h0m0s"}`},
+		},
+		{
+			name: "the same policy again changes nothing", method: "PUT", path: "/api/admin/functions/deliver", token: testAdminToken,
+			body:        definitionJSON(t, v1, `[{"event": "order_placed"}]`, "retries", "7", "backoff", `{"max": "1440m", "initial": "1m"}`),
+			wantStatus:  http.StatusOK,
+			wantContent: []string{`"version":1`, `"backoff":{"initial":"1m0s","max":"24h0m0s"}`},
+		},
+	})
+	alice := ts.register(t, "alice@example.com", "alice's password")
+	if res := ts.do(t, "POST", "/api/events", `{"name": "order_placed"}`, alice.token); res.status != http.StatusAccepted {
+		t.Fatalf("publish: %d %s", res.status, res.body)
+	}
+	var job map[string]any
+	waitFor(t, "the first attempt to fail", func() bool {
+		var ans struct {
+			Jobs []map[string]any `json:"jobs"`
+		}
+		res := ts.do(t, "GET", "/api/admin/jobs?status=pending", "", testAdminToken)
+		if err := json.Unmarshal([]byte(res.body), &ans); err != nil || len(ans.Jobs) != 1 {
+			return false
+		}
+		job = ans.Jobs[0]
+		errs, _ := job["errors"].([]any)
+		return len(errs) == 1
+	})
+	backoff, _ := job["backoff"].(map[string]any)
+	if job["max_attempts"] != float64(8) || backoff["initial"] != "1m0s" || backoff["max"] != "24h0m0s" {
+		t.Errorf("the run's job %v: 8 attempts and the function's backoff", job)
+	}
+	retry := job["errors"].([]any)[0].(map[string]any)
+	at, _ := time.Parse(time.RFC3339Nano, retry["at"].(string))
+	retryAt, _ := time.Parse(time.RFC3339Nano, retry["retry_at"].(string))
+	if wait := retryAt.Sub(at); wait < 45*time.Second || wait > time.Minute {
+		t.Errorf("the first retry waits %s, want 45s to 60s: %v", wait, retry)
+	}
 }
 
 func TestFunctionsAdmin(t *testing.T) {
@@ -237,7 +287,7 @@ func TestFunctionDefinitionRefusals(t *testing.T) {
 		{"a trigger that is not an object", "f", definitionJSON(t, ok, `["invoke"]`),
 			"invalid_trigger", `triggers: got a string; a trigger is {"invoke": true}, {"http": true}, {"event": NAME, "collection": COL} or {"schedule": EXPR, "timezone": TZ}`},
 		{"a misspelt field", "f", `{"source": "x", "tirggers": []}`,
-			"invalid_input", `unknown field tirggers (a definition has name, source, handler, triggers, timeout, retries; a trigger has invoke, http, event, collection, schedule, timezone)`},
+			"invalid_input", `unknown field tirggers (a definition has name, source, handler, triggers, timeout, retries, backoff; a trigger has invoke, http, event, collection, schedule, timezone)`},
 		{"a misspelt trigger key", "f", definitionJSON(t, ok, `[{"invoek": true}]`),
 			"invalid_input", `unknown field invoek`},
 		{"a timeout without a unit", "f", definitionJSON(t, ok, `[]`, "timeout", "10"),
@@ -246,6 +296,16 @@ func TestFunctionDefinitionRefusals(t *testing.T) {
 			"invalid_definition", `function "f": timeout 1h0m0s is longer than the server's max_timeout of 5m0s`},
 		{"negative retries", "f", definitionJSON(t, ok, `[]`, "retries", "-1"),
 			"invalid_definition", `function "f": retries is -1; use 0 to 99`},
+		{"a backoff without max", "f", definitionJSON(t, ok, `[]`, "backoff", `{"initial": "60s"}`),
+			"invalid_definition", `function "f": backoff needs both initial and max, as in {"initial": "60s", "max": "24h"}`},
+		{"a backoff with a number", "f", definitionJSON(t, ok, `[]`, "backoff", `{"initial": 60, "max": "24h"}`),
+			"invalid_definition", `backoff.initial must be a string such as "60s" or "24h", got 60`},
+		{"a backoff with an unknown field", "f", definitionJSON(t, ok, `[]`, "backoff", `{"initial": "1s", "max": "1m", "jitter": true}`),
+			"invalid_definition", `backoff has no field "jitter" (it has initial and max`},
+		{"a backoff whose max is below initial", "f", definitionJSON(t, ok, `[]`, "backoff", `{"initial": "1h", "max": "1m"}`),
+			"invalid_definition", `function "f": backoff.max 1m0s is shorter than backoff.initial 1h0m0s`},
+		{"a backoff too short", "f", definitionJSON(t, ok, `[]`, "backoff", `{"initial": "1ms", "max": "1s"}`),
+			"invalid_definition", `function "f": backoff.initial 1ms is shorter than 100ms`},
 		{"an empty source", "f", definitionJSON(t, " ", `[]`),
 			"invalid_definition", `function "f": the source is empty`},
 		{"a handler the source lacks", "f", definitionJSON(t, ok, `[]`, "handler", `"onMessage"`),
@@ -255,7 +315,7 @@ func TestFunctionDefinitionRefusals(t *testing.T) {
 		{"a name that cannot be a URL segment", "9lives", definitionJSON(t, ok, `[]`),
 			"invalid_definition", `function name "9lives": use 1-64 letters, digits, _ or -, starting with a letter`},
 		{"no body", "f", "",
-			"invalid_input", `request body is empty; send a function definition {name, source, handler, triggers, timeout, retries}`},
+			"invalid_input", `request body is empty; send a function definition {name, source, handler, triggers, timeout, retries, backoff}`},
 		{"not JSON", "f", `{"source": `,
 			"invalid_json", `request body is not valid JSON`},
 	}
