@@ -1,10 +1,15 @@
 package examples_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/moonbase-dev/moonbase/server"
 )
 
 // The tests of the event examples (scenarios 5 to 7) cause the event the
@@ -167,5 +172,80 @@ func TestProcessOrder(t *testing.T) {
 	}
 	if jobs := s.jobsOf(t, "email"); len(jobs) != 2 {
 		t.Errorf("email jobs %+v", jobs)
+	}
+}
+
+// Scenario 15's policy as configuration: notifyWarehouse's function.yaml
+// (retries 7, backoff 60s to 24h) decides how a failed delivery is
+// retried. The warehouse is down for the first attempt: the job then
+// waits about a minute for its second of eight attempts.
+func TestNotifyWarehouseRetryPolicy(t *testing.T) {
+	t.Parallel()
+	type delivery struct {
+		key  string
+		body map[string]any
+	}
+	got := make(chan delivery, 4)
+	warehouse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		got <- delivery{r.Header.Get("Idempotency-Key"), body}
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(warehouse.Close)
+	host := strings.TrimPrefix(warehouse.URL, "http://")
+	s := startServer(t, func(cfg *server.Config) { cfg.Functions.HTTP.AllowHosts = []string{host} })
+	s.setSecret(t, "WAREHOUSE_URL", warehouse.URL+"/orders")
+	s.deploy(t, "notifyWarehouse")
+	alice := s.register(t, "alice@example.com", "Alice")
+	res := s.do(t, "POST", "/api/events", map[string]any{"name": "order_placed", "data": map[string]any{"orderId": 123}}, alice.Token)
+	if res.Status != http.StatusAccepted {
+		t.Fatalf("publishEvent: %d %s", res.Status, res.Body)
+	}
+	eventID := res.Map(t)["id"].(string)
+
+	var d delivery
+	select {
+	case d = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the warehouse heard nothing")
+	}
+	if d.key != eventID || d.body["orderId"] != float64(123) || d.body["placedBy"] != alice.ID || d.body["attempt"] != float64(1) {
+		t.Errorf("the warehouse got %+v", d)
+	}
+
+	type failed struct {
+		Attempt int
+		At      time.Time
+		RetryAt time.Time `json:"retry_at"`
+		Error   string
+	}
+	var jobs struct {
+		Jobs []struct {
+			Status      string
+			MaxAttempts int `json:"max_attempts"`
+			Backoff     map[string]string
+			Errors      []failed
+		}
+	}
+	waitFor(t, "the first attempt to be recorded as failed", func() bool {
+		s.admin(t, "GET", "/api/admin/jobs?status=pending", nil).JSON(t, &jobs)
+		return len(jobs.Jobs) == 1 && len(jobs.Jobs[0].Errors) == 1
+	})
+	j := jobs.Jobs[0]
+	if j.MaxAttempts != 8 || j.Backoff["initial"] != "1m0s" || j.Backoff["max"] != "24h0m0s" {
+		t.Errorf("the job: %d attempts, backoff %v; want 8 and 1m0s to 24h0m0s", j.MaxAttempts, j.Backoff)
+	}
+	e := j.Errors[0]
+	if wait := e.RetryAt.Sub(e.At); wait < 45*time.Second || wait > time.Minute {
+		t.Errorf("the second attempt is due %s after the first failed, want 45s to 60s", wait)
+	}
+	if !strings.Contains(e.Error, "the warehouse answered 503: down for maintenance") {
+		t.Errorf("the attempt's error %q", e.Error)
+	}
+	select {
+	case again := <-got:
+		t.Errorf("the warehouse was asked again at once: %+v", again)
+	default:
 	}
 }

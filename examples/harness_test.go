@@ -155,12 +155,13 @@ func (s *testServer) register(t *testing.T, email, name string) user {
 
 // functionFile is function.yaml.
 type functionFile struct {
-	Name     string           `yaml:"name"`
-	Entry    string           `yaml:"entry"`
-	Handler  string           `yaml:"handler"`
-	Triggers []map[string]any `yaml:"triggers"`
-	Timeout  string           `yaml:"timeout"`
-	Retries  *int             `yaml:"retries"`
+	Name     string            `yaml:"name"`
+	Entry    string            `yaml:"entry"`
+	Handler  string            `yaml:"handler"`
+	Triggers []map[string]any  `yaml:"triggers"`
+	Timeout  string            `yaml:"timeout"`
+	Retries  *int              `yaml:"retries"`
+	Backoff  map[string]string `yaml:"backoff"`
 }
 
 // readFunction reads one function folder (function.yaml and its entry,
@@ -200,6 +201,9 @@ func readFunction(t *testing.T, dir string) map[string]any {
 	}
 	if ff.Retries != nil {
 		def["retries"] = *ff.Retries
+	}
+	if ff.Backoff != nil {
+		def["backoff"] = ff.Backoff
 	}
 	return def
 }
