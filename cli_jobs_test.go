@@ -82,7 +82,7 @@ func TestSchedulesCommands(t *testing.T) {
 		t.Errorf("run: %q", out)
 	}
 	cliWaitFor(t, "the scheduled run", func() bool {
-		return strings.Contains(cli.ok("functions", "logs", "report"), "  schedule\n")
+		return strings.Contains(cli.ok("functions", "logs", "report"), "  schedule  as system\n")
 	})
 	cli.fails("moonbase: schedule not found: function \"nope\" has no schedule\n", "schedules", "pause", "nope")
 }
