@@ -69,11 +69,10 @@ func (s *Server) invokeFunction(c *fiber.Ctx) error {
 // header that is not a moonbase session (a sender's own scheme, an
 // expired token) leaves the run anonymous and reaches the function
 // untouched, rather than refuse a request the function may accept. Its
-// input is the
-// request: {method, path, headers (names in lower case, repeated ones
-// joined with ", "), query (first value of each name), rawQuery, body
-// (the raw bytes as received), json (the body decoded when it is JSON,
-// else nil)}. A returned {status, headers, body} table or
+// input is the request: {method, path, headers (names in lower case,
+// repeated ones joined with ", "), query (first value of each name),
+// rawQuery, body (the raw bytes as received), json (the body decoded when
+// it is JSON, else nil)}. A returned {status, headers, body} table or
 // backend.response sets the answer; a returned string is sent as it is
 // (text/plain); anything else as JSON.
 func (s *Server) httpFunction(c *fiber.Ctx) error {

@@ -39,9 +39,8 @@ func (v *vm) publishEvent(L *lua.LState) int {
 // executeFunction is backend.executeFunction(name, data?): runs another
 // function now, on its own state, with this run's user and rights (a
 // caller's run calls it as that caller, an event's as the system), and
-// returns what it
-// returned and the status it chose (nil when it chose none). Its error is
-// raised here. Calls nest at most Config.MaxCallDepth deep. The called
+// returns what it returned and the status it chose (nil when it chose
+// none). Its error is raised here. Calls nest at most Config.MaxCallDepth deep. The called
 // function needs no invoke trigger; its ctx.trigger is "function".
 func (v *vm) executeFunction(L *lua.LState) int {
 	const call = "backend.executeFunction"
