@@ -15,4 +15,10 @@ const (
 	Outbox           = "_outbox"
 	Secrets          = "_secrets"
 	Meta             = "_meta"
+	// Realtime channels: each channel's latest offset, its messages, who
+	// is connected where, and which server processes are alive.
+	ChannelOffsets  = "_channels"
+	ChannelMessages = "_channel_messages"
+	ChannelPresence = "_channel_presence"
+	ChannelNodes    = "_channel_nodes"
 )

@@ -1,0 +1,103 @@
+package channels
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+
+	"github.com/gorilla/websocket"
+	"github.com/valyala/fasthttp"
+)
+
+// The bridge between fasthttp, which serves moonbase's HTTP, and
+// gorilla/websocket, which needs an http.Hijacker: the request's headers
+// are copied into an http.Request, fasthttp is told to hand the raw
+// connection over without answering, and gorilla gets a ResponseWriter
+// whose Hijack returns that connection, so gorilla writes the 101
+// handshake itself.
+
+// Upgrade upgrades the request of ctx to a WebSocket. It returns at once;
+// once fasthttp has handed the connection over, serve runs with it on
+// fasthttp's goroutine and the connection closes when serve returns. A
+// request gorilla refuses (not a WebSocket handshake, a refused origin)
+// gets gorilla's error answer on the raw connection.
+func Upgrade(ctx *fasthttp.RequestCtx, up *websocket.Upgrader, serve func(*websocket.Conn, *http.Request)) {
+	req := httpRequest(ctx)
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(conn net.Conn) {
+		w := &hijackWriter{conn: conn, header: http.Header{}}
+		ws, err := up.Upgrade(w, req, nil)
+		if err != nil {
+			// gorilla has written its answer (400, 403) through w.
+			return
+		}
+		serve(ws, req)
+	})
+}
+
+// httpRequest is the part of ctx's request an upgrade reads: method, URL,
+// headers, remote address.
+func httpRequest(ctx *fasthttp.RequestCtx) *http.Request {
+	r := &http.Request{
+		Method:     string(ctx.Method()),
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     http.Header{},
+		Host:       string(ctx.Host()),
+		RemoteAddr: ctx.RemoteAddr().String(),
+		RequestURI: string(ctx.RequestURI()),
+	}
+	u, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil {
+		u = &url.URL{Path: "/"}
+	}
+	r.URL = u
+	for k, v := range ctx.Request.Header.All() {
+		r.Header.Add(string(k), string(v))
+	}
+	return r
+}
+
+// hijackWriter is the http.ResponseWriter gorilla upgrades through. Only
+// Hijack is really used; the rest writes a plain HTTP answer on the raw
+// connection for the handshakes gorilla refuses.
+type hijackWriter struct {
+	conn     net.Conn
+	header   http.Header
+	status   int
+	hijacked bool
+}
+
+func (w *hijackWriter) Header() http.Header { return w.header }
+
+func (w *hijackWriter) WriteHeader(status int) {
+	if w.status != 0 || w.hijacked {
+		return
+	}
+	w.status = status
+	resp := &http.Response{StatusCode: status, ProtoMajor: 1, ProtoMinor: 1, Header: w.header}
+	w.header.Set("Connection", "close")
+	_ = resp.Write(w.conn)
+}
+
+func (w *hijackWriter) Write(b []byte) (int, error) {
+	if w.hijacked {
+		return 0, errors.New("connection hijacked")
+	}
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.conn.Write(b)
+}
+
+// Hijack hands gorilla the connection fasthttp gave up.
+func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.hijacked {
+		return nil, nil, errors.New("connection already hijacked")
+	}
+	w.hijacked = true
+	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
+}

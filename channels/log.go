@@ -1,0 +1,175 @@
+package channels
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+// The message log. Offsets are allocated in the store with an atomic
+// increment ({_id: channel, offset} in _channels), so they only grow and
+// never repeat whichever process sends. Every message is written to
+// _channel_messages ({_id: "channel/offset", channel, offset, user, data,
+// at}, data as its JSON text) before anyone receives it: that is what
+// other processes read, and what a join's history and a reconnect's
+// recovery are served from.
+
+// logSlack is how many messages beyond its history a channel's log keeps,
+// so that other processes polling the store still find what they have
+// not delivered yet; trimEvery is how often (in offsets) the log is
+// trimmed.
+const (
+	logSlack  = 256
+	trimEvery = 32
+)
+
+type msgLog struct{ store db.Store }
+
+func (l msgLog) ensureIndexes(ctx context.Context) error {
+	for _, ix := range []struct {
+		col string
+		idx db.Index
+	}{
+		{db.ChannelMessages, db.Index{Keys: []db.IndexKey{{Field: "channel"}, {Field: "offset"}}}},
+		{db.ChannelPresence, db.Index{Keys: []db.IndexKey{{Field: "channel"}}}},
+		{db.ChannelPresence, db.Index{Keys: []db.IndexKey{{Field: "node"}}}},
+		{db.ChannelPresence, db.Index{Keys: []db.IndexKey{{Field: "seen"}}}},
+		{db.ChannelNodes, db.Index{Keys: []db.IndexKey{{Field: "seen"}}}},
+	} {
+		if err := l.store.C(ix.col).EnsureIndex(ctx, ix.idx); err != nil {
+			return fmt.Errorf("ensure index on %s: %w", ix.col, err)
+		}
+	}
+	return nil
+}
+
+// allocate returns the channel's next offset.
+func (l msgLog) allocate(ctx context.Context, channel string) (int64, error) {
+	doc, err := l.store.C(db.ChannelOffsets).FindOneAndUpdate(ctx, db.ByID(channel),
+		bson.M{"$inc": bson.M{"offset": int64(1)}, "$set": bson.M{"updated_at": storeTime(time.Now())}},
+		&db.FindOneAndUpdateOptions{Upsert: true, ReturnAfter: true})
+	if err != nil {
+		return 0, fmt.Errorf("allocate an offset on %s: %w", channel, err)
+	}
+	return int64Of(doc["offset"]), nil
+}
+
+// current returns the channel's latest offset, 0 for a channel that never
+// had a message.
+func (l msgLog) current(ctx context.Context, channel string) (int64, error) {
+	doc, err := l.store.C(db.ChannelOffsets).FindOne(ctx, db.ByID(channel), nil)
+	if errors.Is(err, db.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read the offset of %s: %w", channel, err)
+	}
+	return int64Of(doc["offset"]), nil
+}
+
+// currents returns the latest offsets of channels; a channel that never
+// had a message is absent.
+func (l msgLog) currents(ctx context.Context, channels []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(channels))
+	for start := 0; start < len(channels); start += 500 {
+		names := channels[start:min(start+500, len(channels))]
+		in := make(bson.A, len(names))
+		for i, n := range names {
+			in[i] = n
+		}
+		docs, err := l.store.C(db.ChannelOffsets).Find(ctx, bson.M{"_id": bson.M{"$in": in}}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("read channel offsets: %w", err)
+		}
+		for _, d := range docs {
+			out[str(d["_id"])] = int64Of(d["offset"])
+		}
+	}
+	return out, nil
+}
+
+func messageID(channel string, offset int64) string {
+	return fmt.Sprintf("%s/%019d", channel, offset)
+}
+
+// insert writes m to the log.
+func (l msgLog) insert(ctx context.Context, m Message) error {
+	doc := bson.M{
+		"_id": messageID(m.Channel, m.Offset), "channel": m.Channel, "offset": m.Offset,
+		"data": string(m.Data), "at": m.At,
+	}
+	if m.User != nil {
+		doc["user"] = bson.M{"id": m.User.ID, "name": m.User.Name}
+	}
+	if _, err := l.store.C(db.ChannelMessages).InsertOne(ctx, doc); err != nil {
+		return fmt.Errorf("record message %d of %s: %w", m.Offset, m.Channel, err)
+	}
+	return nil
+}
+
+// after returns up to limit messages of channel with an offset above
+// after, in offset order.
+func (l msgLog) after(ctx context.Context, channel string, after int64, limit int) ([]Message, error) {
+	docs, err := l.store.C(db.ChannelMessages).Find(ctx, bson.M{"channel": channel, "offset": bson.M{"$gt": after}},
+		&db.FindOptions{Sort: bson.D{{Key: "offset", Value: 1}}, Limit: int64(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("read messages of %s: %w", channel, err)
+	}
+	out := make([]Message, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, messageFromDoc(d))
+	}
+	return out, nil
+}
+
+// trim deletes the messages of channel at or below offset upTo.
+func (l msgLog) trim(ctx context.Context, channel string, upTo int64) error {
+	_, err := l.store.C(db.ChannelMessages).DeleteMany(ctx, bson.M{"channel": channel, "offset": bson.M{"$lte": upTo}})
+	return err
+}
+
+func messageFromDoc(d bson.M) Message {
+	m := Message{Channel: str(d["channel"]), Offset: int64Of(d["offset"]), Data: []byte(str(d["data"])), At: timeOf(d["at"])}
+	if u, ok := d["user"].(bson.M); ok {
+		m.User = &User{ID: str(u["id"]), Name: str(u["name"])}
+	}
+	return m
+}
+
+// storeTime is t as the stores keep dates: UTC, milliseconds.
+func storeTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func int64Of(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int32:
+		return int64(n)
+	case int:
+		return int64(n)
+	case float64:
+		return int64(n)
+	}
+	return 0
+}
+
+func timeOf(v any) time.Time {
+	switch t := v.(type) {
+	case primitive.DateTime:
+		return t.Time().UTC()
+	case time.Time:
+		return t.UTC()
+	}
+	return time.Time{}
+}

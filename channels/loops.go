@@ -1,0 +1,122 @@
+package channels
+
+import (
+	"context"
+	"time"
+)
+
+// heartbeatLoop records this process as alive every Heartbeat, sweeps the
+// presence of dead processes and tells members here who vanished.
+func (h *Hub) heartbeatLoop() {
+	defer h.loops.Done()
+	t := time.NewTicker(h.cfg.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		others, err := h.presence.heartbeat(ctx)
+		if err != nil {
+			h.logger.Warn("channels: heartbeat", "error", err.Error())
+		} else {
+			h.others.Store(int64(others))
+		}
+		h.refreshAllPresence(ctx)
+		cancel()
+	}
+}
+
+// refreshAllPresence refreshes the presence of every channel with
+// members here.
+func (h *Hub) refreshAllPresence(ctx context.Context) {
+	h.mu.Lock()
+	chans := make([]*channel, 0, len(h.chans))
+	for _, st := range h.chans {
+		if st.rule.HasPresence() {
+			chans = append(chans, st)
+		}
+	}
+	h.mu.Unlock()
+	for _, st := range chans {
+		if err := h.refreshPresence(ctx, st); err != nil {
+			h.logger.Warn("channels: refresh presence", "channel", st.name, "error", err.Error())
+			return
+		}
+	}
+}
+
+// presencePollEvery is how often presence is read from the store when
+// other processes share it and no NATS tells of changes.
+const presencePollEvery = time.Second
+
+// pollLoop brings in what this process did not send itself: with other
+// processes and no NATS, every PollInterval it reads the offsets of the
+// channels with members here and fetches the messages past what was
+// delivered; with NATS, or alone, it only fills gaps (offsets allocated
+// but not yet seen) from the store, and gives up on those missing longer
+// than GapTimeout.
+func (h *Hub) pollLoop() {
+	defer h.loops.Done()
+	t := time.NewTicker(h.cfg.PollInterval)
+	defer t.Stop()
+	lastPresence := time.Now()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		case <-h.kick:
+		}
+		polling := h.others.Load() > 0 && h.bus == nil
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		h.poll(ctx, polling)
+		if polling && time.Since(lastPresence) >= presencePollEvery {
+			lastPresence = time.Now()
+			h.refreshAllPresence(ctx)
+		}
+		cancel()
+	}
+}
+
+// poll fetches the messages this process has not delivered: of every
+// channel here when all is true, else only of channels waiting on a gap.
+func (h *Hub) poll(ctx context.Context, all bool) {
+	h.mu.Lock()
+	h.skipGaps(time.Now())
+	var names []string
+	for name, st := range h.chans {
+		if all || len(st.pending) > 0 {
+			names = append(names, name)
+		}
+	}
+	h.mu.Unlock()
+	if len(names) == 0 {
+		return
+	}
+	offsets, err := h.log.currents(ctx, names)
+	if err != nil {
+		h.logger.Warn("channels: poll offsets", "error", err.Error())
+		return
+	}
+	for _, name := range names {
+		h.mu.Lock()
+		st := h.chans[name]
+		delivered := int64(-1)
+		if st != nil {
+			delivered = st.delivered
+		}
+		h.mu.Unlock()
+		if st == nil || offsets[name] <= delivered {
+			continue
+		}
+		msgs, err := h.log.after(ctx, name, delivered, 1000)
+		if err != nil {
+			h.logger.Warn("channels: poll messages", "channel", name, "error", err.Error())
+			return
+		}
+		h.arrive(msgs...)
+	}
+}
