@@ -22,6 +22,10 @@ const (
 	DocUpdated     = "doc_updated"
 	DocDeleted     = "doc_deleted"
 	ChanIn         = "chan_in"
+	// ChannelJoin names the trigger of functions that decide joins to
+	// realtime channels. It is never recorded: the channels hub runs those
+	// functions itself, at once, while the client waits.
+	ChannelJoin = "channel_join"
 )
 
 // Event is one thing that happened.

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -98,8 +99,11 @@ func functionPayload(run FunctionRun) map[string]any {
 type trigger struct {
 	Event      string
 	Collection string
-	Schedule   string
-	Timezone   string
+	// Channel narrows chan_in and channel_join to the channels it
+	// matches: a name, or a prefix ending in "*" (room:*).
+	Channel  string
+	Schedule string
+	Timezone string
 }
 
 // storedFunction is what the queue needs of a _functions document.
@@ -139,6 +143,7 @@ func functionFromDoc(d bson.M) storedFunction {
 			f.Triggers = append(f.Triggers, trigger{
 				Event:      str(m["event"]),
 				Collection: str(m["collection"]),
+				Channel:    str(m["channel"]),
 				Schedule:   str(m["schedule"]),
 				Timezone:   str(m["timezone"]),
 			})
@@ -149,17 +154,37 @@ func functionFromDoc(d bson.M) storedFunction {
 
 // subscribes reports whether f runs on ev: a trigger names the event and,
 // when it names a collection, the event's data is about that collection
-// (doc_* events carry {collection, id, doc, user}).
+// (doc_* events carry {collection, id, doc, user}); when it names a
+// channel pattern, the event's channel matches it (chan_in and
+// channel_join carry {channel, …}).
 func (f storedFunction) subscribes(ev Event) bool {
 	for _, t := range f.Triggers {
 		if t.Event != ev.Name {
 			continue
 		}
-		if t.Collection == "" || t.Collection == str(ev.Data["collection"]) {
-			return true
+		if t.Collection != "" && t.Collection != str(ev.Data["collection"]) {
+			continue
 		}
+		if t.Channel != "" && !MatchChannel(t.Channel, str(ev.Data["channel"])) {
+			continue
+		}
+		return true
 	}
 	return false
+}
+
+// SubscribesTo reports whether the _functions document d has a trigger
+// for ev, narrowed as subscribes says.
+func SubscribesTo(d bson.M, ev Event) bool { return functionFromDoc(d).subscribes(ev) }
+
+// MatchChannel reports whether channel matches a trigger's channel
+// pattern: the same name, or, for a pattern ending in "*", a name that
+// starts with what comes before it.
+func MatchChannel(pattern, channel string) bool {
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(channel, prefix)
+	}
+	return pattern == channel
 }
 
 // schedules returns f's schedule triggers.
