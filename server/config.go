@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/channels"
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
 	"github.com/moonbase-dev/moonbase/events"
@@ -36,6 +37,9 @@ type Config struct {
 	// Functions configures the Lua runtime: limits of a run and the
 	// outgoing requests functions make.
 	Functions engine.Config `yaml:"functions"`
+	// Channels configures the realtime channels of GET /api/ws: rules
+	// per channel pattern, limits, fan-out between processes.
+	Channels channels.Config `yaml:"channels"`
 }
 
 // HTTPConfig is the HTTP listener's section, `server`.
@@ -175,6 +179,7 @@ func DefaultConfig() Config {
 		SMTP:   mail.Config{TLS: mail.TLSStartTLS, Timeout: mail.DefaultTimeout},
 		// Spelt out, so that config.yaml can show every default.
 		Functions: engine.Config{}.WithDefaults(),
+		Channels:  channels.Config{}.WithDefaults(),
 	}
 }
 
@@ -255,6 +260,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.SMTP.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrConfig, err) // already names its smtp.* key
+	}
+	if err := c.Channels.Validate(); err != nil {
+		return configErr("channels", "%v", strings.TrimPrefix(err.Error(), channels.ErrInvalidConfig.Error()+": "))
 	}
 	if err := c.Functions.Validate(); err != nil {
 		return configErr("functions", "%v", strings.TrimPrefix(err.Error(), engine.ErrInvalidConfig.Error()+": "))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/moonbase-dev/moonbase/channels"
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/lua/engine"
@@ -154,7 +155,13 @@ func toAPIError(err error) *Error {
 		return newError(http.StatusBadRequest, "invalid_definition", strings.TrimPrefix(err.Error(), functions.ErrInvalidDefinition.Error()+": "))
 	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, functions.ErrInvalidSecret), errors.Is(err, functions.ErrInvalidExecutionID):
 		return newError(http.StatusBadRequest, "invalid_input", err.Error())
-	case errors.Is(err, functions.ErrClosed), errors.Is(err, db.ErrClosed):
+	case errors.Is(err, channels.ErrInvalidChannel):
+		return newError(http.StatusBadRequest, "invalid_channel", err.Error())
+	case errors.Is(err, channels.ErrInvalidInput):
+		return newError(http.StatusBadRequest, "invalid_input", err.Error())
+	case errors.Is(err, channels.ErrTooLarge):
+		return newError(http.StatusRequestEntityTooLarge, "message_too_large", err.Error())
+	case errors.Is(err, functions.ErrClosed), errors.Is(err, db.ErrClosed), errors.Is(err, channels.ErrClosed):
 		return newError(http.StatusServiceUnavailable, "unavailable", "the server is shutting down")
 	case errors.Is(err, context.DeadlineExceeded):
 		return newError(http.StatusServiceUnavailable, "timeout", "the request took too long")

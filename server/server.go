@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/moonbase-dev/moonbase/channels"
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
 	"github.com/moonbase-dev/moonbase/db/mongostore"
@@ -57,6 +58,7 @@ type Server struct {
 	jobs         *events.Service  // the queue, the bus, the scheduler and the sweeper (events.go, jobs.go)
 	mailer       mail.Sender      // SMTP, or the outbox when none is configured (mail.go)
 	functions    *engine.Registry // stores, compiles and runs the Lua functions (functions.go)
+	channels     *channels.Hub    // the realtime channels behind GET /api/ws (channels.go)
 	log          *slog.Logger
 	app          *fiber.App
 	limits       db.Limits
@@ -138,6 +140,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.functions = reg
 	s.runFunctionJobs(reg)
+	if s.channels, err = s.newChannels(); err != nil {
+		_ = s.functions.Shutdown(context.Background())
+		if owns {
+			_ = store.Close(context.Background())
+		}
+		return nil, err
+	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	if err := s.setup(ctx, deps.Stderr); err != nil {
 		s.cancelBase()
@@ -225,6 +234,7 @@ func (s *Server) newApp() *fiber.App {
 		bindFunctionsAdminApi,
 		bindDeployApi,
 		bindSecretsApi,
+		bindChannelsApi,
 	} {
 		bind(s, app)
 	}
@@ -257,6 +267,9 @@ func (s *Server) Start(ctx context.Context) error {
 	// request queues waits for a poll.
 	if err := s.jobs.Start(ctx); err != nil {
 		return fmt.Errorf("start the job queue and scheduler: %w", err)
+	}
+	if err := s.channels.Start(ctx); err != nil {
+		return fmt.Errorf("start channels: %w", err)
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Server.Addr)
@@ -337,6 +350,12 @@ func (s *Server) shutdown(ctx context.Context) error {
 		case <-lingered:
 		case <-ctx.Done():
 		}
+	}
+	// WebSocket connections are not the HTTP server's any more once
+	// upgraded: the hub closes them (1001) and takes this process out of
+	// presence while the store is still open.
+	if err := s.channels.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop channels: %w", err))
 	}
 	s.cancelBase()
 	// Running jobs get what is left of ctx to finish; those still running

@@ -1,0 +1,179 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/channels"
+	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/lua/engine"
+	"github.com/moonbase-dev/moonbase/lua/functions"
+)
+
+// Realtime channels: the server owns the route and hands the channels
+// hub what it needs from the rest of Moonbase at start-up — sessions,
+// the channel_join functions and the chan_in event — through the small
+// interfaces the channels package declares.
+
+// newChannels builds the hub over the server's store.
+func (s *Server) newChannels() (*channels.Hub, error) {
+	cfg := s.cfg.Channels
+	cfg.Origins = s.cfg.Server.CORSOrigins
+	return channels.New(cfg, channels.Deps{
+		Store:  s.store,
+		Logger: s.log,
+		Auth:   channelAuth{s},
+		Joins:  channelJoins{s},
+		Sink:   channelSink{s},
+	})
+}
+
+// bindChannelsApi registers GET /api/ws and the admin view of channels.
+func bindChannelsApi(s *Server, r fiber.Router) {
+	r.Get("/api/ws", s.upgradeChannels)
+	r.Get("/api/admin/channels", s.adminChannels)
+	r.Get("/api/admin/channels/:name/messages", s.adminChannelMessages)
+}
+
+// upgradeChannels hands a WebSocket handshake to the hub; anything else
+// is 426.
+func (s *Server) upgradeChannels(c *fiber.Ctx) error {
+	if !channels.IsUpgrade(c.Context()) {
+		return Errorf(fiber.StatusUpgradeRequired, "upgrade_required", "GET /api/ws opens a WebSocket (Upgrade: websocket)")
+	}
+	c.Status(fiber.StatusSwitchingProtocols) // for the request log; gorilla writes the answer
+	s.channels.Handle(c.Context())
+	return nil
+}
+
+// adminChannels lists the channels with messages or members:
+// {channels: [{name, offset, members, rule}]}.
+func (s *Server) adminChannels(c *fiber.Ctx) error {
+	limit, err := limitParam(c, 1000)
+	if err != nil {
+		return err
+	}
+	list, err := s.channels.Channels(c.UserContext(), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"channels": list})
+}
+
+// adminChannelMessages shows a channel's latest messages still stored,
+// oldest first: {messages: [...]}.
+func (s *Server) adminChannelMessages(c *fiber.Ctx) error {
+	name, err := url.PathUnescape(c.Params("name"))
+	if err != nil {
+		return badInput("channel name is not a valid URL path segment")
+	}
+	limit, err := limitParam(c, 100)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.channels.Recent(c.UserContext(), name, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"channel": name, "messages": msgs})
+}
+
+func limitParam(c *fiber.Ctx, def int) (int, error) {
+	raw := c.Query("limit")
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, badInput("limit must be a number from 1 to 1000")
+	}
+	return n, nil
+}
+
+// channelAuth resolves the session tokens of channel connections.
+type channelAuth struct{ s *Server }
+
+func (a channelAuth) Authenticate(ctx context.Context, token string) (*channels.User, error) {
+	u, err := a.s.sessionUser(ctx, tokenHash(token))
+	if errors.Is(err, ErrInvalidSession) || errors.Is(err, db.ErrNotFound) {
+		return nil, fmt.Errorf("%w: unknown or expired token", channels.ErrUnauthenticated)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &channels.User{ID: u.ID, Name: u.Name}, nil
+}
+
+// channelSink emits every message a client sends as the chan_in event,
+// through the same emit point as every other system event.
+type channelSink struct{ s *Server }
+
+func (k channelSink) ChannelMessage(ctx context.Context, m channels.Message) error {
+	_, err := k.s.events.Emit(context.WithoutCancel(ctx), events.ChanIn, m.EventData())
+	return err
+}
+
+// channelJoins runs the functions with a channel_join trigger before a
+// join the rules allow. Each runs with full rights and gets {channel,
+// user} ({id, name}, or nil for an anonymous client); returning false, or
+// backend.response with a status of 400 or more, refuses the join, and a
+// function that fails refuses it too. With no such function every join
+// the rules allow is admitted.
+type channelJoins struct{ s *Server }
+
+func (j channelJoins) AuthorizeJoin(ctx context.Context, channel string, user *channels.User) error {
+	docs, err := j.s.store.C(db.Functions).Find(ctx, bson.M{"triggers.event": events.ChannelJoin},
+		&db.FindOptions{Projection: bson.M{"name": 1, "triggers": 1}, Sort: bson.D{{Key: "_id", Value: 1}}})
+	if err != nil {
+		return fmt.Errorf("find channel_join functions: %w", err)
+	}
+	var who any
+	if user != nil {
+		who = map[string]any{"id": user.ID, "name": user.Name}
+	}
+	for _, d := range docs {
+		name, _ := d["name"].(string)
+		if !events.SubscribesTo(d, events.Event{Name: events.ChannelJoin, Data: map[string]any{"channel": channel}}) {
+			continue
+		}
+		input := map[string]any{"channel": channel, "user": who}
+		res, err := j.s.functions.Run(ctx, name, input, engine.RunOptions{Trigger: functions.TriggerEvent, Event: events.ChannelJoin})
+		if err != nil {
+			return fmt.Errorf("channel_join function %s failed: %w", name, err)
+		}
+		if refused, msg := joinRefused(res); refused {
+			return &channels.RefusedError{Function: name, Message: msg}
+		}
+	}
+	return nil
+}
+
+// joinRefused reads a channel_join function's answer.
+func joinRefused(res engine.Result) (bool, string) {
+	if res.Status >= 400 {
+		switch v := res.Value.(type) {
+		case string:
+			return true, v
+		case bson.M:
+			if e, ok := v["error"].(string); ok {
+				return true, e
+			}
+			if e, ok := v["message"].(string); ok {
+				return true, e
+			}
+		}
+		return true, strings.ToLower(fmt.Sprintf("join refused (%d)", res.Status))
+	}
+	if b, ok := res.Value.(bool); ok && !b {
+		return true, ""
+	}
+	return false, ""
+}
