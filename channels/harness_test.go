@@ -348,4 +348,3 @@ func withRules(pairs map[string]Rule) Config { return Config{Rules: pairs} }
 
 func intp(n int) *int    { return &n }
 func boolp(b bool) *bool { return &b }
-
