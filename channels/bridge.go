@@ -6,6 +6,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/valyala/fasthttp"
@@ -26,7 +29,9 @@ import (
 func Upgrade(ctx *fasthttp.RequestCtx, up *websocket.Upgrader, serve func(*websocket.Conn, *http.Request)) {
 	req := httpRequest(ctx)
 	ctx.HijackSetNoResponse(true)
-	ctx.Hijack(func(conn net.Conn) {
+	ctx.Hijack(func(raw net.Conn) {
+		conn := &guardedConn{Conn: raw}
+		defer conn.release()
 		w := &hijackWriter{conn: conn, header: http.Header{}}
 		ws, err := up.Upgrade(w, req, nil)
 		if err != nil {
@@ -35,6 +40,68 @@ func Upgrade(ctx *fasthttp.RequestCtx, up *websocket.Upgrader, serve func(*webso
 		}
 		serve(ws, req)
 	})
+}
+
+// guardedConn is the hijacked connection as gorilla sees it. fasthttp
+// closes the connection and recycles its wrapper once the hijack handler
+// returns, and its Close does nothing before that; so Close here ends
+// blocked reads and writes through their deadlines (the handler then
+// returns and fasthttp closes for real), and once released every call
+// fails instead of touching a recycled wrapper.
+type guardedConn struct {
+	net.Conn
+	mu      sync.RWMutex
+	closing atomic.Bool
+	gone    bool
+}
+
+func (g *guardedConn) do(f func() error) error {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.gone || g.closing.Load() {
+		return net.ErrClosed
+	}
+	return f()
+}
+
+func (g *guardedConn) Read(b []byte) (n int, err error) {
+	err = g.do(func() error { n, err = g.Conn.Read(b); return err })
+	return n, err
+}
+
+func (g *guardedConn) Write(b []byte) (n int, err error) {
+	err = g.do(func() error { n, err = g.Conn.Write(b); return err })
+	return n, err
+}
+
+func (g *guardedConn) SetDeadline(t time.Time) error {
+	return g.do(func() error { return g.Conn.SetDeadline(t) })
+}
+
+func (g *guardedConn) SetReadDeadline(t time.Time) error {
+	return g.do(func() error { return g.Conn.SetReadDeadline(t) })
+}
+
+func (g *guardedConn) SetWriteDeadline(t time.Time) error {
+	return g.do(func() error { return g.Conn.SetWriteDeadline(t) })
+}
+
+// Close wakes whatever is blocked on the connection; fasthttp closes it
+// when the handler returns.
+func (g *guardedConn) Close() error {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.gone || !g.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	return g.Conn.SetDeadline(time.Now())
+}
+
+// release marks the connection handed back to fasthttp.
+func (g *guardedConn) release() {
+	g.mu.Lock()
+	g.gone = true
+	g.mu.Unlock()
 }
 
 // httpRequest is the part of ctx's request an upgrade reads: method, URL,

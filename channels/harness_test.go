@@ -135,6 +135,7 @@ type client struct {
 	frames chan map[string]any
 	closed chan error // the read error that ended the connection
 	seq    int
+	kept   []map[string]any // frames received but not asked for yet
 }
 
 func dial(t *testing.T, url string, header http.Header) *client {
@@ -187,10 +188,16 @@ func (c *client) write(v any) {
 	}
 }
 
-// next returns the next frame for which keep is true, failing after
-// waitTimeout. Frames it passes over are dropped.
+// next returns the first frame not returned yet for which keep is true,
+// failing after waitTimeout. Frames it passes over stay for later calls.
 func (c *client) next(what string, keep func(map[string]any) bool) map[string]any {
 	c.t.Helper()
+	for i, f := range c.kept {
+		if keep(f) {
+			c.kept = append(c.kept[:i], c.kept[i+1:]...)
+			return f
+		}
+	}
 	deadline := time.After(waitTimeout)
 	for {
 		select {
@@ -201,6 +208,7 @@ func (c *client) next(what string, keep func(map[string]any) bool) map[string]an
 			if keep(f) {
 				return f
 			}
+			c.kept = append(c.kept, f)
 		case <-deadline:
 			c.t.Fatalf("no %s within %s", what, waitTimeout)
 		}
