@@ -66,6 +66,8 @@ func TestImportDirection(t *testing.T) {
 		"go.mongodb.org/mongo-driver/mongo":     {"db", "bench"},
 		"github.com/gorilla/websocket":          {"channels"},
 		"github.com/FerretDB/FerretDB/ferretdb": {"db"},
+		"github.com/nats-io/nats.go":            {"channels"},
+		"github.com/nats-io/nats-server/v2":     {"channels"},
 		"github.com/valyala/fasthttp":           {"server", "channels", "bench"},
 		"github.com/wneessen/go-mail":           {"mail"},
 		"github.com/yuin/gopher-lua":            {"lua"},
@@ -132,14 +134,15 @@ func TestPartsOfTheSplitLua(t *testing.T) {
 }
 
 // TestBinaryLeavesOutTestStores keeps FerretDB, the MongoDB stand-in of the
-// tests, out of the moonbase binary.
+// tests, and the NATS server the channels tests start, out of the moonbase
+// binary.
 func TestBinaryLeavesOutTestStores(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		if strings.Contains(dep, "FerretDB") || strings.HasSuffix(dep, "/db/storetest") {
+		if strings.Contains(dep, "FerretDB") || strings.Contains(dep, "nats-server") || strings.HasSuffix(dep, "/db/storetest") {
 			t.Errorf("the binary links %s, which belongs in tests only", dep)
 		}
 	}

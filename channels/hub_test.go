@@ -240,3 +240,48 @@ func TestMessageFrame(t *testing.T) {
 		t.Fatalf("Publish of a value JSON cannot hold: %v", err)
 	}
 }
+
+// joinRule is a JoinAuthorizer that admits only the users listed per
+// channel, as an app keeping room membership in its own collection would.
+type joinRule map[string][]string
+
+func (j joinRule) AuthorizeJoin(_ context.Context, channel string, u *User) error {
+	allowed, ok := j[channel]
+	if !ok {
+		return nil
+	}
+	if u != nil && slices.Contains(allowed, u.ID) {
+		return nil
+	}
+	return &RefusedError{Function: "rooms", Message: "not a member of this room"}
+}
+
+// TestJoinAuthorizer: a join the rules allow can still be refused by the
+// channel_join hook, with its message, and nothing of the refused join
+// remains (no presence, no messages).
+func TestJoinAuthorizer(t *testing.T) {
+	t.Parallel()
+	h := startHub(t, openStore(t, t.TempDir()), Config{}, Deps{Joins: joinRule{"room:vip": {alice.ID}}})
+	a := signedIn(t, h.url, "tok-alice")
+	a.join("room:vip")
+	b := signedIn(t, h.url, "tok-bob")
+	ans := b.call(map[string]any{"type": "join", "channel": "room:vip"})
+	ans.mustError("forbidden")
+	if msg := ans.f["error"].(map[string]any)["message"]; msg != "not a member of this room" {
+		t.Fatalf("refusal message %q", msg)
+	}
+	b.join("room:open")
+	off := a.send("room:vip", "secret")
+	a.message("room:vip", off)
+	members, err := h.Members(context.Background(), "room:vip")
+	if err != nil || len(members) != 1 || members[0].ID != alice.ID {
+		t.Fatalf("members %v, %v; want alice alone", members, err)
+	}
+	// Bob's connection got nothing from room:vip.
+	b.call(map[string]any{"type": "ping"})
+	for _, f := range b.kept {
+		if f["channel"] == "room:vip" {
+			t.Fatalf("refused member got %v", f)
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package channels
+
+import (
+	"context"
+	"slices"
+	"testing"
+)
+
+// TestHistoryAndRecovery: a later joiner sees the kept history; a client
+// that rejoins with since gets exactly what it missed, or is told it
+// cannot; and all of it holds across a restart of the hub over the same
+// store.
+func TestHistoryAndRecovery(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	store := openStore(t, dir)
+	h := startHub(t, store, withRules(testRules), Deps{})
+	a := signedIn(t, h.url, "tok-alice")
+	a.join("chat:1")
+	for i := 1; i <= 3; i++ {
+		a.send("chat:1", map[string]any{"n": i})
+	}
+	b := signedIn(t, h.url, "tok-bob")
+	ans := b.join("chat:1")
+	if got := offsets(ans["messages"]); !slices.Equal(got, []int64{1, 2, 3}) || ans["offset"].(float64) != 3 {
+		t.Fatalf("join answer messages %v offset %v, want 1..3 and 3", got, ans["offset"])
+	}
+	if _, ok := ans["recovered"]; ok {
+		t.Fatalf("a join without since says recovered: %v", ans)
+	}
+	for i := 4; i <= 10; i++ {
+		a.send("chat:1", map[string]any{"n": i})
+	}
+
+	scenarios := []struct {
+		name      string
+		since     int64
+		want      []int64
+		recovered bool
+	}{
+		{"gap within history", 7, []int64{8, 9, 10}, true},
+		{"nothing missed", 10, []int64{}, true},
+		{"gap at the edge of history", 5, []int64{6, 7, 8, 9, 10}, true},
+		{"gap larger than history", 3, []int64{6, 7, 8, 9, 10}, false},
+		{"an offset the channel never reached", 99, []int64{6, 7, 8, 9, 10}, false},
+	}
+	check := func(t *testing.T, url string) {
+		for _, s := range scenarios {
+			t.Run(s.name, func(t *testing.T) {
+				c := signedIn(t, url, "tok-bob")
+				ans := c.join("chat:1", "since", s.since)
+				if got := offsets(ans["messages"]); !slices.Equal(got, s.want) {
+					t.Errorf("messages %v, want %v", got, s.want)
+				}
+				if ans["recovered"] != s.recovered {
+					t.Errorf("recovered %v, want %v", ans["recovered"], s.recovered)
+				}
+			})
+		}
+	}
+	check(t, h.url)
+
+	// A channel without history recovers nothing but a gap of zero.
+	a.join("lobby")
+	a.send("lobby", "x")
+	c := signedIn(t, h.url, "tok-bob")
+	if ans := c.join("lobby", "since", 0); ans["recovered"] != false || len(offsets(ans["messages"])) != 0 {
+		t.Fatalf("history-less channel answered %v", ans)
+	}
+	c.call(map[string]any{"type": "leave", "channel": "lobby"}).mustOK()
+	if ans := c.join("lobby", "since", 1); ans["recovered"] != true {
+		t.Fatalf("history-less channel with nothing missed answered %v", ans)
+	}
+
+	// Restart: a new hub on the same store serves the same history.
+	h.stop(t)
+	h2 := startHub(t, store, withRules(testRules), Deps{})
+	check(t, h2.url)
+	d := signedIn(t, h2.url, "tok-alice")
+	d.join("chat:1")
+	if off := d.send("chat:1", "after restart"); off != 11 {
+		t.Fatalf("offset after restart %d, want 11", off)
+	}
+}
+
+// TestNoDuplicatesAcrossJoin sends while a client joins with since: it
+// gets every message once, in order, from the answer and then live.
+func TestNoDuplicatesAcrossJoin(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Rules: map[string]Rule{"chat:*": {Send: Authenticated, History: intp(1000)}}, MessagesPerSecond: 100000}
+	h := startHub(t, openStore(t, t.TempDir()), cfg, Deps{})
+	a := signedIn(t, h.url, "tok-alice")
+	const total = 200
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; i <= total; i++ {
+			a.write(map[string]any{"type": "send", "channel": "chat:x", "data": i})
+		}
+	}()
+	b := signedIn(t, h.url, "tok-bob")
+	ans := b.join("chat:x", "since", 0)
+	got := offsets(ans["messages"])
+	<-done
+	for _, m := range b.messages("chat:x", total-len(got)) {
+		got = append(got, int64(m["offset"].(float64)))
+	}
+	for i, o := range got {
+		if o != int64(i+1) {
+			t.Fatalf("offsets %v: want 1..%d once each, in order", got, total)
+		}
+	}
+}
+
+// TestLogTrimmed keeps a channel's log bounded by its history.
+func TestLogTrimmed(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	h := startHub(t, store, withRules(map[string]Rule{"chat:*": {History: intp(3)}}), Deps{})
+	ctx := context.Background()
+	const total = 3 + logSlack + 2*trimEvery
+	for range total {
+		if _, err := h.Publish(ctx, "chat:t", "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := store.C("_channel_messages").Count(ctx, map[string]any{"channel": "chat:t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n > int64(3+logSlack+trimEvery) || n < 3 {
+		t.Fatalf("log holds %d messages after %d; want at most %d", n, total, 3+logSlack+trimEvery)
+	}
+	recent, err := h.Recent(ctx, "chat:t", 3)
+	if err != nil || len(recent) != 3 || recent[2].Offset != total {
+		t.Fatalf("Recent = %v, %v", recent, err)
+	}
+}
