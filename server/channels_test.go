@@ -1,0 +1,191 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.mongodb.org/mongo-driver/bson"
+)
+
+// wsClient is a gorilla client of /api/ws with its frames in a channel.
+type wsClient struct {
+	t      *testing.T
+	ws     *websocket.Conn
+	frames chan map[string]any
+}
+
+func (ts *testServer) dialWS(t *testing.T, header http.Header) *wsClient {
+	t.Helper()
+	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+ts.Addr()+"/api/ws", header)
+	if err != nil {
+		t.Fatalf("dial /api/ws: %v (%v)", err, resp)
+	}
+	c := &wsClient{t: t, ws: ws, frames: make(chan map[string]any, 1000)}
+	go func() {
+		defer close(c.frames)
+		for {
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			var f map[string]any
+			if json.Unmarshal(b, &f) == nil {
+				c.frames <- f
+			}
+		}
+	}()
+	t.Cleanup(func() { _ = ws.Close() })
+	return c
+}
+
+// call sends frame and returns the first frame that answers its id.
+func (c *wsClient) call(frame map[string]any) map[string]any {
+	c.t.Helper()
+	frame["id"] = time.Now().String()
+	if err := c.ws.WriteJSON(frame); err != nil {
+		c.t.Fatal(err)
+	}
+	return c.wait("the answer to "+frame["type"].(string), func(f map[string]any) bool { return f["id"] == frame["id"] })
+}
+
+func (c *wsClient) wait(what string, keep func(map[string]any) bool) map[string]any {
+	c.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case f, ok := <-c.frames:
+			if !ok {
+				c.t.Fatalf("connection closed waiting for %s", what)
+			}
+			if keep(f) {
+				return f
+			}
+		case <-timeout:
+			c.t.Fatalf("no %s", what)
+		}
+	}
+}
+
+func errorCode(f map[string]any) string {
+	if f["type"] != "error" {
+		return ""
+	}
+	return f["error"].(map[string]any)["code"].(string)
+}
+
+// TestChannelsOverHTTP signs connections in with real sessions (the
+// Bearer header and the auth frame), refuses what is not a WebSocket, and
+// shows channels to the admin API.
+func TestChannelsOverHTTP(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t), Deps{})
+	alice := ts.register(t, "alice@example.com", "password1")
+
+	res := ts.do(t, "GET", "/api/ws", "", "")
+	if res.status != http.StatusUpgradeRequired || !strings.Contains(res.body, `"upgrade_required"`) {
+		t.Fatalf("plain GET /api/ws: %d %s", res.status, res.body)
+	}
+
+	byHeader := ts.dialWS(t, http.Header{"Authorization": {"Bearer " + alice.token}})
+	ans := byHeader.call(map[string]any{"type": "join", "channel": "lobby"})
+	if ans["type"] != "ok" || !strings.Contains(mustJSON(t, ans["members"]), alice.id) {
+		t.Fatalf("join with the Bearer header: %v", ans)
+	}
+	anon := ts.dialWS(t, nil)
+	if code := errorCode(anon.call(map[string]any{"type": "join", "channel": "lobby"})); code != "unauthenticated" {
+		t.Fatalf("anonymous join answered %q", code)
+	}
+	if code := errorCode(anon.call(map[string]any{"type": "auth", "token": "not-a-session"})); code != "unauthenticated" {
+		t.Fatalf("auth with a bad token answered %q", code)
+	}
+	if f := anon.call(map[string]any{"type": "auth", "token": alice.token}); f["type"] != "ok" || f["user"].(map[string]any)["id"] != alice.id {
+		t.Fatalf("auth frame: %v", f)
+	}
+	sent := anon.call(map[string]any{"type": "send", "channel": "lobby", "data": map[string]any{"text": "hi"}})
+	if sent["type"] != "ok" || sent["offset"] != 1.0 {
+		t.Fatalf("send: %v", sent)
+	}
+	byHeader.wait("the message", func(f map[string]any) bool { return f["type"] == "message" && f["offset"] == 1.0 })
+	waitFor(t, "the chan_in event", func() bool {
+		for _, n := range ts.eventNames(t) {
+			if n == "chan_in" {
+				return true
+			}
+		}
+		return false
+	})
+	ev := ts.lastEvent(t, "chan_in")
+	if ev["channel"] != "lobby" || ev["message"].(bson.M)["text"] != "hi" || ev["user"].(bson.M)["id"] != alice.id || ev["offset"] != int64(1) {
+		t.Fatalf("chan_in data %v", ev)
+	}
+
+	runScenarios(t, ts, map[string]string{"admin": testAdminToken}, []scenario{
+		{name: "list channels", method: "GET", path: "/api/admin/channels", token: "admin",
+			wantStatus: 200, wantContent: []string{`"name":"lobby"`, `"offset":1`, alice.id}},
+		{name: "list channels without the admin token", method: "GET", path: "/api/admin/channels",
+			wantStatus: 401, wantContent: []string{`"unauthenticated"`}},
+		{name: "recent messages", method: "GET", path: "/api/admin/channels/lobby/messages?limit=10", token: "admin",
+			wantStatus: 200, wantContent: []string{`"offset":1`, `"text":"hi"`}},
+		{name: "a channel name with reserved characters", method: "GET", path: "/api/admin/channels/room%3A1/messages", token: "admin",
+			wantStatus: 200, wantContent: []string{`"channel":"room:1"`, `"messages":[]`}},
+		{name: "a bad channel name", method: "GET", path: "/api/admin/channels/a%20b/messages", token: "admin",
+			wantStatus: 400, wantContent: []string{`"invalid_channel"`}},
+		{name: "a bad limit", method: "GET", path: "/api/admin/channels/lobby/messages?limit=0", token: "admin",
+			wantStatus: 400, wantContent: []string{`"invalid_input"`}},
+	})
+}
+
+// TestChannelJoinFunction: a function with a channel_join trigger keeps
+// room membership in the app's own collection and refuses the others,
+// by returning false or with backend.response(403, …).
+func TestChannelJoinFunction(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t), Deps{})
+	alice := ts.register(t, "alice@example.com", "password1")
+	bob := ts.register(t, "bob@example.com", "password1")
+	ts.putFunction(t, "rooms", `function handle(input)
+  if input.channel:sub(1, 5) ~= "room:" then return true end
+  if not input.user then return false end
+  if input.channel == "room:loud" then
+    return backend.response(403, {error = "this room is closed"})
+  end
+  return backend.findOne("room_members", {room = input.channel, user = input.user.id}) ~= nil
+end`, `[{"event":"channel_join"}]`)
+	if _, err := ts.Store().C("room_members").InsertOne(context.Background(), bson.M{"room": "room:1", "user": alice.id}); err != nil {
+		t.Fatal(err)
+	}
+	a := ts.dialWS(t, http.Header{"Authorization": {"Bearer " + alice.token}})
+	b := ts.dialWS(t, http.Header{"Authorization": {"Bearer " + bob.token}})
+	if f := a.call(map[string]any{"type": "join", "channel": "room:1"}); f["type"] != "ok" {
+		t.Fatalf("member's join: %v", f)
+	}
+	if code := errorCode(b.call(map[string]any{"type": "join", "channel": "room:1"})); code != "forbidden" {
+		t.Fatalf("non-member's join answered %q", code)
+	}
+	f := a.call(map[string]any{"type": "join", "channel": "room:loud"})
+	if errorCode(f) != "forbidden" || f["error"].(map[string]any)["message"] != "this room is closed" {
+		t.Fatalf("join refused with backend.response: %v", f)
+	}
+	if f := b.call(map[string]any{"type": "join", "channel": "lobby"}); f["type"] != "ok" {
+		t.Fatalf("join outside the function's rooms: %v", f)
+	}
+	for _, n := range ts.eventNames(t) {
+		if n == "channel_join" {
+			t.Fatalf("channel_join was recorded as an event: %v", ts.eventNames(t))
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
