@@ -98,6 +98,19 @@ func limitParam(c *fiber.Ctx, def int) (int, error) {
 	return n, nil
 }
 
+// channelMembers is backend.channels.members: each member as {id, name}.
+func (s *Server) channelMembers(ctx context.Context, channel string) ([]map[string]any, error) {
+	members, err := s.channels.Members(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, len(members))
+	for i, m := range members {
+		out[i] = map[string]any{"id": m.ID, "name": m.Name}
+	}
+	return out, nil
+}
+
 // channelAuth resolves the session tokens of channel connections.
 type channelAuth struct{ s *Server }
 

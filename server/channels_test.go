@@ -189,3 +189,54 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestChannelFunctions: a function publishes into a channel and reads
+// its members; a chan_in trigger narrowed with channel: runs only for the
+// channels it matches.
+func TestChannelFunctions(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t), Deps{})
+	alice := ts.register(t, "alice@example.com", "password1")
+	a := ts.dialWS(t, http.Header{"Authorization": {"Bearer " + alice.token}})
+	if f := a.call(map[string]any{"type": "join", "channel": "room:1"}); f["type"] != "ok" {
+		t.Fatalf("join: %v", f)
+	}
+	ts.putFunction(t, "announce", `function handle(input)
+  return {offset = backend.publish(input.channel, {text = input.text}), members = backend.channels.members(input.channel)}
+end`, `[{"invoke":true}]`)
+	res := ts.do(t, "POST", "/api/functions/announce", `{"channel":"room:1","text":"hello"}`, "")
+	if res.status != http.StatusOK || !strings.Contains(res.body, `"offset":1`) || !strings.Contains(res.body, alice.id) {
+		t.Fatalf("announce: %d %s", res.status, res.body)
+	}
+	m := a.wait("the announcement", func(f map[string]any) bool { return f["type"] == "message" && f["offset"] == 1.0 })
+	if m["user"] != nil || m["data"].(map[string]any)["text"] != "hello" {
+		t.Fatalf("announcement %v", m)
+	}
+	res = ts.do(t, "POST", "/api/functions/announce", `{"channel":"no good","text":"x"}`, "")
+	if res.status != http.StatusInternalServerError || !strings.Contains(res.body, "invalid channel name") {
+		t.Fatalf("publish to a bad name: %d %s", res.status, res.body)
+	}
+
+	ts.putFunction(t, "roomLog", `function handle(event)
+  backend.create("room_log", {channel = event.channel, user = event.user.id, text = event.message.text, offset = event.offset})
+end`, `[{"event":"chan_in","channel":"room:*"}]`)
+	if f := a.call(map[string]any{"type": "send", "channel": "lobby", "data": map[string]any{"text": "not logged"}}); f["type"] != "ok" {
+		t.Fatalf("send to lobby: %v", f)
+	}
+	if f := a.call(map[string]any{"type": "send", "channel": "room:1", "data": map[string]any{"text": "logged"}}); f["type"] != "ok" || f["offset"] != 2.0 {
+		t.Fatalf("send to room:1: %v", f)
+	}
+	var logged []bson.M
+	waitFor(t, "the room log", func() bool {
+		var err error
+		logged, err = ts.Store().C("room_log").Find(context.Background(), bson.M{}, nil)
+		return err == nil && len(logged) > 0
+	})
+	if len(logged) != 1 || logged[0]["channel"] != "room:1" || logged[0]["text"] != "logged" || logged[0]["user"] != alice.id || logged[0]["offset"] != int64(2) {
+		t.Fatalf("room log %v", logged)
+	}
+	n, err := ts.Store().C("_jobs").Count(context.Background(), bson.M{"payload.function": "roomLog"})
+	if err != nil || n != 1 {
+		t.Fatalf("%d roomLog jobs (err %v), want 1: the lobby message must not run it", n, err)
+	}
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,16 +24,23 @@ import (
 // newRegistry builds the function registry over the server's store. Runs
 // invoked by a signed-in user act under the collections' rules from
 // config.yaml; backend.publishEvent, backend.sendEmail and the schedule
-// check go through the events service (events.go, mail.go).
+// check go through the events service (events.go, mail.go), backend.publish
+// and backend.channels.members through the channels hub (channels.go).
 func (s *Server) newRegistry() (*engine.Registry, error) {
 	return engine.NewRegistry(s.cfg.Functions, engine.Deps{
-		Store:         s.store,
-		Rules:         func(col string) db.Access { return s.cfg.Collections[col].Access() },
-		Publish:       s.publishEvent,
-		Commit:        s.commitFunctionWrite,
-		SendEmail:     s.enqueueEmail,
-		CheckSchedule: events.ValidateSchedule,
-		Logger:        s.log,
+		Store:     s.store,
+		Rules:     func(col string) db.Access { return s.cfg.Collections[col].Access() },
+		Publish:   s.publishEvent,
+		Commit:    s.commitFunctionWrite,
+		SendEmail: s.enqueueEmail,
+		// The hub is built after the registry; these run only once both
+		// exist.
+		ChannelPublish: func(ctx context.Context, channel string, data any) (int64, error) {
+			return s.channels.Publish(ctx, channel, data)
+		},
+		ChannelMembers: s.channelMembers,
+		CheckSchedule:  events.ValidateSchedule,
+		Logger:         s.log,
 	})
 }
 

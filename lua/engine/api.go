@@ -40,6 +40,10 @@ func backendAPI() []apiEntry {
 		{name: "executeFunction", fn: (*vm).executeFunction, doc: "executeFunction(name, data?) → result, status"},
 		{name: "sendEmail", fn: (*vm).sendEmail, doc: "sendEmail(to, subject, text_or_{text, html, from, reply_to}) → message id"},
 
+		// Realtime channels.
+		{name: "publish", fn: (*vm).publish, doc: "publish(channel, data) → the message's offset"},
+		{name: "channels.members", fn: (*vm).channelMembers, doc: "channels.members(channel) → array of {id, name}"},
+
 		// Outgoing HTTP.
 		{name: "http.request", fn: (*vm).httpRequest, doc: "http.request{method, url, headers, body, json, timeout} → {status, headers, body, json}"},
 

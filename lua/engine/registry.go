@@ -34,6 +34,14 @@ type Deps struct {
 	// SendEmail queues an email (backend.sendEmail); body holds text, html,
 	// from, reply_to. Nil: backend.sendEmail raises "email is not set up".
 	SendEmail func(ctx context.Context, to, subject string, body map[string]any) (string, error)
+	// ChannelPublish sends data to a realtime channel (backend.publish)
+	// and returns the message's offset. Nil: backend.publish raises
+	// "channels are not set up".
+	ChannelPublish func(ctx context.Context, channel string, data any) (int64, error)
+	// ChannelMembers lists the users present on a channel, each {id, name}
+	// (backend.channels.members). Nil: it raises "channels are not set
+	// up".
+	ChannelMembers func(ctx context.Context, channel string) ([]map[string]any, error)
 	// CheckSchedule validates a schedule trigger's expression at save time.
 	// Nil: schedules are saved unchecked.
 	CheckSchedule func(expr, timezone string) error

@@ -32,16 +32,20 @@ const MaxRetries = 99
 
 // Trigger is one way a function runs. Exactly one of Invoke, HTTP, Event
 // and Schedule is set; Collection narrows an event trigger to the doc_*
-// events of one collection, Timezone gives a schedule its zone (default
-// UTC). In JSON and YAML: {invoke: true}, {http: true}, {event: NAME,
-// collection: COL}, {schedule: EXPR, timezone: TZ}.
+// events of one collection, Channel a chan_in or channel_join trigger to
+// some channels, Timezone gives a schedule its zone (default UTC). In JSON
+// and YAML: {invoke: true}, {http: true}, {event: NAME, collection: COL},
+// {event: chan_in, channel: PATTERN}, {schedule: EXPR, timezone: TZ}.
 type Trigger struct {
 	Invoke     bool   `json:"invoke,omitempty" yaml:"invoke,omitempty"`
 	HTTP       bool   `json:"http,omitempty" yaml:"http,omitempty"`
 	Event      string `json:"event,omitempty" yaml:"event,omitempty"`
 	Collection string `json:"collection,omitempty" yaml:"collection,omitempty"`
-	Schedule   string `json:"schedule,omitempty" yaml:"schedule,omitempty"`
-	Timezone   string `json:"timezone,omitempty" yaml:"timezone,omitempty"`
+	// Channel narrows a chan_in or channel_join trigger to the realtime
+	// channels it matches: a name, or a prefix ending in "*" (room:*).
+	Channel  string `json:"channel,omitempty" yaml:"channel,omitempty"`
+	Schedule string `json:"schedule,omitempty" yaml:"schedule,omitempty"`
+	Timezone string `json:"timezone,omitempty" yaml:"timezone,omitempty"`
 }
 
 // Definition is what a user writes: function.yaml's fields plus the
@@ -206,6 +210,12 @@ func (d Definition) normalize(cfg Config, checkSchedule func(expr, timezone stri
 		if set != 1 {
 			return d, bad("trigger %d: give exactly one of invoke: true, http: true, event: NAME or schedule: EXPR", n)
 		}
+		if t.Channel != "" && t.Event != "chan_in" && t.Event != "channel_join" {
+			return d, bad("trigger %d: channel goes with a chan_in or channel_join event trigger", n)
+		}
+		if t.Channel != "" && !channelPattern(t.Channel) {
+			return d, bad("trigger %d: channel %q is not a channel name or a prefix ending in * (room:*)", n, t.Channel)
+		}
 		if t.Collection != "" && t.Event == "" {
 			return d, bad("trigger %d: collection goes with an event trigger", n)
 		}
@@ -274,6 +284,9 @@ func triggersDoc(ts []Trigger) bson.A {
 			m["event"] = t.Event
 			if t.Collection != "" {
 				m["collection"] = t.Collection
+			}
+			if t.Channel != "" {
+				m["channel"] = t.Channel
 			}
 		case t.Schedule != "":
 			m["schedule"] = t.Schedule
@@ -352,6 +365,7 @@ func functionFromDoc(d bson.M) Function {
 				HTTP:       m["http"] == true,
 				Event:      str(m["event"]),
 				Collection: str(m["collection"]),
+				Channel:    str(m["channel"]),
 				Schedule:   str(m["schedule"]),
 				Timezone:   str(m["timezone"]),
 			})
@@ -387,4 +401,20 @@ func timeOf(v any) time.Time {
 		return t.Time().UTC()
 	}
 	return time.Time{}
+}
+
+// channelPattern reports whether p is a realtime channel name or a prefix
+// of one ending in "*": letters, digits and _ - : . @ / = +, at most 200.
+func channelPattern(p string) bool {
+	name := strings.TrimSuffix(p, "*")
+	if (name == "" && p != "*") || len(name) > 200 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_-:.@/=+", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -26,7 +26,7 @@ func TestSaveStoresTheShapeOthersRead(t *testing.T) {
 	fn := mustSave(t, r, Definition{
 		Name: "trial-reminder", Source: helloV1, Timeout: Duration(5 * time.Second), Retries: &retries,
 		Backoff:  &Backoff{Initial: Duration(time.Minute), Max: Duration(24 * time.Hour)},
-		Triggers: []Trigger{{Invoke: true}, {HTTP: true}, {Event: "doc_created", Collection: "orders"}, {Schedule: "daily at 09:00", Timezone: "Europe/Paris"}},
+		Triggers: []Trigger{{Invoke: true}, {HTTP: true}, {Event: "doc_created", Collection: "orders"}, {Event: "chan_in", Channel: "room:*"}, {Schedule: "daily at 09:00", Timezone: "Europe/Paris"}},
 	})
 	if fn.Version != 1 || fn.Handler != "handle" || fn.CreatedAt.IsZero() || !fn.CreatedAt.Equal(fn.UpdatedAt) {
 		t.Fatalf("saved %+v", fn)
@@ -40,6 +40,7 @@ func TestSaveStoresTheShapeOthersRead(t *testing.T) {
 		"triggers": bson.A{
 			bson.M{"invoke": true}, bson.M{"http": true},
 			bson.M{"event": "doc_created", "collection": "orders"},
+			bson.M{"event": "chan_in", "channel": "room:*"},
 			bson.M{"schedule": "daily at 09:00", "timezone": "Europe/Paris"},
 		},
 		"timeout_ms": int64(5000), "retries": int64(3), "backoff": bson.M{"initial_ms": int64(60000), "max_ms": int64(86400000)},
