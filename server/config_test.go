@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/channels"
 	"github.com/moonbase-dev/moonbase/db"
 )
 
@@ -49,6 +50,7 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	}
 	want := DefaultConfig()
 	want.Collections = map[string]CollectionConfig{}
+	want.Channels.Rules = map[string]channels.Rule{}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config.yaml differs from DefaultConfig:\n got %+v\nwant %+v", cfg, want)
 	}
@@ -125,6 +127,7 @@ func TestEnvOverrides(t *testing.T) {
 		"MOONBASE_AUTH_THROTTLE_EMAIL_FAILURES=9",
 		"MOONBASE_SERVER_CORS_ORIGINS=https://a.example.com, https://b.example.com",
 		"MOONBASE_ADMIN_TOKEN=an-admin-token-from-the-env",
+		"MOONBASE_CHANNELS_NATS_URL=nats://127.0.0.1:4222",
 		"MOONBASE_UNRELATED_THING=ignored",
 		"PATH=/usr/bin",
 	}
@@ -143,6 +146,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"auth.throttle.email_failures", cfg.Auth.Throttle.EmailFailures, 9},
 		{"server.cors_origins", cfg.Server.CORSOrigins, []string{"https://a.example.com", "https://b.example.com"}},
 		{"admin_token", cfg.AdminToken, "an-admin-token-from-the-env"},
+		{"channels.nats_url", cfg.Channels.NATSURL, "nats://127.0.0.1:4222"},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {
@@ -198,6 +202,11 @@ func TestConfigErrors(t *testing.T) {
 		{"empty index", "collections:\n  posts:\n    indexes:\n      - unique: true\n", nil, "collections.posts.indexes[0].fields: must list at least one field"},
 		{"bad origin", "server:\n  cors_origins: [example.com]\n", nil, `server.cors_origins: "example.com" is not an origin`},
 		{"zero duration", "auth:\n  session_ttl: 0s\n", nil, "auth.session_ttl: must be a positive duration"},
+		{"bad channel rule", "channels:\n  rules:\n    \"room:*\":\n      send: everyone\n", nil, `channels: rules.room:*.send: "everyone" is not one of public, authenticated, member, none`},
+		{"bad channel pattern", "channels:\n  rules:\n    \"a*b\": {}\n", nil, "channels: rules.a*b: a pattern is a channel name"},
+		{"unknown channel rule key", "channels:\n  rules:\n    lobby:\n      histroy: 5\n", nil, "unknown key histroy"},
+		{"bad NATS URL", "channels:\n  nats_url: localhost:4222\n", nil, `channels: nats_url: "localhost:4222" is not a URL`},
+		{"short presence timeout", "channels:\n  heartbeat: 10s\n  presence_timeout: 15s\n", nil, "channels: presence_timeout: must be at least twice heartbeat"},
 		{"short password minimum", "auth:\n  password_min_length: 0\n", nil, "auth.password_min_length: must be between 1 and 72"},
 		{"bcrypt cost", "auth:\n  bcrypt_cost: 3\n", nil, "auth.bcrypt_cost: must be between 4 and 31"},
 		{"log level", "log:\n  level: loud\n", nil, `log.level: "loud" is not one of debug, info, warn, error`},
