@@ -166,5 +166,8 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errors.New("connection already hijacked")
 	}
 	w.hijacked = true
-	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
+	// gorilla reads and writes through buffers of its own after the
+	// handshake; these only need to exist, so they are as small as bufio
+	// allows (the handshake's answer grows past the writer's as needed).
+	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(w.conn, 16), bufio.NewWriterSize(w.conn, 16)), nil
 }

@@ -33,7 +33,13 @@ const (
 type conn struct {
 	hub *Hub
 	ws  *websocket.Conn
-	out chan []byte
+	// The send queue: frames waiting for the writer, and a wake-up for it.
+	// A slice rather than a buffered channel, so that an idle connection
+	// holds no queue at all.
+	qmu    sync.Mutex
+	queue  [][]byte
+	spare  [][]byte
+	notify chan struct{}
 	// done closes when the connection is going away; the writer stops.
 	done     chan struct{}
 	doneOnce sync.Once
@@ -50,7 +56,7 @@ type conn struct {
 func (h *Hub) serve(ws *websocket.Conn, r *http.Request) {
 	c := &conn{
 		hub: h, ws: ws,
-		out:    make(chan []byte, h.cfg.SendQueue),
+		notify: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		joined: map[string]bool{},
 		tokens: float64(h.cfg.MessagesPerSecond),
@@ -123,13 +129,41 @@ func (c *conn) enqueue(b []byte) bool {
 		return false
 	default:
 	}
-	select {
-	case c.out <- b:
-		return true
-	default:
-		c.kill(websocket.CloseTryAgainLater, fmt.Sprintf("slow consumer: more than %d frames waiting", cap(c.out)))
+	c.qmu.Lock()
+	if len(c.queue) >= c.hub.cfg.SendQueue {
+		c.queue = nil
+		c.qmu.Unlock()
+		c.kill(websocket.CloseTryAgainLater, fmt.Sprintf("slow consumer: more than %d frames waiting", c.hub.cfg.SendQueue))
 		return false
 	}
+	c.queue = append(c.queue, b)
+	c.qmu.Unlock()
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take returns the frames waiting, leaving the queue empty.
+func (c *conn) take() [][]byte {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	frames := c.queue
+	c.queue = c.spare[:0]
+	c.spare = nil
+	return frames
+}
+
+// giveBack keeps a drained queue's array for reuse, unless it grew large.
+func (c *conn) giveBack(frames [][]byte) {
+	if cap(frames) > 64 {
+		return
+	}
+	clear(frames)
+	c.qmu.Lock()
+	c.spare = frames[:0]
+	c.qmu.Unlock()
 }
 
 func (c *conn) send(v any) {
@@ -156,13 +190,17 @@ func (c *conn) writeLoop() {
 	defer ping.Stop()
 	for {
 		select {
-		case b := <-c.out:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
-				c.close()
-				_ = c.ws.Close()
-				return
+		case <-c.notify:
+			frames := c.take()
+			for _, b := range frames {
+				_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+				if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+					c.close()
+					_ = c.ws.Close()
+					return
+				}
 			}
+			c.giveBack(frames)
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
 				c.close()
@@ -208,7 +246,13 @@ func (c *conn) readLoop() {
 			c.sendError(nil, invalid("frames are JSON text, not binary"))
 			continue
 		}
-		c.handle(buf)
+		// The frame is handled on a goroutine of its own, waited for:
+		// frames stay in order, and the deep stack a join or a send grows
+		// (store, JSON, functions) goes away with it instead of staying
+		// with every idle connection's reader.
+		handled := make(chan struct{})
+		go func() { defer close(handled); c.handle(buf) }()
+		<-handled
 		// Do not keep a large buffer for a connection that sent one large
 		// frame.
 		if cap(buf) > 64<<10 {

@@ -139,9 +139,12 @@ func New(cfg Config, deps Deps) (*Hub, error) {
 	h.maxFrame += maxFrameSlack
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:   4096,
-		WriteBufferSize:  4096,
-		CheckOrigin:      originChecker(cfg.Origins),
+		// Small read buffers, and write buffers taken from a pool only
+		// while writing: an idle connection holds as little as it can.
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     originChecker(cfg.Origins),
 	}
 	return h, nil
 }
