@@ -64,10 +64,10 @@ func TestImportDirection(t *testing.T) {
 	owners := map[string][]string{
 		"github.com/gofiber/fiber":              {"server", "admin", "bench"},
 		"go.mongodb.org/mongo-driver/mongo":     {"db", "bench"},
-		"github.com/gorilla/websocket":          {"channels"},
+		"github.com/gorilla/websocket":          {"channels", "bench"},
 		"github.com/FerretDB/FerretDB/ferretdb": {"db"},
 		"github.com/nats-io/nats.go":            {"channels"},
-		"github.com/nats-io/nats-server/v2":     {"channels"},
+		"github.com/nats-io/nats-server/v2":     {"channels", "bench"},
 		"github.com/valyala/fasthttp":           {"server", "channels", "bench"},
 		"github.com/wneessen/go-mail":           {"mail"},
 		"github.com/yuin/gopher-lua":            {"lua"},

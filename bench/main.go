@@ -48,6 +48,7 @@ func scenarios(mongoURI string) []Scenario {
 	all = append(all, httpDataScenarios()...)
 	all = append(all, functionScenarios()...)
 	all = append(all, eventScenarios()...)
+	all = append(all, channelScenarios()...)
 	return all
 }
 

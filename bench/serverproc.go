@@ -20,6 +20,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/moonbase-dev/moonbase/channels"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -47,6 +48,11 @@ type childSpec struct {
 	Collections map[string]server.CollectionConfig `json:"collections,omitempty"`
 	// AllowHosts lets functions' backend.http.request reach these hosts.
 	AllowHosts []string `json:"allow_hosts,omitempty"`
+	// ChannelsBench opens the bench: channels to anyone, with no limit on
+	// the frame rate and no presence.
+	ChannelsBench bool `json:"channels_bench,omitempty"`
+	// NATSURL fans channels out over this NATS server.
+	NATSURL string `json:"nats_url,omitempty"`
 }
 
 // childMain is the whole life of a child process: it serves spec, prints
@@ -124,6 +130,8 @@ func serveChild(spec childSpec) (string, func(context.Context) error, error) {
 		}
 		go func() { _ = app.Listener(ln) }()
 		return "http://" + ln.Addr().String(), app.ShutdownWithContext, nil
+	case childHub:
+		return serveHub()
 	case childMoonbase:
 		cfg := server.DefaultConfig()
 		cfg.Server.Addr = "127.0.0.1:0"
@@ -131,6 +139,11 @@ func serveChild(spec childSpec) (string, func(context.Context) error, error) {
 		cfg.AdminToken = benchAdminToken
 		cfg.Collections = spec.Collections
 		cfg.Functions.HTTP.AllowHosts = spec.AllowHosts
+		if spec.ChannelsBench {
+			cfg.Channels.Rules = map[string]channels.Rule{"bench:*": {Join: channels.Public, Send: channels.Public, Presence: new(false)}}
+			cfg.Channels.MessagesPerSecond = 1 << 30
+			cfg.Channels.NATSURL = spec.NATSURL
+		}
 		if err := cfg.Validate(); err != nil {
 			return "", nil, err
 		}
