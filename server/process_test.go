@@ -30,6 +30,10 @@ import (
 // it with SIGKILL.
 const serveHelper = "MOONBASE_TEST_SERVE_PROCESS"
 
+// serveConfigHelper names a config.yaml for the server process, for the
+// settings no environment variable holds (rules per channel pattern).
+const serveConfigHelper = "MOONBASE_TEST_SERVE_CONFIG"
+
 // TestServeProcess is not a test: it is a server process started by the
 // tests below.
 func TestServeProcess(t *testing.T) {
@@ -40,7 +44,7 @@ func TestServeProcess(t *testing.T) {
 		fmt.Fprintln(os.Stderr, "server process:", err)
 		os.Exit(2)
 	}
-	cfg, err := LoadConfig("", false, os.Environ())
+	cfg, err := LoadConfig(os.Getenv(serveConfigHelper), false, os.Environ())
 	if err != nil {
 		fail(err)
 	}
