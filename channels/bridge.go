@@ -53,6 +53,38 @@ type guardedConn struct {
 	mu      sync.RWMutex
 	closing atomic.Bool
 	gone    bool
+
+	// While corked, writes are gathered and go out in one write at
+	// uncork: a batch of frames for one connection costs one system call.
+	wmu    sync.Mutex
+	corked bool
+	batch  []byte
+}
+
+// cork starts gathering writes.
+func (g *guardedConn) cork() {
+	g.wmu.Lock()
+	g.corked = true
+	g.wmu.Unlock()
+}
+
+// uncork writes what was gathered, within deadline.
+func (g *guardedConn) uncork(deadline time.Time) error {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	g.corked = false
+	if len(g.batch) == 0 {
+		return nil
+	}
+	b := g.batch
+	g.batch = nil
+	return g.do(func() error {
+		if err := g.Conn.SetWriteDeadline(deadline); err != nil {
+			return err
+		}
+		_, err := g.Conn.Write(b)
+		return err
+	})
 }
 
 func (g *guardedConn) do(f func() error) error {
@@ -70,6 +102,12 @@ func (g *guardedConn) Read(b []byte) (n int, err error) {
 }
 
 func (g *guardedConn) Write(b []byte) (n int, err error) {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	if g.corked {
+		g.batch = append(g.batch, b...)
+		return len(b), nil
+	}
 	err = g.do(func() error { n, err = g.Conn.Write(b); return err })
 	return n, err
 }

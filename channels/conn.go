@@ -192,13 +192,37 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.notify:
 			frames := c.take()
+			// Several frames waiting go out in one write.
+			g, batch := c.ws.NetConn().(*guardedConn)
+			batch = batch && len(frames) > 1
+			if batch {
+				g.cork()
+			}
+			var err error
+			size := 0
 			for _, b := range frames {
 				_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-				if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
-					c.close()
-					_ = c.ws.Close()
-					return
+				if err = c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+					break
 				}
+				// A write of at most about 64 KiB at a time.
+				if size += len(b); batch && size >= 64<<10 {
+					if err = g.uncork(time.Now().Add(writeWait)); err != nil {
+						break
+					}
+					g.cork()
+					size = 0
+				}
+			}
+			if batch {
+				if uerr := g.uncork(time.Now().Add(writeWait)); err == nil {
+					err = uerr
+				}
+			}
+			if err != nil {
+				c.close()
+				_ = c.ws.Close()
+				return
 			}
 			c.giveBack(frames)
 		case <-ping.C:
