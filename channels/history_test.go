@@ -102,13 +102,26 @@ func TestNoDuplicatesAcrossJoin(t *testing.T) {
 	ans := b.join("chat:x", "since", 0)
 	got := offsets(ans["messages"])
 	<-done
-	for _, m := range b.messages("chat:x", total-len(got)) {
+	// What the sender was told was sent, in order; on a machine loaded
+	// enough for the store to time out, a send may fail, and is then
+	// nobody's message.
+	var acked []int64
+	for range total {
+		f := a.next("an answer to a send", func(f map[string]any) bool { return f["type"] == TypeOK || f["type"] == TypeError })
+		if f["type"] == TypeOK {
+			acked = append(acked, int64(f["offset"].(float64)))
+		} else {
+			t.Logf("a send failed: %v", f["error"])
+		}
+	}
+	if len(acked) < total/2 {
+		t.Fatalf("only %d of %d sends succeeded", len(acked), total)
+	}
+	for _, m := range b.messages("chat:x", len(acked)-len(got)) {
 		got = append(got, int64(m["offset"].(float64)))
 	}
-	for i, o := range got {
-		if o != int64(i+1) {
-			t.Fatalf("offsets %v: want 1..%d once each, in order", got, total)
-		}
+	if !slices.Equal(got, acked) {
+		t.Fatalf("received offsets %v, want those sent, %v, once each, in order", got, acked)
 	}
 }
 
