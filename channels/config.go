@@ -95,6 +95,12 @@ func (r Rule) withDefaults(private bool) Rule {
 	if r.MaxMessageBytes == 0 {
 		r.MaxMessageBytes = DefaultMaxMessageBytes
 	}
+	if r.History == nil {
+		r.History = new(0)
+	}
+	if r.Presence == nil {
+		r.Presence = new(true)
+	}
 	return r
 }
 

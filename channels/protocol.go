@@ -81,8 +81,9 @@ type JoinAnswer struct {
 	// client keeps the highest offset it has seen and rejoins with it as
 	// since.
 	Offset int64 `json:"offset"`
-	// Members is the channel's presence, absent when it has none.
-	Members []User `json:"members,omitempty"`
+	// Members is the channel's presence, empty when its rule turns
+	// presence off.
+	Members []User `json:"members"`
 	// Messages are the recent messages (or, with since, those after it)
 	// in offset order; absent when the channel keeps no history.
 	Messages []Message `json:"messages"`
