@@ -31,7 +31,7 @@ func (h *Hub) join(ctx context.Context, c *conn, name string, since *int64, id j
 			return err
 		}
 	}
-	cur, err := h.log.current(ctx, name)
+	tail, err := h.log.tail(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -43,11 +43,19 @@ func (h *Hub) join(ctx context.Context, c *conn, name string, since *int64, id j
 	st := h.chans[name]
 	if st == nil {
 		st = &channel{name: name, rule: rule, subs: map[*conn]*sub{}, users: map[string]int{},
-			delivered: cur, pending: map[int64]Message{}, members: map[string]User{}}
+			delivered: tail.delivered, pending: map[int64]Message{}, members: map[string]User{}}
+		for _, m := range tail.pending {
+			st.pending[m.Offset] = m
+		}
+		if len(st.pending) > 0 {
+			st.gapSince = time.Now()
+		}
 		h.chans[name] = st
 	}
 	s := &sub{}
 	st.subs[c] = s
+	// Offsets up to here are settled: delivered, or given up on.
+	settled := st.delivered
 	firstHere := false
 	if c.user != nil && rule.HasPresence() {
 		st.users[c.user.ID]++
@@ -55,7 +63,7 @@ func (h *Hub) join(ctx context.Context, c *conn, name string, since *int64, id j
 	}
 	h.mu.Unlock()
 
-	ans, err := h.history(ctx, name, rule.HistorySize(), since)
+	ans, err := h.history(ctx, name, rule.HistorySize(), since, settled)
 	if err == nil && firstHere {
 		err = h.presence.add(ctx, name, *c.user)
 		if err == nil && h.bus != nil {
@@ -94,8 +102,10 @@ func (h *Hub) join(ctx context.Context, c *conn, name string, since *int64, id j
 // history reads what a join answers with. Without since it is the last
 // `history` messages. With since it is every message after since when
 // the channel still keeps them all (recovered), else the last `history`
-// messages and recovered false.
-func (h *Hub) history(ctx context.Context, name string, keep int, since *int64) (JoinAnswer, error) {
+// messages and recovered false. The answer stops before the first
+// offset above settled that is not stored yet (its sender is still
+// storing it): that message and those after it come live, in order.
+func (h *Hub) history(ctx context.Context, name string, keep int, since *int64, settled int64) (JoinAnswer, error) {
 	ans := JoinAnswer{Type: TypeOK, Channel: name, Messages: []Message{}}
 	latest, err := h.log.current(ctx, name)
 	if err != nil {
@@ -116,6 +126,14 @@ func (h *Hub) history(ctx context.Context, name string, keep int, since *int64) 
 	msgs, err := h.log.after(ctx, name, from, keep+logSlack)
 	if err != nil {
 		return ans, err
+	}
+	prev := from
+	for i, m := range msgs {
+		if m.Offset > settled && m.Offset != prev+1 {
+			msgs = msgs[:i]
+			break
+		}
+		prev = m.Offset
 	}
 	ans.Messages = msgs
 	return ans, nil
@@ -221,18 +239,22 @@ func (h *Hub) publish(ctx context.Context, name string, data json.RawMessage, us
 		return Message{}, err
 	}
 	m := Message{Channel: name, Offset: offset, User: user, Data: data, At: storeTime(time.Now()), value: value}
-	if err := h.log.insert(ctx, m); err != nil {
+	// A client's message and its chan_in event are stored as one step,
+	// before anyone receives the message.
+	if fromClient && h.deps.Sink != nil {
+		err = h.deps.Sink.CommitMessage(ctx, m, func(ctx context.Context, tx db.Tx) error {
+			return insertMessage(ctx, tx.C(db.ChannelMessages), m)
+		})
+	} else {
+		err = h.log.insert(ctx, m)
+	}
+	if err != nil {
 		h.arrive(Message{Channel: name, Offset: offset}) // never coming: do not wait for it
 		return Message{}, err
 	}
 	h.arrive(m)
 	if h.bus != nil {
 		h.bus.publish(m)
-	}
-	if fromClient && h.deps.Sink != nil {
-		if err := h.deps.Sink.ChannelMessage(ctx, m); err != nil {
-			h.logger.Error("channels: emit chan_in", "channel", name, "offset", offset, "error", err.Error())
-		}
 	}
 	if keep := int64(rule.HistorySize() + logSlack); offset%trimEvery == 0 && offset > keep {
 		if err := h.log.trim(ctx, name, offset-keep); err != nil {

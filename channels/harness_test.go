@@ -51,13 +51,18 @@ var (
 	testIDs = tokens{"tok-alice": alice, "tok-bob": bob}
 )
 
-// sinkRecorder keeps the messages handed to the sink.
+// sinkRecorder stores each message in a transaction of the store, as the
+// server does with its chan_in event, and keeps what it committed.
 type sinkRecorder struct {
-	mu   sync.Mutex
-	msgs []Message
+	store db.Store
+	mu    sync.Mutex
+	msgs  []Message
 }
 
-func (s *sinkRecorder) ChannelMessage(_ context.Context, m Message) error {
+func (s *sinkRecorder) CommitMessage(ctx context.Context, m Message, write func(context.Context, db.Tx) error) error {
+	if err := s.store.Transact(ctx, func(ctx context.Context, tx db.Tx) error { return write(ctx, tx) }); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.msgs = append(s.msgs, m)
@@ -84,7 +89,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // Logger are filled in when unset.
 func startHub(t *testing.T, store db.Store, cfg Config, deps Deps) *testHub {
 	t.Helper()
-	sink := &sinkRecorder{}
+	sink := &sinkRecorder{store: store}
 	deps.Store = store
 	if deps.Auth == nil {
 		deps.Auth = testIDs

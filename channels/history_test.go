@@ -149,3 +149,35 @@ func TestLogTrimmed(t *testing.T) {
 		t.Fatalf("Recent = %v, %v", recent, err)
 	}
 }
+
+// TestTail: delivery of a channel starts below the first offset that is
+// allocated but not stored yet, with what is stored above it pending.
+func TestTail(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	l := msgLog{store: store}
+	for range 7 {
+		if _, err := l.allocate(ctx, "c"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range []int64{1, 2, 3, 5, 6} {
+		if err := l.insert(ctx, Message{Channel: "c", Offset: o, Data: []byte("1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tail, err := l.tail(ctx, "c")
+	if err != nil || tail.delivered != 3 || len(tail.pending) != 2 || tail.pending[0].Offset != 5 {
+		t.Fatalf("tail = %+v, %v; want delivered 3, pending 5 and 6", tail, err)
+	}
+	if err := l.insert(ctx, Message{Channel: "c", Offset: 4, Data: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if tail, err = l.tail(ctx, "c"); err != nil || tail.delivered != 6 || len(tail.pending) != 0 {
+		t.Fatalf("tail = %+v, %v; want delivered 6 (7 still in flight)", tail, err)
+	}
+	if tail, err = l.tail(ctx, "empty"); err != nil || tail.delivered != 0 {
+		t.Fatalf("tail of a new channel = %+v, %v", tail, err)
+	}
+}

@@ -35,10 +35,14 @@ type JoinAuthorizer interface {
 	AuthorizeJoin(ctx context.Context, channel string, user *User) error
 }
 
-// MessageSink is told of every message a client sent, once it is stored
-// and delivered: the server emits it as the chan_in event.
+// MessageSink stores each message a client sends together with the
+// chan_in event that reports it, as one step: write stores the message
+// through tx, and the sink records the event (and its jobs) in the same
+// transaction where the store has them. The server implements it over
+// the events bus; without a sink, messages are stored and no event is
+// recorded.
 type MessageSink interface {
-	ChannelMessage(ctx context.Context, m Message) error
+	CommitMessage(ctx context.Context, m Message, write func(ctx context.Context, tx db.Tx) error) error
 }
 
 // Deps are what a Hub is built from besides its Config. Store is

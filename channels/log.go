@@ -94,20 +94,65 @@ func (l msgLog) currents(ctx context.Context, channels []string) (map[string]int
 	return out, nil
 }
 
-func messageID(channel string, offset int64) string {
+// tailWindow is how far back from its latest offset a channel's log is
+// read when a process starts delivering it: further than the sends that
+// can be in flight at once.
+const tailWindow = 64
+
+// logTail is where delivery of a channel starts on this process.
+type logTail struct {
+	// delivered is the offset below which every message is stored: the
+	// latest one, unless a message in flight (allocated, not yet stored)
+	// comes first.
+	delivered int64
+	// pending are the stored messages above such a gap, which delivery
+	// sends once the gap is filled or given up on.
+	pending []Message
+}
+
+// tail reads where delivery of channel starts.
+func (l msgLog) tail(ctx context.Context, channel string) (logTail, error) {
+	cur, err := l.current(ctx, channel)
+	if err != nil || cur == 0 {
+		return logTail{}, err
+	}
+	from := max(cur-tailWindow, 0)
+	msgs, err := l.after(ctx, channel, from, tailWindow)
+	if err != nil {
+		return logTail{}, err
+	}
+	next := from + 1
+	for i, m := range msgs {
+		if m.Offset != next {
+			return logTail{delivered: next - 1, pending: msgs[i:]}, nil
+		}
+		next++
+	}
+	// Offsets allocated but not stored at the end: wait for them.
+	return logTail{delivered: next - 1}, nil
+}
+
+// MessageID is the _id of a message in _channel_messages.
+func MessageID(channel string, offset int64) string {
 	return fmt.Sprintf("%s/%019d", channel, offset)
 }
 
 // insert writes m to the log.
 func (l msgLog) insert(ctx context.Context, m Message) error {
+	return insertMessage(ctx, l.store.C(db.ChannelMessages), m)
+}
+
+// insertMessage writes m into c, the log or the log seen through a
+// transaction.
+func insertMessage(ctx context.Context, c db.Collection, m Message) error {
 	doc := bson.M{
-		"_id": messageID(m.Channel, m.Offset), "channel": m.Channel, "offset": m.Offset,
+		"_id": MessageID(m.Channel, m.Offset), "channel": m.Channel, "offset": m.Offset,
 		"data": string(m.Data), "at": m.At,
 	}
 	if m.User != nil {
 		doc["user"] = bson.M{"id": m.User.ID, "name": m.User.Name}
 	}
-	if _, err := l.store.C(db.ChannelMessages).InsertOne(ctx, doc); err != nil {
+	if _, err := c.InsertOne(ctx, doc); err != nil {
 		return fmt.Errorf("record message %d of %s: %w", m.Offset, m.Channel, err)
 	}
 	return nil

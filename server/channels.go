@@ -125,12 +125,25 @@ func (a channelAuth) Authenticate(ctx context.Context, token string) (*channels.
 	return &channels.User{ID: u.ID, Name: u.Name}, nil
 }
 
-// channelSink emits every message a client sends as the chan_in event,
-// through the same emit point as every other system event.
+// channelSink stores every message a client sends together with its
+// chan_in event, through the same commit point as the data API's writes:
+// in one transaction where the store has them, so there is never a
+// message without its event or an event without its message.
 type channelSink struct{ s *Server }
 
-func (k channelSink) ChannelMessage(ctx context.Context, m channels.Message) error {
-	_, err := k.s.events.Emit(context.WithoutCancel(ctx), events.ChanIn, m.EventData())
+func (k channelSink) CommitMessage(ctx context.Context, m channels.Message, write func(context.Context, db.Tx) error) error {
+	data := m.EventData()
+	_, err := k.s.events.Commit(ctx, events.Change{
+		Name: events.ChanIn,
+		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
+			if err := write(ctx, tx); err != nil {
+				return nil, err
+			}
+			return data, nil
+		},
+		Pending: func(context.Context) (map[string]any, error) { return data, nil },
+		Check:   events.Check{Collection: db.ChannelMessages, Filter: db.ByID(channels.MessageID(m.Channel, m.Offset)), Exists: true},
+	})
 	return err
 }
 
