@@ -47,7 +47,7 @@ end`, `[{"invoke": true}]`)
 			name: "the signed-in user is ctx.user", method: "POST", path: "/api/functions/echo", token: "alice",
 			body:        `{}`,
 			wantStatus:  http.StatusOK,
-			wantContent: []string{`"user":{"created_at":"`, `"email":"alice@example.com"`, `"id":"{alice_id}"`},
+			wantContent: []string{`"user":{"created_at":{"$date":"`, `"email":"alice@example.com"`, `"id":"{alice_id}"`},
 		},
 		{
 			name: "an empty body is an empty object", method: "POST", path: "/api/functions/echo",
@@ -90,7 +90,7 @@ end`, `[{"invoke": true}]`)
 		{
 			name: "dates, integers, floats, empty tables", method: "POST", path: "/api/functions/dates",
 			wantStatus:  http.StatusOK,
-			wantContent: []string{`"at":"2024-05-01T10:00:00.000Z"`, `"n":3`, `"f":1.5`, `"list":[]`, `"obj":{}`},
+			wantContent: []string{`"at":{"$date":"2024-05-01T10:00:00.000Z"}`, `"n":3`, `"f":1.5`, `"list":[]`, `"obj":{}`},
 		},
 		{
 			name: "an uncaught Lua error is a 500 naming the function and line", method: "POST", path: "/api/functions/boom",
