@@ -15,4 +15,7 @@ const (
 	Outbox           = "_outbox"
 	Secrets          = "_secrets"
 	Meta             = "_meta"
+	// AccountTokens holds the hashes of password-reset and
+	// email-verification tokens, each single-use and expiring.
+	AccountTokens = "_account_tokens"
 )

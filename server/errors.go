@@ -106,6 +106,12 @@ func toAPIError(err error) *Error {
 		return newError(http.StatusConflict, "email_taken", err.Error())
 	case errors.Is(err, ErrInvalidCredentials):
 		return newError(http.StatusUnauthorized, "invalid_credentials", err.Error())
+	case errors.Is(err, ErrWrongPassword):
+		return newError(http.StatusForbidden, "wrong_password", err.Error())
+	case errors.Is(err, ErrInvalidToken):
+		return newError(http.StatusBadRequest, "invalid_token", err.Error())
+	case errors.Is(err, ErrEmailNotVerified):
+		return newError(http.StatusForbidden, "email_not_verified", err.Error())
 	case errors.Is(err, ErrInvalidSession):
 		return newError(http.StatusUnauthorized, "unauthenticated", err.Error())
 	case errors.Is(err, ErrInvalidAdminToken):

@@ -1,0 +1,243 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+// Password reset and email verification by a link sent by email. A link
+// carries a random token; the store keeps its SHA-256 in _account_tokens
+// with the account, the kind and an expiry. Using a token marks it used in
+// one atomic find-one-and-update, so it works once even when two requests
+// race.
+
+// Kinds of account tokens.
+const (
+	tokenReset  = "reset"
+	tokenVerify = "verify"
+)
+
+// ErrInvalidToken: a reset or verification token that is unknown, used
+// or expired. Which one is not said.
+var ErrInvalidToken = errors.New("the link is invalid, already used or expired; ask for a new one")
+
+// ErrEmailNotVerified: sign-in refused until the email is verified
+// (auth.require_verified).
+var ErrEmailNotVerified = errors.New("verify your email before signing in; the link was sent to it")
+
+// resetAnswer is what a reset request answers, whether or not the email has
+// an account, so the call cannot tell who has one.
+const resetAnswer = "if an account has this email, a link to reset its password has been sent to it"
+
+// requestPasswordReset sends a reset link to {email} when it has an
+// account: 202 with the same answer either way.
+func (s *Server) requestPasswordReset(c *fiber.Ctx) error {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "email"); err != nil {
+		return err
+	}
+	raw, err := requiredString(body, "email")
+	if err != nil {
+		return err
+	}
+	email, err := normalizeEmail(raw)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	doc, err := s.store.C(db.Users).FindOne(ctx, bson.M{db.UserEmail: email}, nil)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		s.requestLogger(c).Info("password reset asked for an email without an account")
+	case err != nil:
+		return err
+	default:
+		u, err := userFromDoc(doc)
+		if err != nil {
+			return err
+		}
+		if err := s.sendAccountLink(ctx, u, tokenReset); err != nil {
+			return err
+		}
+	}
+	return c.Status(http.StatusAccepted).JSON(accountAccepted{Message: resetAnswer})
+}
+
+// confirmPasswordReset sets {password} on the account of {token}, marks its
+// email verified (the link reached it) and ends all its sessions: 204.
+func (s *Server) confirmPasswordReset(c *fiber.Ctx) error {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "token", "password"); err != nil {
+		return err
+	}
+	token, err := requiredString(body, "token")
+	if err != nil {
+		return err
+	}
+	password, err := requiredString(body, "password")
+	if err != nil {
+		return err
+	}
+	if err := s.checkPassword(password); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	u, err := s.useToken(ctx, token, tokenReset)
+	if err != nil {
+		return err
+	}
+	if err := s.setPassword(ctx, u.ID, password, ""); err != nil {
+		return err
+	}
+	fields := []string{"password"}
+	if !u.Verified {
+		if u, err = s.markVerified(ctx, u.ID); err != nil {
+			return err
+		}
+		fields = append(fields, db.UserVerified)
+	}
+	s.emitUserUpdated(c, u, fields)
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// requestVerification sends the signed-in user a verification link: 202.
+// An email already verified gets none (200 {user}).
+func (s *Server) requestVerification(c *fiber.Ctx) error {
+	u, err := s.freshUser(c)
+	if err != nil {
+		return err
+	}
+	if u.Verified {
+		return c.JSON(fiber.Map{"user": u})
+	}
+	if err := s.sendAccountLink(c.UserContext(), u, tokenVerify); err != nil {
+		return err
+	}
+	return c.Status(http.StatusAccepted).JSON(accountAccepted{Message: "a verification link has been sent to " + u.Email})
+}
+
+// confirmVerification marks the account of {token} verified: 200 {user}.
+// It needs no session, since the link may be opened anywhere.
+func (s *Server) confirmVerification(c *fiber.Ctx) error {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "token"); err != nil {
+		return err
+	}
+	token, err := requiredString(body, "token")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	u, err := s.useToken(ctx, token, tokenVerify)
+	if err != nil {
+		return err
+	}
+	if !u.Verified {
+		if u, err = s.markVerified(ctx, u.ID); err != nil {
+			return err
+		}
+		s.emitUserUpdated(c, u, []string{db.UserVerified})
+	}
+	return c.JSON(fiber.Map{"user": u})
+}
+
+// sendAccountLink stores a new token of kind for u, replacing any unused
+// one of that kind, and queues the email carrying it.
+func (s *Server) sendAccountLink(ctx context.Context, u *User, kind string) error {
+	ttl, subject, path, intro := s.cfg.Auth.ResetTTL, "Reset your password", "/reset-password", "Someone asked to reset the password of your account. If it was you, use this link:"
+	if kind == tokenVerify {
+		ttl, subject, path, intro = s.cfg.Auth.VerifyTTL, "Verify your email", "/verify-email", "Confirm this is your email address with this link:"
+	}
+	col := s.store.C(db.AccountTokens)
+	if _, err := col.DeleteMany(ctx, bson.M{"user_id": u.ID, "kind": kind}); err != nil {
+		return err
+	}
+	token := newToken("")
+	at := now()
+	if _, err := col.InsertOne(ctx, bson.M{
+		"_id": tokenHash(token), "kind": kind, "user_id": u.ID, "email": u.Email,
+		"created_at": at, "expires_at": at.Add(ttl),
+	}); err != nil {
+		return err
+	}
+	link := token
+	if base := s.cfg.Auth.AppURL; base != "" {
+		link = strings.TrimRight(base, "/") + path + "?token=" + url.QueryEscape(token)
+	}
+	text := fmt.Sprintf("%s\n\n%s\n\nIt works once, for %s. If you did not ask for it, ignore this email.\n", intro, link, ttl)
+	_, err := s.enqueueEmail(ctx, u.Email, subject, map[string]any{"text": text})
+	return err
+}
+
+// useToken claims an unused token of kind, so it cannot be used again,
+// and returns its account. An unknown, used or expired token, or one whose
+// account changed its email since, is ErrInvalidToken.
+func (s *Server) useToken(ctx context.Context, token, kind string) (*User, error) {
+	doc, err := s.store.C(db.AccountTokens).FindOneAndUpdate(ctx,
+		bson.M{"_id": tokenHash(token), "kind": kind, "used_at": bson.M{"$exists": false}},
+		bson.M{"$set": bson.M{"used_at": now()}}, nil)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tokenExpired(doc) {
+		return nil, ErrInvalidToken
+	}
+	uid, _ := doc["user_id"].(string)
+	u, err := s.userByID(ctx, uid)
+	if errors.Is(err, ErrInvalidSession) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if email, _ := doc["email"].(string); email != u.Email {
+		return nil, ErrInvalidToken
+	}
+	return u, nil
+}
+
+// markVerified sets the account's verified flag.
+func (s *Server) markVerified(ctx context.Context, userID string) (*User, error) {
+	oid, err := primitive.ObjectIDFromHex(userID)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	doc, err := s.store.C(db.Users).FindOneAndUpdate(ctx, db.ByID(oid),
+		bson.M{"$set": bson.M{db.UserVerified: true, db.UserUpdatedAt: now()}}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	return userFromDoc(doc)
+}
+
+// sweepAccountTokensBefore deletes tokens that expired before t; used and
+// expired ones are refused anyway, this only reclaims space.
+func (s *Server) sweepAccountTokensBefore(ctx context.Context, t time.Time) (int64, error) {
+	return s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": t.UTC()}})
+}
