@@ -185,7 +185,7 @@ func (s *Server) sendAccountLink(ctx context.Context, u *User, kind string) erro
 		link = strings.TrimRight(base, "/") + path + "?token=" + url.QueryEscape(token)
 	}
 	text := fmt.Sprintf("%s\n\n%s\n\nIt works once, for %s. If you did not ask for it, ignore this email.\n", intro, link, ttl)
-	_, err := s.enqueueEmail(ctx, u.Email, subject, map[string]any{"text": text})
+	_, err := s.enqueueEmail(ctx, []string{u.Email}, subject, map[string]any{"text": text})
 	return err
 }
 
