@@ -21,6 +21,7 @@ func accountConfig(t *testing.T) Config {
 	cfg := eventsConfig(t)
 	cfg.Auth.AppURL = "http://127.0.0.1/app"
 	cfg.Auth.ProfileFields = []string{"name", "avatar"}
+	cfg.Auth.LinkInterval = 0
 	return cfg
 }
 
@@ -513,4 +514,50 @@ func TestNormalizeEmail(t *testing.T) {
 			t.Errorf("normalizeEmail(%q) = %q, %v; want an error with %q", s.in, got, err, s.err)
 		}
 	}
+}
+
+func TestAccountLinksAreSpaced(t *testing.T) {
+	t.Parallel()
+	cfg := accountConfig(t)
+	cfg.Auth.LinkInterval = time.Hour
+	ts := startServer(t, cfg, Deps{})
+	alice := ts.register(t, "alice@example.com", "alice's password")
+	var first string
+	runScenarios(t, ts, map[string]string{"alice": alice.token}, []scenario{
+		{
+			name: "a reset link", method: "POST", path: "/api/auth/password-reset", body: `{"email":"alice@example.com"}`,
+			wantStatus: http.StatusAccepted,
+			after:      func(_ *testing.T, res response, _ map[string]string) { first = res.body },
+		},
+		{
+			name: "another at once is the same answer and no email", method: "POST", path: "/api/auth/password-reset", body: `{"email":"alice@example.com"}`,
+			wantStatus: http.StatusAccepted,
+			after: func(t *testing.T, res response, _ map[string]string) {
+				if res.body != first {
+					t.Errorf("answers differ: %s and %s", first, res.body)
+				}
+				// Emails are queued before the answer: one job means one email.
+				if n := len(ts.emailJobs(t, "")); n != 1 {
+					t.Errorf("%d emails queued, want 1", n)
+				}
+			},
+		},
+		{
+			name: "a verification link", method: "POST", path: "/api/auth/verify-email/request", token: "alice",
+			wantStatus: http.StatusAccepted,
+		},
+		{
+			name: "another at once is refused with when to retry", method: "POST", path: "/api/auth/verify-email/request", token: "alice",
+			wantStatus:  http.StatusTooManyRequests,
+			wantContent: []string{`a verification link was sent a moment ago, try again in`},
+			after: func(t *testing.T, res response, _ map[string]string) {
+				if ra := res.header.Get("Retry-After"); ra == "" || ra == "0" {
+					t.Errorf("Retry-After %q", ra)
+				}
+				if n := len(ts.emailJobs(t, "")); n != 2 {
+					t.Errorf("%d emails queued, want 2", n)
+				}
+			},
+		},
+	})
 }

@@ -70,7 +70,9 @@ func (s *Server) requestPasswordReset(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := s.sendAccountLink(ctx, u, tokenReset); err != nil {
+		// Too soon after the last link, nothing is sent, and the answer
+		// is the same: it must not tell who has an account.
+		if err := s.sendAccountLink(ctx, u, tokenReset); err != nil && !errors.As(err, new(errLinkTooSoon)) {
 			return err
 		}
 	}
@@ -128,6 +130,10 @@ func (s *Server) requestVerification(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"user": u})
 	}
 	if err := s.sendAccountLink(c.UserContext(), u, tokenVerify); err != nil {
+		var soon errLinkTooSoon
+		if errors.As(err, &soon) {
+			return &ThrottledError{RetryAfter: soon.retryAfter, Reason: "a verification link was sent a moment ago"}
+		}
 		return err
 	}
 	return c.Status(http.StatusAccepted).JSON(accountAccepted{Message: "a verification link has been sent to " + u.Email})
@@ -161,14 +167,32 @@ func (s *Server) confirmVerification(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"user": u})
 }
 
+// errLinkTooSoon: a link of the same kind went to the account less than
+// auth.link_interval ago.
+type errLinkTooSoon struct{ retryAfter time.Duration }
+
+func (e errLinkTooSoon) Error() string { return "a link was sent to this account a moment ago" }
+
 // sendAccountLink stores a new token of kind for u, replacing any unused
-// one of that kind, and queues the email carrying it.
+// one of that kind, and queues the email carrying it. Within
+// auth.link_interval of the last link of that kind it sends nothing and
+// returns an errLinkTooSoon.
 func (s *Server) sendAccountLink(ctx context.Context, u *User, kind string) error {
 	ttl, subject, path, intro := s.cfg.Auth.ResetTTL, "Reset your password", "/reset-password", "Someone asked to reset the password of your account. If it was you, use this link:"
 	if kind == tokenVerify {
 		ttl, subject, path, intro = s.cfg.Auth.VerifyTTL, "Verify your email", "/verify-email", "Confirm this is your email address with this link:"
 	}
 	col := s.store.C(db.AccountTokens)
+	if iv := s.cfg.Auth.LinkInterval; iv > 0 {
+		last, err := col.FindOne(ctx, bson.M{"user_id": u.ID, "kind": kind, "created_at": bson.M{"$gt": now().Add(-iv)}}, nil)
+		if err == nil {
+			at, _ := last["created_at"].(primitive.DateTime)
+			return errLinkTooSoon{retryAfter: time.Until(at.Time().Add(iv))}
+		}
+		if !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
+	}
 	if _, err := col.DeleteMany(ctx, bson.M{"user_id": u.ID, "kind": kind}); err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if s.cfg.Auth.VerifyEmail || s.cfg.Auth.RequireVerified {
 		// The account stands even if the link cannot be queued; the user
 		// asks for another with /api/auth/verify-email/request.
-		if err := s.sendAccountLink(context.WithoutCancel(ctx), u, tokenVerify); err != nil {
+		if err := s.sendAccountLink(context.WithoutCancel(ctx), u, tokenVerify); err != nil && !errors.As(err, new(errLinkTooSoon)) {
 			s.requestLogger(c).Error("queueing the verification email failed", "error", err.Error())
 		}
 	}

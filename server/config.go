@@ -100,6 +100,10 @@ type AuthConfig struct {
 	// email-verification token stay valid.
 	ResetTTL  time.Duration `yaml:"reset_ttl"`
 	VerifyTTL time.Duration `yaml:"verify_ttl"`
+	// LinkInterval is the least time between two reset or two
+	// verification emails to one account, so the calls cannot be used to
+	// flood someone's mailbox; 0 sends one per request.
+	LinkInterval time.Duration `yaml:"link_interval"`
 	// AppURL is where the links of account emails point:
 	// <app_url>/reset-password?token=… and <app_url>/verify-email?token=….
 	// Empty sends the token alone.
@@ -197,6 +201,7 @@ func DefaultConfig() Config {
 			ProfileFields:     []string{"name"},
 			ResetTTL:          time.Hour,
 			VerifyTTL:         48 * time.Hour,
+			LinkInterval:      time.Minute,
 			OnDelete:          OnDeleteKeep,
 		},
 		Limits: LimitsConfig{BodyBytes: 1 << 20, MaxDepth: db.DefaultMaxDepth, MaxFields: db.DefaultMaxKeys},
@@ -339,6 +344,9 @@ func (a AuthConfig) validate() error {
 	}
 	if a.VerifyTTL <= 0 {
 		return configErr("auth.verify_ttl", "must be positive")
+	}
+	if a.LinkInterval < 0 {
+		return configErr("auth.link_interval", "must not be negative (0 sends a link for every request)")
 	}
 	if a.AppURL != "" {
 		u, err := url.Parse(a.AppURL)

@@ -63,10 +63,16 @@ var (
 // errors.Is(err, ErrThrottled) holds for it.
 type ThrottledError struct {
 	RetryAfter time.Duration
+	// Reason replaces "too many failed attempts" in the message.
+	Reason string
 }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("too many failed attempts, try again in %d seconds", retryAfterSeconds(e.RetryAfter))
+	reason := e.Reason
+	if reason == "" {
+		reason = "too many failed attempts"
+	}
+	return fmt.Sprintf("%s, try again in %d seconds", reason, retryAfterSeconds(e.RetryAfter))
 }
 
 // retryAfterSeconds rounds up, so a client that waits as told is let in.
