@@ -32,6 +32,8 @@ func bindAccountApi(s *Server, r fiber.Router) {
 	g.Post("/password-reset/confirm", s.confirmPasswordReset)
 	g.Post("/verify-email/request", s.requestVerification)
 	g.Post("/verify-email", s.confirmVerification)
+	g.Post("/email", s.requestEmailChange)
+	g.Post("/email/confirm", s.confirmEmailChange)
 }
 
 // ErrWrongPassword: an account call's current password is wrong.
@@ -181,7 +183,8 @@ func (s *Server) recheckPassword(c *fiber.Ctx, u *User, password string) error {
 }
 
 // setPassword stores a new password hash and ends every session of the
-// account but keep (the hash of the session to keep; "" ends them all).
+// account but keep (the hash of the session to keep; "" ends them all)
+// and every reset link still pending.
 func (s *Server) setPassword(ctx context.Context, userID, password, keep string) error {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.Auth.BcryptCost)
 	if err != nil {
@@ -194,6 +197,9 @@ func (s *Server) setPassword(ctx context.Context, userID, password, keep string)
 	if _, err := s.store.C(db.Users).UpdateOne(ctx, db.ByID(oid), bson.M{"$set": bson.M{
 		db.UserPasswordHash: string(hash), db.UserUpdatedAt: now(),
 	}}, nil); err != nil {
+		return err
+	}
+	if _, err := s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": userID, "kind": tokenReset}); err != nil {
 		return err
 	}
 	return s.endSessions(ctx, userID, keep)

@@ -205,6 +205,13 @@ func TestChangePassword(t *testing.T) {
 			wantStatus: http.StatusUnauthorized,
 		},
 		{
+			name: "a reset link pending", method: "POST", path: "/api/auth/password-reset", body: `{"email":"alice@example.com"}`,
+			wantStatus: http.StatusAccepted,
+			after: func(t *testing.T, _ response, vars map[string]string) {
+				vars["reset"] = ts.awaitLink(t, "alice@example.com", "Reset your password", 1)
+			},
+		},
+		{
 			name: "changed", method: "POST", path: "/api/auth/password", token: "alice",
 			body:       `{"current_password":"alice's password","new_password":"a new password"}`,
 			wantStatus: http.StatusNoContent, wantEvents: []string{"user_updated"},
@@ -218,6 +225,11 @@ func TestChangePassword(t *testing.T) {
 		{
 			name: "the session that changed it stays", method: "GET", path: "/api/auth/me", token: "alice",
 			wantStatus: http.StatusOK,
+		},
+		{
+			name: "the pending reset link no longer works", method: "POST", path: "/api/auth/password-reset/confirm",
+			body:       `{"token":"{reset}","password":"yet another password"}`,
+			wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_token"`},
 		},
 		{
 			name: "the other session ended", method: "GET", path: "/api/auth/me", token: "other",
@@ -558,6 +570,88 @@ func TestAccountLinksAreSpaced(t *testing.T) {
 					t.Errorf("%d emails queued, want 2", n)
 				}
 			},
+		},
+	})
+}
+
+func TestChangeEmail(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, accountConfig(t), Deps{})
+	alice := ts.register(t, "alice@example.com", "alice's password")
+	ts.register(t, "bob@example.com", "bob's password")
+	vars := map[string]string{"alice": alice.token}
+	runScenarios(t, ts, vars, []scenario{
+		{
+			name: "a wrong password", method: "POST", path: "/api/auth/email", token: "alice",
+			body:       `{"new_email":"ada@example.com","password":"guess"}`,
+			wantStatus: http.StatusForbidden, wantContent: []string{`"code":"wrong_password"`},
+		},
+		{
+			name: "the same email", method: "POST", path: "/api/auth/email", token: "alice",
+			body:       `{"new_email":"ALICE@example.com","password":"alice's password"}`,
+			wantStatus: http.StatusBadRequest, wantContent: []string{`alice@example.com is already the email of this account`},
+		},
+		{
+			name: "not an email", method: "POST", path: "/api/auth/email", token: "alice",
+			body:       `{"new_email":"a@[127.0.0.1]","password":"alice's password"}`,
+			wantStatus: http.StatusBadRequest, wantContent: []string{`address literal`},
+		},
+		{
+			name: "anonymous", method: "POST", path: "/api/auth/email",
+			body:       `{"new_email":"ada@example.com","password":"alice's password"}`,
+			wantStatus: http.StatusUnauthorized,
+		},
+		{
+			name: "asked", method: "POST", path: "/api/auth/email", token: "alice",
+			body:        `{"new_email":"Ada@Example.com","password":"alice's password"}`,
+			wantStatus:  http.StatusAccepted,
+			wantContent: []string{`a confirmation link has been sent to ada@example.com`},
+			after: func(t *testing.T, _ response, vars map[string]string) {
+				vars["change"] = ts.awaitLink(t, "ada@example.com", "Confirm your new email", 1)
+				if n := len(ts.mailsTo(t, "alice@example.com")); n != 0 {
+					t.Errorf("%d emails to the old address", n)
+				}
+			},
+		},
+		{
+			name: "not changed before the link is used", method: "GET", path: "/api/auth/me", token: "alice",
+			wantStatus: http.StatusOK, wantContent: []string{`"email":"alice@example.com"`},
+		},
+		{
+			name: "confirmed", method: "POST", path: "/api/auth/email/confirm", body: `{"token":"{change}"}`,
+			wantStatus:  http.StatusOK,
+			wantContent: []string{`"email":"ada@example.com"`, `"verified":true`},
+			wantEvents:  []string{"user_updated"},
+		},
+		{
+			name: "the link works once", method: "POST", path: "/api/auth/email/confirm", body: `{"token":"{change}"}`,
+			wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_token"`},
+		},
+		{
+			name: "the new email signs in", method: "POST", path: "/api/auth/login",
+			body:       `{"email":"ada@example.com","password":"alice's password"}`,
+			wantStatus: http.StatusOK, wantEvents: []string{"user_login"},
+		},
+		{
+			name: "the old one does not", method: "POST", path: "/api/auth/login",
+			body:       `{"email":"alice@example.com","password":"alice's password"}`,
+			wantStatus: http.StatusUnauthorized,
+		},
+		{
+			name: "ask for an email another account has", method: "POST", path: "/api/auth/email", token: "alice",
+			body:       `{"new_email":"bob@example.com","password":"alice's password"}`,
+			wantStatus: http.StatusAccepted,
+			after: func(t *testing.T, _ response, vars map[string]string) {
+				vars["taken"] = ts.awaitLink(t, "bob@example.com", "Confirm your new email", 1)
+			},
+		},
+		{
+			name: "confirming it is a conflict", method: "POST", path: "/api/auth/email/confirm", body: `{"token":"{taken}"}`,
+			wantStatus: http.StatusConflict, wantContent: []string{`"code":"email_taken"`},
+		},
+		{
+			name: "and changes nothing", method: "GET", path: "/api/auth/me", token: "alice",
+			wantStatus: http.StatusOK, wantContent: []string{`"email":"ada@example.com"`},
 		},
 	})
 }

@@ -26,6 +26,7 @@ import (
 const (
 	tokenReset  = "reset"
 	tokenVerify = "verify"
+	tokenEmail  = "email" // a change of email, sent to the new address
 )
 
 // ErrInvalidToken: a reset or verification token that is unknown, used
@@ -178,9 +179,20 @@ func (e errLinkTooSoon) Error() string { return "a link was sent to this account
 // auth.link_interval of the last link of that kind it sends nothing and
 // returns an errLinkTooSoon.
 func (s *Server) sendAccountLink(ctx context.Context, u *User, kind string) error {
+	return s.sendAccountLinkTo(ctx, u, kind, "")
+}
+
+// sendAccountLinkTo is sendAccountLink; for a change of email, newEmail
+// is the address the link goes to and the token carries.
+func (s *Server) sendAccountLinkTo(ctx context.Context, u *User, kind, newEmail string) error {
 	ttl, subject, path, intro := s.cfg.Auth.ResetTTL, "Reset your password", "/reset-password", "Someone asked to reset the password of your account. If it was you, use this link:"
-	if kind == tokenVerify {
+	to := u.Email
+	switch kind {
+	case tokenVerify:
 		ttl, subject, path, intro = s.cfg.Auth.VerifyTTL, "Verify your email", "/verify-email", "Confirm this is your email address with this link:"
+	case tokenEmail:
+		ttl, subject, path, intro = s.cfg.Auth.VerifyTTL, "Confirm your new email", "/confirm-email", "Confirm this address as the new email of your account with this link:"
+		to = newEmail
 	}
 	col := s.store.C(db.AccountTokens)
 	if iv := s.cfg.Auth.LinkInterval; iv > 0 {
@@ -198,10 +210,14 @@ func (s *Server) sendAccountLink(ctx context.Context, u *User, kind string) erro
 	}
 	token := newToken("")
 	at := now()
-	if _, err := col.InsertOne(ctx, bson.M{
+	doc := bson.M{
 		"_id": tokenHash(token), "kind": kind, "user_id": u.ID, "email": u.Email,
 		"created_at": at, "expires_at": at.Add(ttl),
-	}); err != nil {
+	}
+	if newEmail != "" {
+		doc["new_email"] = newEmail
+	}
+	if _, err := col.InsertOne(ctx, doc); err != nil {
 		return err
 	}
 	link := token
@@ -209,7 +225,7 @@ func (s *Server) sendAccountLink(ctx context.Context, u *User, kind string) erro
 		link = strings.TrimRight(base, "/") + path + "?token=" + url.QueryEscape(token)
 	}
 	text := fmt.Sprintf("%s\n\n%s\n\nIt works once, for %s. If you did not ask for it, ignore this email.\n", intro, link, ttl)
-	_, err := s.enqueueEmail(ctx, []string{u.Email}, subject, map[string]any{"text": text})
+	_, err := s.enqueueEmail(ctx, []string{to}, subject, map[string]any{"text": text})
 	return err
 }
 
@@ -217,30 +233,36 @@ func (s *Server) sendAccountLink(ctx context.Context, u *User, kind string) erro
 // and returns its account. An unknown, used or expired token, or one whose
 // account changed its email since, is ErrInvalidToken.
 func (s *Server) useToken(ctx context.Context, token, kind string) (*User, error) {
+	u, _, err := s.claimToken(ctx, token, kind)
+	return u, err
+}
+
+// claimToken is useToken, also returning the token's record.
+func (s *Server) claimToken(ctx context.Context, token, kind string) (*User, bson.M, error) {
 	doc, err := s.store.C(db.AccountTokens).FindOneAndUpdate(ctx,
 		bson.M{"_id": tokenHash(token), "kind": kind, "used_at": bson.M{"$exists": false}},
 		bson.M{"$set": bson.M{"used_at": now()}}, nil)
 	if errors.Is(err, db.ErrNotFound) {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if tokenExpired(doc) {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	uid, _ := doc["user_id"].(string)
 	u, err := s.userByID(ctx, uid)
 	if errors.Is(err, ErrInvalidSession) {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if email, _ := doc["email"].(string); email != u.Email {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
-	return u, nil
+	return u, doc, nil
 }
 
 // markVerified sets the account's verified flag.
@@ -264,4 +286,94 @@ func (s *Server) markVerified(ctx context.Context, userID string) (*User, error)
 // expired ones are refused anyway, this only reclaims space.
 func (s *Server) sweepAccountTokensBefore(ctx context.Context, t time.Time) (int64, error) {
 	return s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": t.UTC()}})
+}
+
+// requestEmailChange sends a confirmation link to {new_email} after
+// checking {password}: 202. The email changes only when the link is used,
+// so nobody can take an address they cannot read.
+func (s *Server) requestEmailChange(c *fiber.Ctx) error {
+	u, err := s.freshUser(c)
+	if err != nil {
+		return err
+	}
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "new_email", "password"); err != nil {
+		return err
+	}
+	raw, err := requiredString(body, "new_email")
+	if err != nil {
+		return err
+	}
+	email, err := normalizeEmail(raw)
+	if err != nil {
+		return err
+	}
+	password, err := requiredString(body, "password")
+	if err != nil {
+		return err
+	}
+	if err := s.recheckPassword(c, u, password); err != nil {
+		return err
+	}
+	if email == u.Email {
+		return badInput("%s is already the email of this account", email)
+	}
+	if err := s.sendAccountLinkTo(c.UserContext(), u, tokenEmail, email); err != nil {
+		var soon errLinkTooSoon
+		if errors.As(err, &soon) {
+			return &ThrottledError{RetryAfter: soon.retryAfter, Reason: "a confirmation link was sent a moment ago"}
+		}
+		return err
+	}
+	return c.Status(http.StatusAccepted).JSON(accountAccepted{Message: "a confirmation link has been sent to " + email})
+}
+
+// confirmEmailChange makes the new email of {token} the account's, and
+// verified: 200 {user}. An address another account took meanwhile is 409.
+func (s *Server) confirmEmailChange(c *fiber.Ctx) error {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "token"); err != nil {
+		return err
+	}
+	token, err := requiredString(body, "token")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	u, tok, err := s.claimToken(ctx, token, tokenEmail)
+	if err != nil {
+		return err
+	}
+	email, _ := tok["new_email"].(string)
+	oid, err := primitive.ObjectIDFromHex(u.ID)
+	if err != nil || email == "" {
+		return ErrInvalidToken
+	}
+	doc, err := s.store.C(db.Users).FindOneAndUpdate(ctx, db.ByID(oid),
+		bson.M{"$set": bson.M{db.UserEmail: email, db.UserVerified: true, db.UserUpdatedAt: now()}}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+	if errors.Is(err, db.ErrDuplicateKey) {
+		return ErrEmailTaken
+	}
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrInvalidToken
+	}
+	if err != nil {
+		return err
+	}
+	// Links sent to the old address no longer match the account.
+	if _, err := s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": u.ID, "kind": bson.M{"$ne": tokenEmail}}); err != nil {
+		return err
+	}
+	fresh, err := userFromDoc(doc)
+	if err != nil {
+		return err
+	}
+	s.emitUserUpdated(c, fresh, []string{db.UserEmail, db.UserVerified})
+	return c.JSON(fiber.Map{"user": fresh})
 }
