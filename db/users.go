@@ -140,9 +140,15 @@ func CheckUserUpdate(update bson.M) error {
 		if !ok {
 			continue
 		}
-		for f := range fields {
+		for f, arg := range fields {
 			if err := checkAppField(f); err != nil {
 				return &QueryError{Op: k, Msg: err.Error()}
+			}
+			// $rename writes to the field its argument names.
+			if to, ok := arg.(string); ok && k == "$rename" {
+				if err := checkAppField(to); err != nil {
+					return &QueryError{Op: k, Msg: err.Error()}
+				}
 			}
 		}
 	}
