@@ -144,3 +144,35 @@ end`, `[{"event": "trial_started"}]`)
 		t.Errorf("the event as the admin API lists it: %s", res.body)
 	}
 }
+
+// TestFunctionsUpdateUsers runs the seed's pattern end to end: a function
+// with full rights sets app fields on an account, which the user then
+// reads at /api/auth/me; the write is to the account itself, fires no
+// doc_updated (which would carry the record) and shows no password hash.
+func TestFunctionsUpdateUsers(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, eventsConfig(t), Deps{})
+	alice := ts.register(t, "alice@example.com", "alice's password")
+	ts.putFunction(t, "startTrial", `function handle(input)
+  local u = backend.update("users", input.id, {trialEndsAt = backend.date("2026-02-01T00:00:00Z"), isPaid = false, plan = "trial"})
+  local n = backend.update("users", {plan = "trial"}, {["$set"] = {reminded = false}})
+  return {email = u.email, plan = u.plan, hash = u.password_hash, many = n}
+end`, `[{"invoke": true}]`)
+	before := len(ts.eventNames(t))
+	res := ts.do(t, "POST", "/api/admin/functions/startTrial/run", `{"input":{"id":"`+alice.id+`"},"trigger":"schedule"}`, testAdminToken)
+	if res.status != http.StatusOK || !strings.Contains(res.body, `"result":{"email":"alice@example.com","many":1,"plan":"trial"}`) {
+		t.Fatalf("run: %d %s", res.status, res.body)
+	}
+	if got := ts.eventNames(t)[before:]; len(got) != 0 {
+		t.Errorf("updating users fired %v", got)
+	}
+	if n, err := ts.Store().C("users").Count(context.Background(), nil); err != nil || n != 0 {
+		t.Errorf("a users collection apart from the accounts: %d documents (%v)", n, err)
+	}
+	me := ts.do(t, "GET", "/api/auth/me", "", alice.token)
+	for _, want := range []string{`"plan":"trial"`, `"trialEndsAt":{"$date":"2026-02-01T00:00:00.000Z"}`, `"isPaid":false`, `"reminded":false`} {
+		if !strings.Contains(me.body, want) {
+			t.Errorf("me lacks %s: %s", want, me.body)
+		}
+	}
+}
