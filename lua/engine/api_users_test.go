@@ -57,7 +57,7 @@ func TestUsersAreTheAccounts(t *testing.T) {
 	}
 	for _, s := range full {
 		t.Run(s.name, func(t *testing.T) {
-			v, err := asUser(t, r, "", s.src, nil)
+			v, err := asUser(t, r, "system", s.src, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,19 +68,24 @@ func TestUsersAreTheAccounts(t *testing.T) {
 		})
 	}
 
+	if v, err := asUser(t, r, "alice", `return #backend.asServiceRole.query("users", {})`, nil); err != nil || jsonOf(t, v) != "3" {
+		t.Errorf("asServiceRole in a signed-in caller's run: %v, %v", v, err)
+	}
+
 	refused := []struct {
 		name, user, src, want string
 	}{
+		{"an anonymous caller", "anonymous", `return backend.count("users", {})`, "only a run with full rights may read users"},
 		{"a signed-in caller", "alice", `return backend.query("users", {})`, "only a run with full rights may read users"},
 		{"a signed-in caller writing", "alice", `return backend.update("users", "` + ended + `", {plan = "x"})`, "only a run with full rights may change users"},
-		{"the email", "", `return backend.update("users", "` + ended + `", {email = "mallory@example.com"})`, "field email of an account is set only by the account calls"},
-		{"the password hash", "", `return backend.update("users", "` + ended + `", {["$set"] = {password_hash = "x"}})`, "field password_hash of an account"},
-		{"the verified flag", "", `return backend.update("users", {}, {["$unset"] = {verified = ""}})`, "field verified of an account"},
-		{"a reserved name", "", `return backend.update("users", "` + ended + `", {_owner = "x"})`, "names starting with _ are reserved"},
-		{"a filter on the hash", "", `return backend.query("users", {password_hash = {["$regex"] = "^\\$2a"}})`, "the password hash of an account cannot be queried"},
-		{"a filter on the hash in $or", "", `return backend.count("users", {["$or"] = {{password_hash = "x"}}})`, "the password hash of an account cannot be queried"},
-		{"create", "", `return backend.create("users", {email = "new@example.com"})`, "accounts are created by registering"},
-		{"delete", "", `return backend.delete("users", "` + ended + `")`, "an account is deleted by its owner"},
+		{"the email", "system", `return backend.update("users", "` + ended + `", {email = "mallory@example.com"})`, "field email of an account is set only by the account calls"},
+		{"the password hash", "system", `return backend.update("users", "` + ended + `", {["$set"] = {password_hash = "x"}})`, "field password_hash of an account"},
+		{"the verified flag", "system", `return backend.update("users", {}, {["$unset"] = {verified = ""}})`, "field verified of an account"},
+		{"a reserved name", "system", `return backend.update("users", "` + ended + `", {_owner = "x"})`, "names starting with _ are reserved"},
+		{"a filter on the hash", "system", `return backend.query("users", {password_hash = {["$regex"] = "^\\$2a"}})`, "the password hash of an account cannot be queried"},
+		{"a filter on the hash in $or", "system", `return backend.count("users", {["$or"] = {{password_hash = "x"}}})`, "the password hash of an account cannot be queried"},
+		{"create", "system", `return backend.create("users", {email = "new@example.com"})`, "accounts are created by registering"},
+		{"delete", "system", `return backend.delete("users", "` + ended + `")`, "an account is deleted by its owner"},
 	}
 	for _, s := range refused {
 		t.Run("refuses "+s.name, func(t *testing.T) {
