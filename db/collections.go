@@ -21,4 +21,7 @@ const (
 	ChannelMessages = "_channel_messages"
 	ChannelPresence = "_channel_presence"
 	ChannelNodes    = "_channel_nodes"
+	// AccountTokens holds the hashes of password-reset and
+	// email-verification tokens, each single-use and expiring.
+	AccountTokens = "_account_tokens"
 )

@@ -23,6 +23,8 @@ func SystemIndexes() []SystemIndex {
 		// user out everywhere and sweeping expired sessions.
 		{Sessions, Index{Keys: []IndexKey{{Field: "user_id"}}}},
 		{Sessions, Index{Keys: []IndexKey{{Field: "expires_at"}}}},
+		// Deleting an account deletes its pending tokens.
+		{AccountTokens, Index{Keys: []IndexKey{{Field: "user_id"}}}},
 		// The event log is read newest first, by name or overall.
 		{Events, Index{Keys: []IndexKey{{Field: "name"}, {Field: "at", Desc: true}}}},
 		{Events, Index{Keys: []IndexKey{{Field: "at", Desc: true}}}},

@@ -18,6 +18,8 @@ import (
 const (
 	UserRegistered = "user_registered"
 	UserLogin      = "user_login"
+	UserUpdated    = "user_updated"
+	UserDeleted    = "user_deleted"
 	DocCreated     = "doc_created"
 	DocUpdated     = "doc_updated"
 	DocDeleted     = "doc_deleted"

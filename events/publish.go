@@ -13,7 +13,7 @@ var eventName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:-]*$`)
 
 // systemEvents are the names only Moonbase itself emits.
 var systemEvents = map[string]bool{
-	UserRegistered: true, UserLogin: true, DocCreated: true,
+	UserRegistered: true, UserLogin: true, UserUpdated: true, UserDeleted: true, DocCreated: true,
 	DocUpdated: true, DocDeleted: true, ChanIn: true, ChannelJoin: true,
 }
 

@@ -43,11 +43,13 @@ func TestProcessData(t *testing.T) {
 		Total       float64
 		Min, Max    float64
 		Mean        float64
-		ProcessedAt time.Time
+		ProcessedAt struct {
+			Date time.Time `json:"$date"` // dates answer as Extended JSON
+		}
 	}
 	res.JSON(t, &got)
 	// Bob's reading of the same batch is not Alice's to see.
-	if got.Batch != 123 || got.Count != 3 || got.Total != 15.5 || got.Min != 1.5 || got.Max != 10 || got.ProcessedAt.IsZero() || got.ID == "" {
+	if got.Batch != 123 || got.Count != 3 || got.Total != 15.5 || got.Min != 1.5 || got.Max != 10 || got.ProcessedAt.Date.IsZero() || got.ID == "" {
 		t.Errorf("result %+v", got)
 	}
 	summaries := s.docs(t, "summaries", nil)
@@ -187,12 +189,10 @@ func TestFunctionsFolder(t *testing.T) {
 
 	now := time.Now()
 	date := func(d time.Duration) primitive.DateTime { return primitive.NewDateTimeFromTime(now.Add(d)) }
-	s.insert(t, "accounts",
-		map[string]any{"email": "ended@example.com", "name": "Eve", "trialEndsAt": date(-48 * time.Hour), "isPaid": false},
-		map[string]any{"email": "today@example.com", "name": "Tom", "trialEndsAt": date(-time.Minute), "isPaid": false},
-		map[string]any{"email": "paid@example.com", "name": "Pam", "trialEndsAt": date(-48 * time.Hour), "isPaid": true},
-		map[string]any{"email": "later@example.com", "name": "Lea", "trialEndsAt": date(72 * time.Hour), "isPaid": false},
-	)
+	s.account(t, "ended@example.com", "Eve", map[string]any{"trialEndsAt": date(-48 * time.Hour), "isPaid": false})
+	s.account(t, "today@example.com", "Tom", map[string]any{"trialEndsAt": date(-time.Minute), "isPaid": false})
+	s.account(t, "paid@example.com", "Pam", map[string]any{"trialEndsAt": date(-48 * time.Hour), "isPaid": true})
+	s.account(t, "later@example.com", "Lea", map[string]any{"trialEndsAt": date(72 * time.Hour), "isPaid": false})
 
 	// `moonbase functions invoke trial-reminder`: a run now.
 	res = s.admin(t, "POST", "/api/admin/functions/trial-reminder/run", map[string]any{"input": map[string]any{}, "trigger": "schedule"})
@@ -225,7 +225,7 @@ func TestFunctionsFolder(t *testing.T) {
 
 	// `moonbase functions logs trial-reminder`: the runs with their output.
 	res = s.admin(t, "GET", "/api/admin/functions/trial-reminder/executions", nil)
-	for _, want := range []string{`"status":"ok"`, `"trigger":"schedule"`, `reminded 2 of 2 accounts with an ended trial`, `reminded 0 of 2 accounts`} {
+	for _, want := range []string{`"status":"ok"`, `"trigger":"schedule"`, `reminded 2 of 2 users with an ended trial`, `reminded 0 of 2 users`} {
 		if !strings.Contains(res.Body, want) {
 			t.Errorf("logs lack %s: %s", want, res.Body)
 		}

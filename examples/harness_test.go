@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -309,6 +310,18 @@ func (s *testServer) insert(t *testing.T, collection string, docs ...map[string]
 			t.Fatal(err)
 		}
 	}
+}
+
+// account registers a user and sets app fields on their account, as a
+// function keeps them (trialEndsAt, isPaid …), straight in the store.
+func (s *testServer) account(t *testing.T, email, name string, fields map[string]any) user {
+	t.Helper()
+	u := s.register(t, email, name)
+	if _, err := s.Store().C(db.Users).UpdateOne(context.Background(), map[string]any{"email": email},
+		map[string]any{"$set": fields}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // waitFor polls cond until it holds or 15 seconds pass.

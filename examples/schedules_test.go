@@ -161,18 +161,19 @@ func TestTrialReminderSchedule(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	s.deploy(t, "functions/trial-reminder")
-	day := 24 * time.Hour
-	now := time.Now()
-	s.insert(t, "accounts",
-		map[string]any{"email": "ended@example.com", "name": "Eve", "trialEndsAt": primitive.NewDateTimeFromTime(now.Add(-day)), "isPaid": false},
-		map[string]any{"email": "paid@example.com", "name": "Pam", "trialEndsAt": primitive.NewDateTimeFromTime(now.Add(-day)), "isPaid": true},
-		map[string]any{"email": "later@example.com", "name": "Lea", "trialEndsAt": primitive.NewDateTimeFromTime(now.Add(day)), "isPaid": false},
-	)
+	s.trialUsers(t)
 	s.runSchedule(t, "trial-reminder")
 	s.waitJobs(t, "trial-reminder", 1)
 	msgs := s.waitMails(t, 1)
-	if len(msgs) != 1 || msgs[0].To[0] != "ended@example.com" || msgs[0].Subject != "Your trial is ending" {
+	if len(msgs) != 1 || msgs[0].To[0] != "ended@example.com" || msgs[0].Subject != "Your trial is ending" ||
+		!strings.HasPrefix(msgs[0].Text, "Hello Eve, your trial ended on ") {
 		t.Errorf("emails %+v", msgs)
+	}
+	// A second run finds the same user and emails nobody again.
+	s.runSchedule(t, "trial-reminder")
+	s.waitJobs(t, "trial-reminder", 2)
+	if jobs := s.jobsOf(t, "email"); len(jobs) != 1 {
+		t.Errorf("the second run sent email again: %+v", jobs)
 	}
 	checkRuns(t, "trial-reminder", s.nextRuns(t, "trial-reminder"), func(prev, next time.Time) bool {
 		// One a day at 09:00 local, 23 to 25 hours apart across the
@@ -180,6 +181,40 @@ func TestTrialReminderSchedule(t *testing.T) {
 		gap := next.Sub(prev)
 		return at(9, 0)(next) && next.Location().String() == "Europe/Paris" && (prev.IsZero() || (gap >= 23*time.Hour && gap <= 25*time.Hour))
 	})
+}
+
+// trialUsers registers three users and sets the app fields a function
+// would keep on their accounts: one trial ended unpaid, one ended paid,
+// one still running.
+func (s *testServer) trialUsers(t *testing.T) {
+	t.Helper()
+	day := 24 * time.Hour
+	now := time.Now()
+	for _, u := range []struct {
+		email, name string
+		ends        time.Duration
+		paid        bool
+	}{{"ended@example.com", "Eve", -day, false}, {"paid@example.com", "Pam", -day, true}, {"later@example.com", "Lea", day, false}} {
+		s.account(t, u.email, u.name, map[string]any{"trialEndsAt": primitive.NewDateTimeFromTime(now.Add(u.ends)), "isPaid": u.paid})
+	}
+}
+
+// Scenario 1 exactly as the product page writes it: the seed's
+// handleTrialExpiration, over users, with sendEmail's two-argument form.
+func TestTrialExpirationAsWritten(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	s.deploy(t, "trialExpiration")
+	s.trialUsers(t)
+	s.runSchedule(t, "trialExpiration")
+	s.waitJobs(t, "trialExpiration", 1)
+	msgs := s.waitMails(t, 1)
+	if len(msgs) != 1 || msgs[0].To[0] != "ended@example.com" || msgs[0].Subject != "Your trial is ending" || msgs[0].Text != "Your trial is ending" {
+		t.Errorf("emails %+v", msgs)
+	}
+	if jobs := s.jobsOf(t, "trialExpiration"); len(jobs) != 1 || jobs[0].Status != "done" {
+		t.Errorf("runs %+v", jobs)
+	}
 }
 
 // Scenario 2: every hour, expired sessions are deleted and the operators

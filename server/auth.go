@@ -17,6 +17,7 @@ func bindAuthApi(s *Server, r fiber.Router) {
 	g.Post("/login", s.login)
 	g.Post("/logout", s.logout)
 	g.Get("/me", s.me)
+	bindAccountApi(s, r)
 }
 
 // authAnswer is what register and login answer: the user and a new session.
@@ -61,6 +62,16 @@ func (s *Server) register(c *fiber.Ctx) error {
 	u, err := s.createUser(ctx, email, name, password)
 	if err != nil {
 		return err
+	}
+	if s.cfg.Auth.VerifyEmail || s.cfg.Auth.RequireVerified {
+		// The account stands even if the link cannot be queued; the user
+		// asks for another with /api/auth/verify-email/request.
+		if err := s.sendAccountLink(context.WithoutCancel(ctx), u, tokenVerify); err != nil && !errors.As(err, new(errLinkTooSoon)) {
+			s.requestLogger(c).Error("queueing the verification email failed", "error", err.Error())
+		}
+	}
+	if s.cfg.Auth.RequireVerified {
+		return c.Status(http.StatusCreated).JSON(fiber.Map{"user": u, "verification": "sent"})
 	}
 	sess, err := s.createSession(ctx, u, c)
 	if err != nil {
@@ -109,6 +120,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	s.throttle.succeed(email)
+	if s.cfg.Auth.RequireVerified && !u.Verified {
+		return ErrEmailNotVerified
+	}
 	sess, err := s.createSession(ctx, u, c)
 	if err != nil {
 		return err
@@ -129,9 +143,9 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	return c.SendStatus(http.StatusNoContent)
 }
 
-// me answers the signed-in user: 200 {user}.
+// me answers the signed-in user's account as stored now: 200 {user}.
 func (s *Server) me(c *fiber.Ctx) error {
-	u, err := s.RequireUser(c)
+	u, err := s.freshUser(c)
 	if err != nil {
 		return err
 	}

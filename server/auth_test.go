@@ -123,7 +123,7 @@ func TestAuthFlow(t *testing.T) {
 		{
 			name: "me", method: "GET", path: "/api/auth/me", token: "alice",
 			wantStatus:  http.StatusOK,
-			wantContent: []string{`{"user":{"id":"{alice_id}","email":"alice@example.com","name":"Alice","created_at":"`},
+			wantContent: []string{`{"user":{"id":"{alice_id}","email":"alice@example.com","name":"Alice","verified":false,"created_at":"`},
 			notContent:  []string{"password"},
 		},
 		{

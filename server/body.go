@@ -16,7 +16,8 @@ import (
 var errInvalidJSON = &Error{Status: http.StatusBadRequest, Code: "invalid_json", Message: "request body is not valid JSON"}
 
 // jsonBody decodes the request body as a JSON object under the server's
-// limits: integers become int64, other numbers float64.
+// limits: integers become int64, other numbers float64, {"$date": …} a
+// date and {"$oid": …} an ObjectID (db.FromExtJSON).
 func (s *Server) jsonBody(c *fiber.Ctx) (bson.M, error) {
 	body := c.Body()
 	if len(body) == 0 {
@@ -25,6 +26,9 @@ func (s *Server) jsonBody(c *fiber.Ctx) (bson.M, error) {
 	doc, err := db.DecodeJSON(body, s.limits)
 	if err != nil && !json.Valid(body) {
 		return nil, errInvalidJSON
+	}
+	if err == nil && db.HasExtJSON(body) {
+		doc, err = db.FromExtJSONDoc(doc)
 	}
 	return doc, err
 }

@@ -92,7 +92,36 @@ type AuthConfig struct {
 	PasswordMinLength int            `yaml:"password_min_length"`
 	BcryptCost        int            `yaml:"bcrypt_cost"`
 	Throttle          ThrottleConfig `yaml:"throttle"`
+	// ProfileFields are the fields of their account a signed-in user may
+	// set with PATCH /api/auth/me; the other app fields only functions set.
+	ProfileFields []string `yaml:"profile_fields"`
+	// VerifyEmail sends a verification link at registration.
+	VerifyEmail bool `yaml:"verify_email"`
+	// RequireVerified refuses sign-in until the email is verified (and
+	// implies VerifyEmail).
+	RequireVerified bool `yaml:"require_verified"`
+	// ResetTTL and VerifyTTL are how long a password-reset and an
+	// email-verification token stay valid.
+	ResetTTL  time.Duration `yaml:"reset_ttl"`
+	VerifyTTL time.Duration `yaml:"verify_ttl"`
+	// LinkInterval is the least time between two reset or two
+	// verification emails to one account, so the calls cannot be used to
+	// flood someone's mailbox; 0 sends one per request.
+	LinkInterval time.Duration `yaml:"link_interval"`
+	// AppURL is where the links of account emails point:
+	// <app_url>/reset-password?token=… and <app_url>/verify-email?token=….
+	// Empty sends the token alone.
+	AppURL string `yaml:"app_url"`
+	// OnDelete is what happens to the documents a user owns when they
+	// delete their account: "keep" them or "delete" them.
+	OnDelete string `yaml:"on_delete"`
 }
+
+// Account deletion policies, auth.on_delete.
+const (
+	OnDeleteKeep   = "keep"
+	OnDeleteDelete = "delete"
+)
 
 // ThrottleConfig bounds failed sign-ins, section `auth.throttle`.
 type ThrottleConfig struct {
@@ -173,6 +202,11 @@ func DefaultConfig() Config {
 			PasswordMinLength: 8,
 			BcryptCost:        10,
 			Throttle:          ThrottleConfig{EmailFailures: 5, AddressFailures: 20, Window: 15 * time.Minute},
+			ProfileFields:     []string{"name"},
+			ResetTTL:          time.Hour,
+			VerifyTTL:         48 * time.Hour,
+			LinkInterval:      time.Minute,
+			OnDelete:          OnDeleteKeep,
 		},
 		Limits: LimitsConfig{BodyBytes: 1 << 20, MaxDepth: db.DefaultMaxDepth, MaxFields: db.DefaultMaxKeys},
 		Events: events.DefaultConfig(),
@@ -304,6 +338,32 @@ func (a AuthConfig) validate() error {
 	}
 	if a.Throttle.AddressFailures < 1 {
 		return configErr("auth.throttle.address_failures", "must be at least 1")
+	}
+	for _, f := range a.ProfileFields {
+		if f == "" || strings.HasPrefix(f, "_") || strings.HasPrefix(f, "$") || strings.ContainsAny(f, ".\x00") {
+			return configErr("auth.profile_fields", "%q is not a field name (no leading _ or $, no .)", f)
+		}
+		if db.IsAccountField(f) || f == "id" || f == "password" {
+			return configErr("auth.profile_fields", "%q is kept by the account calls; list app fields such as name or avatar", f)
+		}
+	}
+	if a.ResetTTL <= 0 {
+		return configErr("auth.reset_ttl", "must be positive")
+	}
+	if a.VerifyTTL <= 0 {
+		return configErr("auth.verify_ttl", "must be positive")
+	}
+	if a.LinkInterval < 0 {
+		return configErr("auth.link_interval", "must not be negative (0 sends a link for every request)")
+	}
+	if a.AppURL != "" {
+		u, err := url.Parse(a.AppURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return configErr("auth.app_url", "%q is not an http(s) URL", a.AppURL)
+		}
+	}
+	if a.OnDelete != OnDeleteKeep && a.OnDelete != OnDeleteDelete {
+		return configErr("auth.on_delete", "%q is not one of keep, delete", a.OnDelete)
 	}
 	return nil
 }

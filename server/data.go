@@ -42,6 +42,9 @@ func (s *Server) target(c *fiber.Ctx) (dataTarget, error) {
 	if db.IsSystemCollection(name) {
 		return dataTarget{}, Errorf(http.StatusNotFound, "not_found", "no collection %s", name)
 	}
+	if name == db.UsersCollection {
+		return dataTarget{}, Errorf(http.StatusNotFound, "not_found", "no collection users: users are the accounts; a signed-in user reads and changes their own at /api/auth/me")
+	}
 	if err := db.ValidateCollectionName(name); err != nil {
 		return dataTarget{}, err
 	}

@@ -63,12 +63,23 @@ func dropUnchangedServerFields(body, stored bson.M) error {
 		if !ok {
 			continue
 		}
-		if !reflect.DeepEqual(v, db.ToJSONValue(stored[f])) {
+		if !sameServerField(f, v, stored[f]) {
 			return Errorf(http.StatusBadRequest, "invalid_document", "field %s cannot be changed", f)
 		}
 		delete(body, f)
 	}
 	return nil
+}
+
+// sameServerField reports whether a body's value for a server field is the
+// stored one as the API wrote it: {"$date": …} (read back as a date) or,
+// as earlier versions wrote dates, the RFC 3339 string.
+func sameServerField(f string, sent, stored any) bool {
+	if reflect.DeepEqual(db.ToExtJSON(bson.M{f: sent}), db.ToExtJSON(bson.M{f: stored})) {
+		return true
+	}
+	_, isStr := sent.(string)
+	return isStr && reflect.DeepEqual(sent, db.ToJSONValue(stored))
 }
 
 // hasServerFields reports whether body carries any of the server's fields
@@ -101,5 +112,5 @@ func checkIDField(body bson.M, id string) error {
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
 // docJSON is a stored document as the API answers it: _id as a string,
-// dates in RFC 3339.
-func docJSON(doc bson.M) any { return db.ToJSONValue(doc) }
+// dates as {"$date": "…Z"}, other ObjectIDs as {"$oid": …}.
+func docJSON(doc bson.M) any { return db.ToExtJSON(doc) }

@@ -74,6 +74,9 @@ func (s *Server) parseFilter(raw string) (bson.M, error) {
 		return nil, Errorf(http.StatusBadRequest, "invalid_query", "filter is not valid JSON")
 	}
 	filter, err := db.DecodeJSON([]byte(raw), s.limits)
+	if err == nil && db.HasExtJSON([]byte(raw)) {
+		filter, err = db.FromExtJSONDoc(filter)
+	}
 	if err != nil {
 		var de *db.DocumentError
 		if errors.As(err, &de) {

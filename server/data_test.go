@@ -89,7 +89,7 @@ function handle(input) return input end`})
 				name: "alice creates", method: "POST", path: "/api/db/notes", token: "alice",
 				body:        `{"title":"alice's","n":1,"tags":["a","b"],"nested":{"x":1.5}}`,
 				wantStatus:  http.StatusCreated,
-				wantContent: []string{`"_owner":"{alice_id}"`, `"title":"alice's"`, `"_created_at":"`, `"_updated_at":"`, `"nested":{"x":1.5}`},
+				wantContent: []string{`"_owner":"{alice_id}"`, `"title":"alice's"`, `"_created_at":{"$date":"`, `"_updated_at":{"$date":"`, `"nested":{"x":1.5}`},
 				wantEvents:  []string{"doc_created"},
 				after: func(t *testing.T, res response, vars map[string]string) {
 					rememberID("note_a")(t, res, vars)
@@ -202,7 +202,7 @@ function handle(input) return input end`})
 				name: "put replaces", method: "PUT", path: "/api/db/notes/{note_a}", token: "alice",
 				body:        `{"title":"replaced"}`,
 				wantStatus:  http.StatusOK,
-				wantContent: []string{`"title":"replaced"`, `"_owner":"{alice_id}"`, `"_id":"{note_a}"`, `"_created_at":"`},
+				wantContent: []string{`"title":"replaced"`, `"_owner":"{alice_id}"`, `"_id":"{note_a}"`, `"_created_at":{"$date":"`},
 				notContent:  []string{`"done"`, `"tags"`},
 				wantEvents:  []string{"doc_updated"},
 			},
@@ -490,6 +490,8 @@ function handle(input) return input end`})
 			},
 		})
 	})
+
+	t.Run("dates", func(t *testing.T) { dateScenarios(t, ts, vars) })
 
 	if strings.Contains(ts.logs.String(), "level=ERROR") {
 		t.Errorf("the server logged errors:\n%s", ts.logs.String())

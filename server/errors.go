@@ -64,10 +64,16 @@ var (
 // errors.Is(err, ErrThrottled) holds for it.
 type ThrottledError struct {
 	RetryAfter time.Duration
+	// Reason replaces "too many failed attempts" in the message.
+	Reason string
 }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("too many failed attempts, try again in %d seconds", retryAfterSeconds(e.RetryAfter))
+	reason := e.Reason
+	if reason == "" {
+		reason = "too many failed attempts"
+	}
+	return fmt.Sprintf("%s, try again in %d seconds", reason, retryAfterSeconds(e.RetryAfter))
 }
 
 // retryAfterSeconds rounds up, so a client that waits as told is let in.
@@ -107,6 +113,12 @@ func toAPIError(err error) *Error {
 		return newError(http.StatusConflict, "email_taken", err.Error())
 	case errors.Is(err, ErrInvalidCredentials):
 		return newError(http.StatusUnauthorized, "invalid_credentials", err.Error())
+	case errors.Is(err, ErrWrongPassword):
+		return newError(http.StatusForbidden, "wrong_password", err.Error())
+	case errors.Is(err, ErrInvalidToken):
+		return newError(http.StatusBadRequest, "invalid_token", err.Error())
+	case errors.Is(err, ErrEmailNotVerified):
+		return newError(http.StatusForbidden, "email_not_verified", err.Error())
 	case errors.Is(err, ErrInvalidSession):
 		return newError(http.StatusUnauthorized, "unauthenticated", err.Error())
 	case errors.Is(err, ErrInvalidAdminToken):

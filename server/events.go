@@ -140,7 +140,7 @@ func (s *Server) adminEvents(c *fiber.Ctx) error {
 	}
 	out := make([]eventInfo, 0, len(docs))
 	for _, d := range docs {
-		ev := eventInfo{ID: idString(d["_id"]), At: timeValue(d["at"]), Data: db.ToJSONValue(d["data"])}
+		ev := eventInfo{ID: idString(d["_id"]), At: timeValue(d["at"]), Data: db.ToExtJSON(d["data"])}
 		ev.Name, _ = d["name"].(string)
 		ev.Cause, _ = d["cause"].(string)
 		ev.LoopStopped, _ = d[events.LoopStopped].(bool)

@@ -209,12 +209,15 @@ func (s *Server) decodeInput(body []byte) (any, error) {
 	if err != nil && !json.Valid(body) {
 		return nil, errInvalidJSON
 	}
+	if err == nil && db.HasExtJSON(body) {
+		v, err = db.FromExtJSON(v)
+	}
 	return v, err
 }
 
 // jsonValue is a run's result in the form encoding/json writes: dates as
-// RFC 3339 strings, ObjectIDs as hex.
-func jsonValue(v any) any { return db.ToJSONValue(v) }
+// {"$date": "…Z"}, ObjectIDs as {"$oid": …} (db.ToExtJSON).
+func jsonValue(v any) any { return db.ToExtJSON(v) }
 
 // sendJSON answers v as JSON with status.
 func (s *Server) sendJSON(c *fiber.Ctx, status int, v any) error {

@@ -30,6 +30,9 @@ end`, `[{"invoke": true}]`)
 	ts.putFunction(t, "dates", `function handle()
   return {at = backend.date("2024-05-01T10:00:00Z"), n = 3, f = 1.5, list = {}, obj = backend.object()}
 end`, `[{"invoke": true}]`)
+	ts.putFunction(t, "dateIn", `function handle(input)
+  return {kind = type(input.at), after = input.at > backend.date("2026-01-01T00:00:00Z"), nextDay = input.at + 86400}
+end`, `[{"invoke": true}]`)
 	runScenarios(t, ts, map[string]string{"alice": alice.token, "alice_id": alice.id}, []scenario{
 		{
 			name: "anonymous: input in, return value out as JSON", method: "POST", path: "/api/functions/echo",
@@ -47,7 +50,7 @@ end`, `[{"invoke": true}]`)
 			name: "the signed-in user is ctx.user", method: "POST", path: "/api/functions/echo", token: "alice",
 			body:        `{}`,
 			wantStatus:  http.StatusOK,
-			wantContent: []string{`"user":{"created_at":"`, `"email":"alice@example.com"`, `"id":"{alice_id}"`},
+			wantContent: []string{`"user":{"created_at":{"$date":"`, `"email":"alice@example.com"`, `"id":"{alice_id}"`},
 		},
 		{
 			name: "an empty body is an empty object", method: "POST", path: "/api/functions/echo",
@@ -90,7 +93,19 @@ end`, `[{"invoke": true}]`)
 		{
 			name: "dates, integers, floats, empty tables", method: "POST", path: "/api/functions/dates",
 			wantStatus:  http.StatusOK,
-			wantContent: []string{`"at":"2024-05-01T10:00:00.000Z"`, `"n":3`, `"f":1.5`, `"list":[]`, `"obj":{}`},
+			wantContent: []string{`"at":{"$date":"2024-05-01T10:00:00.000Z"}`, `"n":3`, `"f":1.5`, `"list":[]`, `"obj":{}`},
+		},
+		{
+			name: "a {$date} in the input reaches the function as a date", method: "POST", path: "/api/functions/dateIn",
+			body:        `{"at":{"$date":"2026-01-15T09:30:00Z"}}`,
+			wantStatus:  http.StatusOK,
+			wantContent: []string{`"kind":"userdata"`, `"after":true`, `"nextDay":{"$date":"2026-01-16T09:30:00.000Z"}`},
+		},
+		{
+			name: "a bad {$date} in the input is refused", method: "POST", path: "/api/functions/dateIn",
+			body:        `{"at":{"$date":"someday"}}`,
+			wantStatus:  http.StatusBadRequest,
+			wantContent: []string{`$date takes an ISO 8601`},
 		},
 		{
 			name: "an uncaught Lua error is a 500 naming the function and line", method: "POST", path: "/api/functions/boom",

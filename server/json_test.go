@@ -14,10 +14,10 @@ import (
 )
 
 // requireSameJSON checks marshalJSON writes v as encoding/json writes
-// db.ToJSONValue(v), the answer's encoding before the direct one.
+// db.ToExtJSON(v), the answer's encoding before the direct one.
 func requireSameJSON(t *testing.T, v any) {
 	t.Helper()
-	want, wantErr := json.Marshal(db.ToJSONValue(v))
+	want, wantErr := json.Marshal(db.ToExtJSON(v))
 	got, err := marshalJSON(nil, v)
 	if (err != nil) != (wantErr != nil) || string(got) != string(want) {
 		t.Errorf("%#v:\n got %s (%v)\nwant %s (%v)", v, got, err, want, wantErr)

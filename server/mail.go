@@ -61,8 +61,11 @@ func registerEmail(q *events.Queue, sender mail.Sender) {
 // subject with a line break is an error the function sees at once, then
 // queues its delivery and returns the job's id. body holds text, html,
 // from and reply_to.
-func (s *Server) enqueueEmail(ctx context.Context, to, subject string, body map[string]any) (string, error) {
-	msg := mail.Message{To: []string{strings.TrimSpace(to)}, Subject: subject}
+func (s *Server) enqueueEmail(ctx context.Context, to []string, subject string, body map[string]any) (string, error) {
+	msg := mail.Message{Subject: subject}
+	for _, addr := range to {
+		msg.To = append(msg.To, strings.TrimSpace(addr))
+	}
 	for key, dst := range map[string]*string{"text": &msg.Text, "html": &msg.HTML, "from": &msg.From, "reply_to": &msg.ReplyTo} {
 		v, ok := body[key]
 		if !ok || v == nil {

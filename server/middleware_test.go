@@ -49,7 +49,7 @@ func TestErrorsForUnknownRoutes(t *testing.T) {
 			wantContent: []string{`{"error":{"code":"not_found","message":"no such route"}}`},
 		},
 		{
-			name: "wrong method", method: "DELETE", path: "/api/auth/me",
+			name: "wrong method", method: "PUT", path: "/api/auth/me",
 			wantStatus:  http.StatusMethodNotAllowed,
 			wantContent: []string{`{"error":{"code":"method_not_allowed","message":"method not allowed on this route"}}`},
 		},

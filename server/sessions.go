@@ -165,12 +165,15 @@ func (s *Server) sweepSessions() {
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(s.baseCtx, time.Minute)
 			n, err := s.store.C(db.Sessions).DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": time.Now().UTC()}})
-			cancel()
 			if err != nil {
 				s.log.Warn("sweeping expired sessions failed", "error", err.Error())
 			} else if n > 0 {
 				s.log.Debug("swept expired sessions", "count", n)
 			}
+			if _, err := s.sweepAccountTokensBefore(ctx, time.Now()); err != nil {
+				s.log.Warn("sweeping expired account tokens failed", "error", err.Error())
+			}
+			cancel()
 		}
 	}
 }

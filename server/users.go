@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -13,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
@@ -31,21 +33,46 @@ const (
 // ErrEmailTaken: registration with an email that already has an account.
 var ErrEmailTaken = errors.New("an account with this email already exists")
 
-// User is a signed-up user as the API shows it. The password hash never
-// leaves the store.
+// User is a signed-up user as the API shows it: {id, email, name,
+// verified, created_at} and the app fields functions keep on the account
+// (trialEndsAt, plan …). The password hash never leaves the store.
 type User struct {
 	ID        string    `json:"id"`
 	Email     string    `json:"email"`
 	Name      string    `json:"name"`
+	Verified  bool      `json:"verified"`
 	CreatedAt time.Time `json:"created_at"`
+	// Fields are the app fields, as stored (dates as dates).
+	Fields map[string]any `json:"-"`
 }
 
-// EventData is the user as events carry it: {id, email, name, created_at}.
+// MarshalJSON writes the account fields, in order, and then the app
+// fields, dates among them as {"$date": …}.
+func (u *User) MarshalJSON() ([]byte, error) {
+	type account User // without this method
+	b, err := json.Marshal((*account)(u))
+	if err != nil || len(u.Fields) == 0 {
+		return b, err
+	}
+	fields, err := json.Marshal(db.ToExtJSON(u.Fields))
+	if err != nil {
+		return nil, err
+	}
+	return append(append(b[:len(b)-1], ','), fields[1:]...), nil
+}
+
+// EventData is the user as events and ctx.user carry it: {id, email,
+// name, verified, created_at} and the app fields.
 func (u *User) EventData() map[string]any {
 	if u == nil {
 		return nil
 	}
-	return map[string]any{"id": u.ID, "email": u.Email, "name": u.Name, "created_at": u.CreatedAt}
+	m := make(map[string]any, 5+len(u.Fields))
+	for k, v := range u.Fields {
+		m[k] = v
+	}
+	m["id"], m["email"], m["name"], m["verified"], m["created_at"] = u.ID, u.Email, u.Name, u.Verified, u.CreatedAt
+	return m
 }
 
 // userFromDoc reads a _users document.
@@ -55,18 +82,30 @@ func userFromDoc(doc bson.M) (*User, error) {
 		return nil, fmt.Errorf("user document has _id of type %T", doc["_id"])
 	}
 	u := &User{ID: oid.Hex()}
-	u.Email, _ = doc["email"].(string)
+	u.Email, _ = doc[db.UserEmail].(string)
 	u.Name, _ = doc["name"].(string)
-	if t, ok := doc["created_at"].(primitive.DateTime); ok {
+	u.Verified, _ = doc[db.UserVerified].(bool)
+	if t, ok := doc[db.UserCreatedAt].(primitive.DateTime); ok {
 		u.CreatedAt = t.Time().UTC()
+	}
+	for k, v := range doc {
+		if k != "name" && !db.IsAccountField(k) {
+			if u.Fields == nil {
+				u.Fields = map[string]any{}
+			}
+			u.Fields[k] = v
+		}
 	}
 	return u, nil
 }
 
-// normalizeEmail trims and lowercases an email and checks it is one plain
-// address (no display name, no list).
+// normalizeEmail trims an email, applies Unicode compatibility
+// normalization (NFKC) and lowercases it, so that look-alike forms such as
+// a full-width letter name the same account, and checks it is one plain
+// address (no display name, no list, no address-literal domain such as
+// a@[127.0.0.1]).
 func normalizeEmail(raw string) (string, error) {
-	email := strings.ToLower(strings.TrimSpace(raw))
+	email := strings.ToLower(norm.NFKC.String(strings.TrimSpace(raw)))
 	if email == "" {
 		return "", badInput("email is required")
 	}
@@ -80,6 +119,9 @@ func normalizeEmail(raw string) (string, error) {
 	at := strings.LastIndexByte(email, '@')
 	if at < 1 || !strings.Contains(email[at+1:], ".") {
 		return "", badInput("email %q is not a valid address", raw)
+	}
+	if strings.HasPrefix(email[at+1:], "[") {
+		return "", badInput("email %q has an address literal for a domain; use a domain name", raw)
 	}
 	return email, nil
 }
@@ -109,6 +151,7 @@ func (s *Server) createUser(ctx context.Context, email, name, password string) (
 		"email":         email,
 		"name":          name,
 		"password_hash": string(hash),
+		"verified":      false,
 		"created_at":    now,
 		"updated_at":    now,
 	}

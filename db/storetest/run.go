@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) db.Store, opts Options) {
 		{"Types", testTypes},
 		{"Find", testFind},
 		{"Sort", testSort},
+		{"ExtJSON", testExtJSON},
 		{"Projection", testProjection},
 		{"Update", testUpdate},
 		{"UpdateScope", testUpdateScope},

@@ -38,7 +38,7 @@ func backendAPI() []apiEntry {
 		// Events, other functions, email.
 		{name: "publishEvent", fn: (*vm).publishEvent, doc: "publishEvent(name, data?) → event id"},
 		{name: "executeFunction", fn: (*vm).executeFunction, doc: "executeFunction(name, data?) → result, status"},
-		{name: "sendEmail", fn: (*vm).sendEmail, doc: "sendEmail(to, subject, text_or_{text, html, from, reply_to}) → message id"},
+		{name: "sendEmail", fn: (*vm).sendEmail, doc: "sendEmail(to_or_{to, …}, subject[, text_or_{text, html, from, reply_to}]) → message id"},
 
 		// Realtime channels.
 		{name: "publish", fn: (*vm).publish, doc: "publish(channel, data) → the message's offset"},

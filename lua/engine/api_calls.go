@@ -76,21 +76,65 @@ func (v *vm) executeFunction(L *lua.LState) int {
 	return 2
 }
 
-// sendEmail is backend.sendEmail(to, subject, text | {text, html, from,
-// reply_to}): hands the message to the server's mailer (queued and retried
-// there) and returns its id.
+// recipients reads sendEmail's first argument: an address or a list of
+// addresses.
+func (v *vm) recipients(L *lua.LState, call string) []string {
+	const want = `an email address or a list of them, such as {"a@example.com", "b@example.com"}`
+	one := func(val lua.LValue) string {
+		s, ok := val.(lua.LString)
+		addr := strings.TrimSpace(string(s))
+		if !ok || !strings.Contains(addr, "@") {
+			if ok {
+				v.raise(L, call, fmt.Errorf("%q is not an email address; to is %s", addr, want))
+			}
+			L.ArgError(1, "to must be "+want+", got "+typeName(val)+" inside it")
+		}
+		return addr
+	}
+	switch a := L.Get(1).(type) {
+	case lua.LString:
+		return []string{one(a)}
+	case *lua.LTable:
+		n := a.Len()
+		if n == 0 {
+			L.ArgError(1, "to is an empty list; it must be "+want)
+		}
+		if n > maxEmailRecipients {
+			v.raise(L, call, fmt.Errorf("to lists %d addresses, more than %d; send several emails", n, maxEmailRecipients))
+		}
+		out := make([]string, 0, n)
+		for i := 1; i <= n; i++ {
+			out = append(out, one(a.RawGetInt(i)))
+		}
+		return out
+	}
+	L.ArgError(1, "to must be "+want+", got "+typeName(L.Get(1)))
+	return nil
+}
+
+// maxEmailRecipients bounds the list backend.sendEmail takes as to.
+const maxEmailRecipients = 50
+
+// sendEmail is backend.sendEmail(to, subject[, text | {text, html, from,
+// reply_to}]): hands the message to the server's mailer (queued and retried
+// there) and returns its id. to is an address or a list of them; without a
+// body the subject is the text, as in seed code's
+// backend.sendEmail(user.email, "Your trial is ending").
 func (v *vm) sendEmail(L *lua.LState) int {
 	const call = "backend.sendEmail"
 	ru := v.cur(L)
-	to, subject := strings.TrimSpace(L.CheckString(1)), L.CheckString(2)
+	to := v.recipients(L, call)
+	subject, ok := L.Get(2).(lua.LString)
+	if !ok {
+		L.ArgError(2, "subject expected: a string, got "+typeName(L.Get(2)))
+	}
 	if v.reg.deps.SendEmail == nil {
 		v.raise(L, call, errors.New("email is not set up on this server"))
 	}
-	if to == "" || !strings.Contains(to, "@") {
-		v.raise(L, call, fmt.Errorf("%q is not an email address", to))
-	}
 	body := map[string]any{}
 	switch b := L.Get(3).(type) {
+	case *lua.LNilType:
+		body["text"] = string(subject)
 	case lua.LString:
 		body["text"] = string(b)
 	case *lua.LTable:
@@ -110,10 +154,10 @@ func (v *vm) sendEmail(L *lua.LState) int {
 			}
 		}
 	default:
-		L.ArgError(3, "text or {text, html, from, reply_to} expected, got "+typeName(b))
+		L.ArgError(3, "text, {text, html, from, reply_to} or nothing (the subject is then the text) expected, got "+typeName(b))
 	}
 	defer ru.ctx.wait()()
-	id, err := v.reg.deps.SendEmail(ru.ctx, to, subject, body)
+	id, err := v.reg.deps.SendEmail(ru.ctx, to, string(subject), body)
 	if err != nil {
 		v.raise(L, call, err)
 	}

@@ -23,7 +23,8 @@ import (
 // allowed". Event, schedule and admin runs act as the system, with full
 // rights, and backend.asServiceRole always does. System collections
 // (names starting with "_") are refused: functions reach moonbase's own
-// data only through the calls made for it (env, once, …).
+// data only through the calls made for it (env, once, …), and the
+// accounts as the collection users (api_users.go).
 //
 // A caller who may change documents they may not read (write broader than
 // read) gets back only the _id of what they created or changed, as from
@@ -92,6 +93,7 @@ type dataTarget struct {
 	// user's, or anonymous), not full rights.
 	userScoped bool
 	access     db.Access
+	users      bool // the accounts, under the name users (api_users.go)
 }
 
 // target reads the collection argument and works out the caller's rights.
@@ -103,6 +105,9 @@ func (v *vm) target(L *lua.LState, call string, service, write bool) dataTarget 
 	}
 	if err := db.ValidateCollectionName(name); err != nil {
 		v.raise(L, call, err)
+	}
+	if name == db.UsersCollection {
+		return v.usersTarget(L, call, ru, service || ru.full, write)
 	}
 	t := dataTarget{ru: ru, col: v.reg.store.C(name), name: name}
 	if service || ru.full {
@@ -166,6 +171,7 @@ func (v *vm) dataQuery(L *lua.LState, call string, service bool) int {
 	t := v.target(L, call, service, false)
 	filter := v.filterArg(L, call, 2)
 	opts := v.findOptions(L, call, 3, false)
+	t.checkRead(v, L, call, filter, opts)
 	defer t.ru.ctx.wait()()
 	docs, err := t.col.Find(t.ru.ctx, db.And(filter, t.scope), opts)
 	if err != nil {
@@ -173,7 +179,7 @@ func (v *vm) dataQuery(L *lua.LState, call string, service bool) int {
 	}
 	list := make([]any, len(docs))
 	for i, d := range docs {
-		list[i] = d
+		list[i] = t.view(d)
 	}
 	v.push(L, call, list)
 	return 1
@@ -185,23 +191,27 @@ func (v *vm) dataGet(L *lua.LState, call string, service bool) int {
 	if !byID {
 		L.ArgError(2, "id expected (use findOne for a filter)")
 	}
+	opts := &db.FindOptions{}
+	t.checkRead(v, L, call, nil, opts)
 	defer t.ru.ctx.wait()()
-	doc, err := t.col.FindOne(t.ru.ctx, db.And(sel, t.scope), nil)
-	return v.pushFound(L, call, doc, err)
+	doc, err := t.col.FindOne(t.ru.ctx, db.And(sel, t.scope), opts)
+	return v.pushFound(L, call, t.view(doc), err)
 }
 
 func (v *vm) dataFindOne(L *lua.LState, call string, service bool) int {
 	t := v.target(L, call, service, false)
 	filter := v.filterArg(L, call, 2)
 	opts := v.findOptions(L, call, 3, true)
+	t.checkRead(v, L, call, filter, opts)
 	defer t.ru.ctx.wait()()
 	doc, err := t.col.FindOne(t.ru.ctx, db.And(filter, t.scope), opts)
-	return v.pushFound(L, call, doc, err)
+	return v.pushFound(L, call, t.view(doc), err)
 }
 
 func (v *vm) dataCount(L *lua.LState, call string, service bool) int {
 	t := v.target(L, call, service, false)
 	filter := v.filterArg(L, call, 2)
+	t.checkRead(v, L, call, filter, nil)
 	defer t.ru.ctx.wait()()
 	n, err := t.col.Count(t.ru.ctx, db.And(filter, t.scope))
 	if err != nil {
@@ -213,6 +223,7 @@ func (v *vm) dataCount(L *lua.LState, call string, service bool) int {
 
 func (v *vm) dataCreate(L *lua.LState, call string, service bool) int {
 	t := v.target(L, call, service, true)
+	t.refuseUsers(v, L, call, "accounts are created by registering (POST /api/auth/register), not with backend.create")
 	doc, err := v.toDoc(L.CheckTable(2), maxDataBytes, "the document")
 	if err != nil {
 		v.raise(L, call, err)
@@ -261,7 +272,13 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 	if err != nil {
 		v.raise(L, call, err)
 	}
-	update, err := updateOf(changes, t.userScoped)
+	var update bson.M
+	if t.users {
+		t.checkRead(v, L, call, sel, nil)
+		update, err = accountUpdateOf(changes)
+	} else {
+		update, err = updateOf(changes, t.userScoped)
+	}
 	if err != nil {
 		v.raise(L, call, err)
 	}
@@ -277,13 +294,19 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 	}
 	defer t.ru.ctx.wait()()
 	if byID {
+		if t.users {
+			// An account is no data API document: no doc_updated, which
+			// would carry the whole record.
+			doc, err := t.col.FindOneAndUpdate(t.ru.ctx, filter, update, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+			return v.pushFound(L, call, t.view(doc), err)
+		}
 		doc, err := updateOne(sel["_id"], filter)
 		if err == nil {
 			doc = t.answer(doc)
 		}
 		return v.pushFound(L, call, doc, err)
 	}
-	if v.reg.deps.Commit == nil {
+	if v.reg.deps.Commit == nil || t.users {
 		res, err := t.col.UpdateMany(t.ru.ctx, filter, update)
 		if err != nil {
 			v.raise(L, call, err)
@@ -355,6 +378,7 @@ func updateOf(changes bson.M, userScoped bool) (bson.M, error) {
 
 func (v *vm) dataDelete(L *lua.LState, call string, service bool) int {
 	t := v.target(L, call, service, true)
+	t.refuseUsers(v, L, call, "an account is deleted by its owner (DELETE /api/auth/me), not with backend.delete")
 	sel, byID := v.selector(L, call, 2)
 	filter := db.And(sel, t.scope)
 	if !byID {

@@ -148,8 +148,9 @@ func TestCodecsAndCrypto(t *testing.T) {
 func TestEventsAndEmail(t *testing.T) {
 	t.Parallel()
 	type sent struct {
-		to, subject string
-		body        map[string]any
+		to      []string
+		subject string
+		body    map[string]any
 	}
 	var mu sync.Mutex
 	var events []string
@@ -164,7 +165,7 @@ func TestEventsAndEmail(t *testing.T) {
 			events = append(events, name+":"+data["orderId"].(string))
 			return "ev1", nil
 		},
-		SendEmail: func(ctx context.Context, to, subject string, body map[string]any) (string, error) {
+		SendEmail: func(ctx context.Context, to []string, subject string, body map[string]any) (string, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			mails = append(mails, sent{to, subject, body})
@@ -176,17 +177,21 @@ func TestEventsAndEmail(t *testing.T) {
     backend.publishEvent("order_placed", {orderId = "123"}),
     backend.sendEmail("ada@example.com", "Welcome!", "Hello Ada"),
     backend.sendEmail("bob@example.com", "Report", {html = "<b>hi</b>", from = "noreply@example.com"}),
+    backend.sendEmail(" carol@example.com ", "Your trial is ending"),
+    backend.sendEmail({"ada@example.com", "bob@example.com"}, "Team news", "Hello both"),
   }
 end`, nil, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(res.Value, bson.A{"ev1", "m1", "m1"}) {
+	if !reflect.DeepEqual(res.Value, bson.A{"ev1", "m1", "m1", "m1", "m1"}) {
 		t.Errorf("ids %v", res.Value)
 	}
 	wantMails := []sent{
-		{"ada@example.com", "Welcome!", map[string]any{"text": "Hello Ada"}},
-		{"bob@example.com", "Report", map[string]any{"html": "<b>hi</b>", "from": "noreply@example.com"}},
+		{[]string{"ada@example.com"}, "Welcome!", map[string]any{"text": "Hello Ada"}},
+		{[]string{"bob@example.com"}, "Report", map[string]any{"html": "<b>hi</b>", "from": "noreply@example.com"}},
+		{[]string{"carol@example.com"}, "Your trial is ending", map[string]any{"text": "Your trial is ending"}},
+		{[]string{"ada@example.com", "bob@example.com"}, "Team news", map[string]any{"text": "Hello both"}},
 	}
 	if !reflect.DeepEqual(events, []string{"order_placed:123"}) || !reflect.DeepEqual(mails, wantMails) {
 		t.Errorf("events %v mails %+v", events, mails)
@@ -199,7 +204,13 @@ end`, nil, RunOptions{})
 		{bare, `backend.publishEvent("x")`, `backend.publishEvent: events are not set up on this server`},
 		{bare, `backend.sendEmail("a@b.c", "s", "t")`, `backend.sendEmail: email is not set up on this server`},
 		{r, `backend.publishEvent("bad", {orderId = "1"})`, `backend.publishEvent: event names may not be bad`},
-		{r, `backend.sendEmail("nobody", "s", "t")`, `backend.sendEmail: "nobody" is not an email address`},
+		{r, `backend.sendEmail("nobody", "s", "t")`, `backend.sendEmail: "nobody" is not an email address; to is an email address or a list of them, such as {"a@example.com", "b@example.com"}`},
+		{r, `backend.sendEmail({"a@b.c", "nobody"}, "s")`, `backend.sendEmail: "nobody" is not an email address; to is an email address or a list of them, such as {"a@example.com", "b@example.com"}`},
+		{r, `backend.sendEmail({}, "s")`, `bad argument #1 to sendEmail (to is an empty list; it must be an email address or a list of them, such as {"a@example.com", "b@example.com"})`},
+		{r, `backend.sendEmail({"a@b.c", 5}, "s")`, `bad argument #1 to sendEmail (to must be an email address or a list of them, such as {"a@example.com", "b@example.com"}, got number inside it)`},
+		{r, `backend.sendEmail(nil, "s")`, `bad argument #1 to sendEmail (to must be an email address or a list of them, such as {"a@example.com", "b@example.com"}, got nil)`},
+		{r, `backend.sendEmail("a@b.c")`, `bad argument #2 to sendEmail (subject expected: a string, got nil)`},
+		{r, `backend.sendEmail("a@b.c", "s", 5)`, `bad argument #3 to sendEmail (text, {text, html, from, reply_to} or nothing (the subject is then the text) expected, got number)`},
 		{r, `backend.sendEmail("a@b.c", "s", {body = "t"})`, `backend.sendEmail: unknown field "body" (use text, html, from, reply_to)`},
 	} {
 		_, err := runSource(t, s.r, "function handle() return "+s.expr+" end", nil, RunOptions{})

@@ -33,7 +33,7 @@ type Deps struct {
 	Commit func(ctx context.Context, w DocWrite) (stopped bool, err error)
 	// SendEmail queues an email (backend.sendEmail); body holds text, html,
 	// from, reply_to. Nil: backend.sendEmail raises "email is not set up".
-	SendEmail func(ctx context.Context, to, subject string, body map[string]any) (string, error)
+	SendEmail func(ctx context.Context, to []string, subject string, body map[string]any) (string, error)
 	// ChannelPublish sends data to a realtime channel (backend.publish)
 	// and returns the message's offset. Nil: backend.publish raises
 	// "channels are not set up".

@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+// The accounts as data. backend.query("users", …) and the other data
+// calls reach the account records (kept in _users) under the name users,
+// so seed code such as
+//
+//	backend.query("users", {trialEndsAt = {["$lte"] = backend.now()}, isPaid = false})
+//
+// works as written. Only a run with full rights reaches them (the rights
+// check the other collections use decides which run has them). A record
+// shows every field but the password hash: _id, email, name, verified,
+// created_at, updated_at and the app fields functions set (trialEndsAt,
+// isPaid, plan …). backend.update sets app fields only; the email,
+// password and verified flag change through the account calls, and
+// accounts are created by registration and deleted by their owner, so
+// backend.create and backend.delete refuse users.
+
+// usersTarget is the target of a data call on users: the account records,
+// for full rights only.
+func (v *vm) usersTarget(L *lua.LState, call string, ru *run, fullRights, write bool) dataTarget {
+	if !fullRights {
+		verb := "read"
+		if write {
+			verb = "change"
+		}
+		v.raise(L, call, fmt.Errorf("%w: only a run with full rights may %s users, the accounts (use backend.asServiceRole)", db.ErrForbidden, verb))
+	}
+	return dataTarget{ru: ru, col: v.reg.store.C(db.Users), name: db.UsersCollection, users: true}
+}
+
+// checkRead keeps the password hash out of a read of users: it cannot be
+// filtered on nor returned.
+func (t dataTarget) checkRead(v *vm, L *lua.LState, call string, filter bson.M, opts *db.FindOptions) {
+	if !t.users {
+		return
+	}
+	if err := db.CheckUserFilter(filter); err != nil {
+		v.raise(L, call, err)
+	}
+	if opts != nil {
+		opts.Projection = db.UserProjection(opts.Projection)
+	}
+}
+
+// view is a found document as the function gets it.
+func (t dataTarget) view(doc bson.M) bson.M {
+	if !t.users {
+		return doc
+	}
+	return db.UserView(doc)
+}
+
+// refuseUsers refuses a call that does not apply to accounts.
+func (t dataTarget) refuseUsers(v *vm, L *lua.LState, call, why string) {
+	if t.users {
+		v.raise(L, call, errors.New(why))
+	}
+}
+
+// accountUpdateOf is updateOf for users: plain fields are $set, operators
+// are used as they are, no field the account calls keep may change, and
+// updated_at is set.
+func accountUpdateOf(changes bson.M) (bson.M, error) {
+	if len(changes) == 0 {
+		return nil, errors.New("the changes are empty")
+	}
+	ops := 0
+	for k := range changes {
+		if strings.HasPrefix(k, "$") {
+			ops++
+		}
+	}
+	update := changes
+	switch {
+	case ops == 0:
+		update = bson.M{"$set": changes}
+	case ops != len(changes):
+		return nil, errors.New("the changes mix operators ($set, $inc, …) with plain fields; put the plain fields under $set")
+	}
+	for op, arg := range update {
+		fields, ok := arg.(bson.M)
+		if !ok {
+			return nil, fmt.Errorf("%s takes a table of fields", op)
+		}
+		for path := range fields {
+			if strings.HasPrefix(path, "_") {
+				return nil, fmt.Errorf("field %s: names starting with _ are reserved", path)
+			}
+		}
+	}
+	if err := db.CheckUserUpdate(update); err != nil {
+		return nil, err
+	}
+	set, _ := update["$set"].(bson.M)
+	if set == nil {
+		set = bson.M{}
+		update["$set"] = set
+	}
+	set[db.UserUpdatedAt] = time.Now().UTC().Truncate(time.Millisecond)
+	return update, nil
+}

@@ -1,0 +1,308 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
+)
+
+// The account calls a signed-in user makes on their own account: read and
+// change their profile, change their password, delete the account.
+
+// bindAccountApi registers the account calls beside /api/auth's sign-in.
+func bindAccountApi(s *Server, r fiber.Router) {
+	g := r.Group("/api/auth")
+	g.Patch("/me", s.updateMe)
+	g.Delete("/me", s.deleteMe)
+	g.Post("/password", s.changePassword)
+	g.Post("/password-reset", s.requestPasswordReset)
+	g.Post("/password-reset/confirm", s.confirmPasswordReset)
+	g.Post("/verify-email/request", s.requestVerification)
+	g.Post("/verify-email", s.confirmVerification)
+	g.Post("/email", s.requestEmailChange)
+	g.Post("/email/confirm", s.confirmEmailChange)
+}
+
+// ErrWrongPassword: an account call's current password is wrong.
+var ErrWrongPassword = errors.New("the current password is wrong")
+
+// freshUser reads the signed-in user's account from the store, since the
+// session cache may hold it as it was a few seconds ago.
+func (s *Server) freshUser(c *fiber.Ctx) (*User, error) {
+	u, err := s.RequireUser(c)
+	if err != nil {
+		return nil, err
+	}
+	return s.userByID(c.UserContext(), u.ID)
+}
+
+// updateMe sets the profile fields of the body (auth.profile_fields) on
+// the signed-in user's account: 200 {user}. Any other field is refused by
+// name; email and password change through their own calls.
+func (s *Server) updateMe(c *fiber.Ctx) error {
+	u, err := s.RequireUser(c)
+	if err != nil {
+		return err
+	}
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if len(body) == 0 {
+		return badInput("send the fields to change, of %s", strings.Join(s.cfg.Auth.ProfileFields, ", "))
+	}
+	fields := make([]string, 0, len(body))
+	for k := range body {
+		fields = append(fields, k)
+	}
+	sort.Strings(fields)
+	for _, k := range fields {
+		switch {
+		case k == "email" || k == "password":
+			return Errorf(http.StatusBadRequest, "invalid_input", "%s changes through its own account call, not PATCH /api/auth/me", k)
+		case !slices.Contains(s.cfg.Auth.ProfileFields, k):
+			allowed := "none (auth.profile_fields is empty)"
+			if len(s.cfg.Auth.ProfileFields) > 0 {
+				allowed = strings.Join(s.cfg.Auth.ProfileFields, ", ")
+			}
+			return Errorf(http.StatusForbidden, "forbidden", "field %s cannot be set by users; they may set %s", k, allowed)
+		}
+	}
+	if err := db.ValidateDocument(body, s.limits); err != nil {
+		return err
+	}
+	if v, ok := body["name"]; ok {
+		name, isStr := v.(string)
+		if !isStr && v != nil {
+			return badInput("name must be a string")
+		}
+		if len([]rune(name)) > maxNameChars {
+			return badInput("name is longer than %d characters", maxNameChars)
+		}
+		body["name"] = name
+	}
+	oid, err := primitive.ObjectIDFromHex(u.ID)
+	if err != nil {
+		return ErrInvalidSession
+	}
+	body[db.UserUpdatedAt] = now()
+	doc, err := s.store.C(db.Users).FindOneAndUpdate(c.UserContext(), db.ByID(oid), bson.M{"$set": body}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrInvalidSession
+	}
+	if err != nil {
+		return err
+	}
+	fresh, err := userFromDoc(doc)
+	if err != nil {
+		return err
+	}
+	s.emitUserUpdated(c, fresh, fields)
+	return c.JSON(fiber.Map{"user": fresh})
+}
+
+// emitUserUpdated reports which fields of an account changed (names only:
+// a password is never in an event).
+func (s *Server) emitUserUpdated(c *fiber.Ctx, u *User, fields []string) {
+	s.emit(c, events.UserUpdated, map[string]any{"user": u.EventData(), "fields": fields})
+}
+
+// changePassword checks current_password and sets new_password; every
+// other session of the account ends, the request's own stays: 204.
+func (s *Server) changePassword(c *fiber.Ctx) error {
+	u, err := s.RequireUser(c)
+	if err != nil {
+		return err
+	}
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "current_password", "new_password"); err != nil {
+		return err
+	}
+	current, err := requiredString(body, "current_password")
+	if err != nil {
+		return err
+	}
+	next, err := requiredString(body, "new_password")
+	if err != nil {
+		return err
+	}
+	if err := s.checkPassword(next); err != nil {
+		return err
+	}
+	if err := s.recheckPassword(c, u, current); err != nil {
+		return err
+	}
+	token, _ := bearerToken(c)
+	if err := s.setPassword(c.UserContext(), u.ID, next, tokenHash(token)); err != nil {
+		return err
+	}
+	s.emitUserUpdated(c, u, []string{"password"})
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// recheckPassword confirms a signed-in user's password before a sensitive
+// change, counting failures against the sign-in throttle.
+func (s *Server) recheckPassword(c *fiber.Ctx, u *User, password string) error {
+	addr := s.clientAddr(c)
+	if err := s.throttle.check(u.Email, addr); err != nil {
+		return err
+	}
+	oid, err := primitive.ObjectIDFromHex(u.ID)
+	if err != nil {
+		return ErrInvalidSession
+	}
+	doc, err := s.store.C(db.Users).FindOne(c.UserContext(), db.ByID(oid), nil)
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrInvalidSession
+	}
+	if err != nil {
+		return err
+	}
+	hash, _ := doc[db.UserPasswordHash].(string)
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		s.throttle.fail(u.Email, addr)
+		return ErrWrongPassword
+	}
+	return nil
+}
+
+// setPassword stores a new password hash and ends every session of the
+// account but keep (the hash of the session to keep; "" ends them all)
+// and every reset link still pending.
+func (s *Server) setPassword(ctx context.Context, userID, password, keep string) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.Auth.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	oid, err := primitive.ObjectIDFromHex(userID)
+	if err != nil {
+		return ErrInvalidSession
+	}
+	if _, err := s.store.C(db.Users).UpdateOne(ctx, db.ByID(oid), bson.M{"$set": bson.M{
+		db.UserPasswordHash: string(hash), db.UserUpdatedAt: now(),
+	}}, nil); err != nil {
+		return err
+	}
+	if _, err := s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": userID, "kind": tokenReset}); err != nil {
+		return err
+	}
+	return s.endSessions(ctx, userID, keep)
+}
+
+// endSessions ends every session of a user but keep, on this server at
+// once (the session cache forgets them) and on the others within
+// auth.session_cache.
+func (s *Server) endSessions(ctx context.Context, userID, keep string) error {
+	filter := bson.M{"user_id": userID}
+	if keep != "" {
+		filter["_id"] = bson.M{"$ne": keep}
+	}
+	docs, err := s.store.C(db.Sessions).Find(ctx, filter, &db.FindOptions{Projection: bson.M{"_id": 1}})
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if h, ok := d["_id"].(string); ok {
+			s.sessions.forget(h)
+		}
+	}
+	_, err = s.store.C(db.Sessions).DeleteMany(ctx, filter)
+	return err
+}
+
+// deleteMe deletes the signed-in user's account after checking
+// {password}: its sessions and pending tokens go, and the documents it
+// owns are kept or deleted as auth.on_delete says: 204.
+func (s *Server) deleteMe(c *fiber.Ctx) error {
+	u, err := s.RequireUser(c)
+	if err != nil {
+		return err
+	}
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "password"); err != nil {
+		return err
+	}
+	password, err := requiredString(body, "password")
+	if err != nil {
+		return err
+	}
+	if err := s.recheckPassword(c, u, password); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	oid, err := primitive.ObjectIDFromHex(u.ID)
+	if err != nil {
+		return ErrInvalidSession
+	}
+	// The account goes first: once it is gone no session signs it in,
+	// whatever happens to the clean-up after.
+	if _, err := s.store.C(db.Users).DeleteOne(ctx, db.ByID(oid)); err != nil {
+		return err
+	}
+	if err := s.endSessions(ctx, u.ID, ""); err != nil {
+		return err
+	}
+	if _, err := s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": u.ID}); err != nil {
+		return err
+	}
+	deleted := int64(0)
+	if s.cfg.Auth.OnDelete == OnDeleteDelete {
+		if deleted, err = s.deleteOwnedDocuments(ctx, u.ID); err != nil {
+			return err
+		}
+	}
+	s.emit(c, events.UserDeleted, map[string]any{"user": u.EventData(), "documents_deleted": deleted})
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// deleteOwnedDocuments deletes the documents whose _owner is userID in
+// every collection of the data API.
+func (s *Server) deleteOwnedDocuments(ctx context.Context, userID string) (int64, error) {
+	names, err := s.store.Collections(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := int64(0)
+	for _, name := range names {
+		if db.IsSystemCollection(name) {
+			continue
+		}
+		n, err := s.store.C(name).DeleteMany(ctx, bson.M{db.OwnerField: userID})
+		if err != nil {
+			return total, fmt.Errorf("delete the documents of %s: %w", name, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// accountAccepted is the answer of the calls that send a link by email,
+// the same whether or not the email has an account.
+type accountAccepted struct {
+	Message string `json:"message"`
+}
+
+// tokenExpired reports whether a stored token's expiry has passed.
+func tokenExpired(doc bson.M) bool {
+	exp, _ := doc["expires_at"].(primitive.DateTime)
+	return !exp.Time().After(time.Now())
+}

@@ -1,0 +1,379 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+// Password reset and email verification by a link sent by email. A link
+// carries a random token; the store keeps its SHA-256 in _account_tokens
+// with the account, the kind and an expiry. Using a token marks it used in
+// one atomic find-one-and-update, so it works once even when two requests
+// race.
+
+// Kinds of account tokens.
+const (
+	tokenReset  = "reset"
+	tokenVerify = "verify"
+	tokenEmail  = "email" // a change of email, sent to the new address
+)
+
+// ErrInvalidToken: a reset or verification token that is unknown, used
+// or expired. Which one is not said.
+var ErrInvalidToken = errors.New("the link is invalid, already used or expired; ask for a new one")
+
+// ErrEmailNotVerified: sign-in refused until the email is verified
+// (auth.require_verified).
+var ErrEmailNotVerified = errors.New("verify your email before signing in; the link was sent to it")
+
+// resetAnswer is what a reset request answers, whether or not the email has
+// an account, so the call cannot tell who has one.
+const resetAnswer = "if an account has this email, a link to reset its password has been sent to it"
+
+// requestPasswordReset sends a reset link to {email} when it has an
+// account: 202 with the same answer either way.
+func (s *Server) requestPasswordReset(c *fiber.Ctx) error {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "email"); err != nil {
+		return err
+	}
+	raw, err := requiredString(body, "email")
+	if err != nil {
+		return err
+	}
+	email, err := normalizeEmail(raw)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	doc, err := s.store.C(db.Users).FindOne(ctx, bson.M{db.UserEmail: email}, nil)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		s.requestLogger(c).Info("password reset asked for an email without an account")
+	case err != nil:
+		return err
+	default:
+		u, err := userFromDoc(doc)
+		if err != nil {
+			return err
+		}
+		// Too soon after the last link, nothing is sent, and the answer
+		// is the same: it must not tell who has an account.
+		if err := s.sendAccountLink(ctx, u, tokenReset); err != nil && !errors.As(err, new(errLinkTooSoon)) {
+			return err
+		}
+	}
+	return c.Status(http.StatusAccepted).JSON(accountAccepted{Message: resetAnswer})
+}
+
+// confirmPasswordReset sets {password} on the account of {token}, marks its
+// email verified (the link reached it) and ends all its sessions: 204.
+func (s *Server) confirmPasswordReset(c *fiber.Ctx) error {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "token", "password"); err != nil {
+		return err
+	}
+	token, err := requiredString(body, "token")
+	if err != nil {
+		return err
+	}
+	password, err := requiredString(body, "password")
+	if err != nil {
+		return err
+	}
+	if err := s.checkPassword(password); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	u, err := s.useToken(ctx, token, tokenReset)
+	if err != nil {
+		return err
+	}
+	if err := s.setPassword(ctx, u.ID, password, ""); err != nil {
+		return err
+	}
+	fields := []string{"password"}
+	if !u.Verified {
+		if u, err = s.markVerified(ctx, u.ID); err != nil {
+			return err
+		}
+		fields = append(fields, db.UserVerified)
+	}
+	s.emitUserUpdated(c, u, fields)
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// requestVerification sends the signed-in user a verification link: 202.
+// An email already verified gets none (200 {user}).
+func (s *Server) requestVerification(c *fiber.Ctx) error {
+	u, err := s.freshUser(c)
+	if err != nil {
+		return err
+	}
+	if u.Verified {
+		return c.JSON(fiber.Map{"user": u})
+	}
+	if err := s.sendAccountLink(c.UserContext(), u, tokenVerify); err != nil {
+		var soon errLinkTooSoon
+		if errors.As(err, &soon) {
+			return &ThrottledError{RetryAfter: soon.retryAfter, Reason: "a verification link was sent a moment ago"}
+		}
+		return err
+	}
+	return c.Status(http.StatusAccepted).JSON(accountAccepted{Message: "a verification link has been sent to " + u.Email})
+}
+
+// confirmVerification marks the account of {token} verified: 200 {user}.
+// It needs no session, since the link may be opened anywhere.
+func (s *Server) confirmVerification(c *fiber.Ctx) error {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "token"); err != nil {
+		return err
+	}
+	token, err := requiredString(body, "token")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	u, err := s.useToken(ctx, token, tokenVerify)
+	if err != nil {
+		return err
+	}
+	if !u.Verified {
+		if u, err = s.markVerified(ctx, u.ID); err != nil {
+			return err
+		}
+		s.emitUserUpdated(c, u, []string{db.UserVerified})
+	}
+	return c.JSON(fiber.Map{"user": u})
+}
+
+// errLinkTooSoon: a link of the same kind went to the account less than
+// auth.link_interval ago.
+type errLinkTooSoon struct{ retryAfter time.Duration }
+
+func (e errLinkTooSoon) Error() string { return "a link was sent to this account a moment ago" }
+
+// sendAccountLink stores a new token of kind for u, replacing any unused
+// one of that kind, and queues the email carrying it. Within
+// auth.link_interval of the last link of that kind it sends nothing and
+// returns an errLinkTooSoon.
+func (s *Server) sendAccountLink(ctx context.Context, u *User, kind string) error {
+	return s.sendAccountLinkTo(ctx, u, kind, "")
+}
+
+// sendAccountLinkTo is sendAccountLink; for a change of email, newEmail
+// is the address the link goes to and the token carries.
+func (s *Server) sendAccountLinkTo(ctx context.Context, u *User, kind, newEmail string) error {
+	ttl, subject, path, intro := s.cfg.Auth.ResetTTL, "Reset your password", "/reset-password", "Someone asked to reset the password of your account. If it was you, use this link:"
+	to := u.Email
+	switch kind {
+	case tokenVerify:
+		ttl, subject, path, intro = s.cfg.Auth.VerifyTTL, "Verify your email", "/verify-email", "Confirm this is your email address with this link:"
+	case tokenEmail:
+		ttl, subject, path, intro = s.cfg.Auth.VerifyTTL, "Confirm your new email", "/confirm-email", "Confirm this address as the new email of your account with this link:"
+		to = newEmail
+	}
+	col := s.store.C(db.AccountTokens)
+	if iv := s.cfg.Auth.LinkInterval; iv > 0 {
+		last, err := col.FindOne(ctx, bson.M{"user_id": u.ID, "kind": kind, "created_at": bson.M{"$gt": now().Add(-iv)}}, nil)
+		if err == nil {
+			at, _ := last["created_at"].(primitive.DateTime)
+			return errLinkTooSoon{retryAfter: time.Until(at.Time().Add(iv))}
+		}
+		if !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
+	}
+	if _, err := col.DeleteMany(ctx, bson.M{"user_id": u.ID, "kind": kind}); err != nil {
+		return err
+	}
+	token := newToken("")
+	at := now()
+	doc := bson.M{
+		"_id": tokenHash(token), "kind": kind, "user_id": u.ID, "email": u.Email,
+		"created_at": at, "expires_at": at.Add(ttl),
+	}
+	if newEmail != "" {
+		doc["new_email"] = newEmail
+	}
+	if _, err := col.InsertOne(ctx, doc); err != nil {
+		return err
+	}
+	link := token
+	if base := s.cfg.Auth.AppURL; base != "" {
+		link = strings.TrimRight(base, "/") + path + "?token=" + url.QueryEscape(token)
+	}
+	text := fmt.Sprintf("%s\n\n%s\n\nIt works once, for %s. If you did not ask for it, ignore this email.\n", intro, link, ttl)
+	_, err := s.enqueueEmail(ctx, []string{to}, subject, map[string]any{"text": text})
+	return err
+}
+
+// useToken claims an unused token of kind, so it cannot be used again,
+// and returns its account. An unknown, used or expired token, or one whose
+// account changed its email since, is ErrInvalidToken.
+func (s *Server) useToken(ctx context.Context, token, kind string) (*User, error) {
+	u, _, err := s.claimToken(ctx, token, kind)
+	return u, err
+}
+
+// claimToken is useToken, also returning the token's record.
+func (s *Server) claimToken(ctx context.Context, token, kind string) (*User, bson.M, error) {
+	doc, err := s.store.C(db.AccountTokens).FindOneAndUpdate(ctx,
+		bson.M{"_id": tokenHash(token), "kind": kind, "used_at": bson.M{"$exists": false}},
+		bson.M{"$set": bson.M{"used_at": now()}}, nil)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if tokenExpired(doc) {
+		return nil, nil, ErrInvalidToken
+	}
+	uid, _ := doc["user_id"].(string)
+	u, err := s.userByID(ctx, uid)
+	if errors.Is(err, ErrInvalidSession) {
+		return nil, nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if email, _ := doc["email"].(string); email != u.Email {
+		return nil, nil, ErrInvalidToken
+	}
+	return u, doc, nil
+}
+
+// markVerified sets the account's verified flag.
+func (s *Server) markVerified(ctx context.Context, userID string) (*User, error) {
+	oid, err := primitive.ObjectIDFromHex(userID)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	doc, err := s.store.C(db.Users).FindOneAndUpdate(ctx, db.ByID(oid),
+		bson.M{"$set": bson.M{db.UserVerified: true, db.UserUpdatedAt: now()}}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	return userFromDoc(doc)
+}
+
+// sweepAccountTokensBefore deletes tokens that expired before t; used and
+// expired ones are refused anyway, this only reclaims space.
+func (s *Server) sweepAccountTokensBefore(ctx context.Context, t time.Time) (int64, error) {
+	return s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lte": t.UTC()}})
+}
+
+// requestEmailChange sends a confirmation link to {new_email} after
+// checking {password}: 202. The email changes only when the link is used,
+// so nobody can take an address they cannot read.
+func (s *Server) requestEmailChange(c *fiber.Ctx) error {
+	u, err := s.freshUser(c)
+	if err != nil {
+		return err
+	}
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "new_email", "password"); err != nil {
+		return err
+	}
+	raw, err := requiredString(body, "new_email")
+	if err != nil {
+		return err
+	}
+	email, err := normalizeEmail(raw)
+	if err != nil {
+		return err
+	}
+	password, err := requiredString(body, "password")
+	if err != nil {
+		return err
+	}
+	if err := s.recheckPassword(c, u, password); err != nil {
+		return err
+	}
+	if email == u.Email {
+		return badInput("%s is already the email of this account", email)
+	}
+	if err := s.sendAccountLinkTo(c.UserContext(), u, tokenEmail, email); err != nil {
+		var soon errLinkTooSoon
+		if errors.As(err, &soon) {
+			return &ThrottledError{RetryAfter: soon.retryAfter, Reason: "a confirmation link was sent a moment ago"}
+		}
+		return err
+	}
+	return c.Status(http.StatusAccepted).JSON(accountAccepted{Message: "a confirmation link has been sent to " + email})
+}
+
+// confirmEmailChange makes the new email of {token} the account's, and
+// verified: 200 {user}. An address another account took meanwhile is 409.
+func (s *Server) confirmEmailChange(c *fiber.Ctx) error {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "token"); err != nil {
+		return err
+	}
+	token, err := requiredString(body, "token")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	u, tok, err := s.claimToken(ctx, token, tokenEmail)
+	if err != nil {
+		return err
+	}
+	email, _ := tok["new_email"].(string)
+	oid, err := primitive.ObjectIDFromHex(u.ID)
+	if err != nil || email == "" {
+		return ErrInvalidToken
+	}
+	doc, err := s.store.C(db.Users).FindOneAndUpdate(ctx, db.ByID(oid),
+		bson.M{"$set": bson.M{db.UserEmail: email, db.UserVerified: true, db.UserUpdatedAt: now()}}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+	if errors.Is(err, db.ErrDuplicateKey) {
+		return ErrEmailTaken
+	}
+	if errors.Is(err, db.ErrNotFound) {
+		return ErrInvalidToken
+	}
+	if err != nil {
+		return err
+	}
+	// Links sent to the old address no longer match the account.
+	if _, err := s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": u.ID, "kind": bson.M{"$ne": tokenEmail}}); err != nil {
+		return err
+	}
+	fresh, err := userFromDoc(doc)
+	if err != nil {
+		return err
+	}
+	s.emitUserUpdated(c, fresh, []string{db.UserEmail, db.UserVerified})
+	return c.JSON(fiber.Map{"user": fresh})
+}
