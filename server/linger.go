@@ -25,7 +25,38 @@ const (
 // short while, and only then closes.
 type lingerListener struct {
 	net.Listener
-	wg *sync.WaitGroup // tracks lingering closes, so Shutdown can wait for them
+	closing *lingerSet // tracks lingering closes, so Shutdown can wait for them
+}
+
+// lingerSet counts the connections closing gracefully. Once the server has
+// begun waiting for them, a connection that closes later (a WebSocket the
+// hub ends during shutdown, a client closing at that moment) closes at
+// once instead of joining the count, so waiting and joining never race.
+type lingerSet struct {
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+// join counts one more lingering close, or reports false once wait began.
+func (s *lingerSet) join() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *lingerSet) leave() { s.wg.Done() }
+
+// wait stops new lingering closes and waits for those under way.
+func (s *lingerSet) wait() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	s.wg.Wait()
 }
 
 func (l lingerListener) Accept() (net.Conn, error) {
@@ -34,27 +65,31 @@ func (l lingerListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
-		return &lingerConn{TCPConn: tc, wg: l.wg}, nil
+		return &lingerConn{TCPConn: tc, closing: l.closing}, nil
 	}
 	return c, nil
 }
 
 type lingerConn struct {
 	*net.TCPConn
-	wg   *sync.WaitGroup
-	once sync.Once
+	closing *lingerSet
+	once    sync.Once
 }
 
 // Close starts the lingering close and returns at once.
 func (c *lingerConn) Close() error {
 	c.once.Do(func() {
-		if c.TCPConn.CloseWrite() != nil || c.TCPConn.SetReadDeadline(time.Now().Add(lingerTimeout)) != nil {
+		if !c.closing.join() {
 			_ = c.TCPConn.Close()
 			return
 		}
-		c.wg.Add(1)
+		if c.TCPConn.CloseWrite() != nil || c.TCPConn.SetReadDeadline(time.Now().Add(lingerTimeout)) != nil {
+			_ = c.TCPConn.Close()
+			c.closing.leave()
+			return
+		}
 		go func() {
-			defer c.wg.Done()
+			defer c.closing.leave()
 			_, _ = io.CopyN(io.Discard, c.TCPConn, lingerMaxBytes)
 			_ = c.TCPConn.Close()
 		}()

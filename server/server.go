@@ -76,8 +76,8 @@ type Server struct {
 	mu        sync.Mutex
 	ln        net.Listener
 	serveDone chan struct{}
-	lingering sync.WaitGroup // connections closing gracefully
-	stop      chan struct{}  // closes background loops
+	lingering lingerSet     // connections closing gracefully
+	stop      chan struct{} // closes background loops
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -280,7 +280,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.serveDone = make(chan struct{})
 	go func() {
 		defer close(s.serveDone)
-		if err := s.app.Listener(lingerListener{Listener: ln, wg: &s.lingering}); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := s.app.Listener(lingerListener{Listener: ln, closing: &s.lingering}); err != nil && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("server stopped serving", "error", err.Error())
 		}
 	}()
@@ -345,7 +345,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 		lingered := make(chan struct{})
-		go func() { s.lingering.Wait(); close(lingered) }()
+		go func() { s.lingering.wait(); close(lingered) }()
 		select {
 		case <-lingered:
 		case <-ctx.Done():
