@@ -10,6 +10,10 @@ import (
 
 const module = "github.com/moonbase-dev/moonbase"
 
+// adminAPI is the package of the admin API's request and answer bodies,
+// shared by the server and the command line.
+const adminAPI = module + "/server/adminapi"
+
 // pkgInfo is what go list says of one package.
 type pkgInfo struct {
 	Imports []string // direct imports
@@ -50,6 +54,9 @@ func part(pkg string) string {
 // TestImportDirection keeps the dependency rules of the design true:
 // main → server → {admin, lua, channels, events, webhooks, mail} → db, and
 // only the owning part imports fiber, the MongoDB driver or gorilla/websocket.
+// The command line (cli) is part of the command but never runs a server
+// itself: of server it imports only the admin API's bodies (server/adminapi),
+// which in turn import nothing of the server.
 func TestImportDirection(t *testing.T) {
 	forbidden := map[string][]string{
 		"db":       {"server", "lua", "events", "channels", "mail", "webhooks", "admin"},
@@ -59,10 +66,12 @@ func TestImportDirection(t *testing.T) {
 		"mail":     {"server", "lua", "events", "channels", "admin"},
 		"webhooks": {"server", "lua", "channels", "admin"},
 		"admin":    {"server"},
+		"cli":      {"channels", "mail", "webhooks", "admin"},
 	}
 	// Which parts may import a library directly.
 	owners := map[string][]string{
 		"github.com/gofiber/fiber":              {"server", "admin", "bench"},
+		"github.com/spf13/cobra":                {"cli"},
 		"go.mongodb.org/mongo-driver/mongo":     {"db", "bench"},
 		"github.com/gorilla/websocket":          {"channels", "bench"},
 		"github.com/FerretDB/FerretDB/ferretdb": {"db"},
@@ -96,8 +105,19 @@ func TestImportDirection(t *testing.T) {
 						t.Errorf("%s imports %s: %s must not depend on %s", pkg, imp, from, bad)
 					}
 				}
-				if to == "server" && from != "" && from != "server" && from != "bench" && from != "examples" {
+				if to == "server" && from != "" && from != "server" && from != "bench" && from != "examples" &&
+					(from != "cli" || imp != adminAPI) {
 					t.Errorf("%s imports %s: nothing but the command imports server", pkg, imp)
+				}
+				if pkg == adminAPI && to == "server" {
+					t.Errorf("%s imports %s: the admin API's bodies must not need the server", pkg, imp)
+				}
+			}
+		}
+		if pkg == adminAPI || from == "cli" {
+			for _, imp := range info.Deps {
+				if strings.HasPrefix(imp, "github.com/gofiber/fiber") || strings.HasPrefix(imp, "github.com/valyala/fasthttp") {
+					t.Errorf("%s depends on %s: the command line must not link the HTTP server", pkg, imp)
 				}
 			}
 		}

@@ -1,4 +1,6 @@
-// Command moonbase is the Moonbase server and its command-line client.
+// Command moonbase is the Moonbase server and its command-line client. It
+// only wires the parts together: the commands live in package cli, the
+// server in package server.
 package main
 
 import (
@@ -8,13 +10,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
-	"strings"
 	"syscall"
 
-	"github.com/spf13/cobra"
-
+	"github.com/moonbase-dev/moonbase/cli"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -23,45 +22,11 @@ import (
 const version = "0.1.0-dev"
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "moonbase: "+oneLine(err.Error()))
-		os.Exit(1)
-	}
+	os.Exit(cli.Execute(context.Background(), newRootCmd(), os.Stderr))
 }
 
-func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
-
-func newRootCmd() *cobra.Command {
-	var configPath string
-	root := &cobra.Command{
-		Use:           "moonbase",
-		Short:         "Moonbase: a backend in one binary",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Args:          cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serveCmd(cmd, configPath)
-		},
-	}
-	root.PersistentFlags().StringVar(&configPath, "config", "config.yaml", "configuration file (a missing default file means defaults)")
-	root.AddCommand(&cobra.Command{
-		Use:   "serve",
-		Short: "Run the server (the default command)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serveCmd(cmd, configPath)
-		},
-	})
-	root.AddCommand(&cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "moonbase %s (%s)\n", buildVersion(), runtime.Version())
-		},
-	})
-	addClientCommands(root)
-	return root
+func newRootCmd() *cli.Command {
+	return cli.New(cli.Config{Version: buildVersion()}, cli.Deps{Serve: serveFile, Getenv: os.Getenv})
 }
 
 func buildVersion() string {
@@ -71,11 +36,13 @@ func buildVersion() string {
 	return version
 }
 
-// serveCmd runs the server until SIGINT or SIGTERM.
-func serveCmd(cmd *cobra.Command, configPath string) error {
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+// serveFile runs the server configured by the file at configPath until
+// SIGINT or SIGTERM; explicit says the path was given, so a missing file is
+// an error rather than the defaults.
+func serveFile(ctx context.Context, configPath string, explicit bool) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, err := server.LoadConfig(configPath, cmd.Flags().Changed("config"), os.Environ())
+	cfg, err := server.LoadConfig(configPath, explicit, os.Environ())
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/cli"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -49,7 +50,7 @@ func TestServeRefusesBadConfig(t *testing.T) {
 		root.SetOut(&bytes.Buffer{})
 		root.SetErr(&bytes.Buffer{})
 		err := root.Execute()
-		if err == nil || !strings.Contains(oneLine(err.Error()), c.want) || strings.Contains(oneLine(err.Error()), "\n") {
+		if err == nil || !strings.Contains(cli.OneLine(err.Error()), c.want) || strings.Contains(cli.OneLine(err.Error()), "\n") {
 			t.Errorf("%v: %v, want one line with %q", c.args, err, c.want)
 		}
 	}

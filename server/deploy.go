@@ -10,32 +10,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/moonbase-dev/moonbase/lua/functions"
-)
-
-// Deploy actions, as a deploy's answer says them.
-const (
-	deployCreated   = "created"
-	deployUpdated   = "updated"
-	deployUnchanged = "unchanged"
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
 // bindDeployApi registers POST /api/admin/deploy (docs/admin-api.md,
 // "Deploy"), what `moonbase deploy` calls. The admin token guards it.
 func bindDeployApi(s *Server, r fiber.Router) {
 	r.Post("/api/admin/deploy", s.adminDeploy)
-}
-
-// deployProblem is one function a deploy refused, and why.
-type deployProblem struct {
-	Name  string `json:"name"`
-	Error string `json:"error"`
-}
-
-// deployResult is what a deploy did to one function.
-type deployResult struct {
-	Name    string `json:"name"`
-	Action  string `json:"action"`
-	Version int64  `json:"version,omitempty"`
 }
 
 // adminDeploy takes {functions: [definition, …], dry_run} and checks every
@@ -75,21 +56,21 @@ func (s *Server) adminDeploy(c *fiber.Ctx) error {
 		}
 	}
 	ctx := c.UserContext()
-	results := make([]deployResult, len(defs))
+	results := make([]adminapi.DeployResult, len(defs))
 	for i, def := range defs {
 		cur, err := s.functions.Get(ctx, def.Name)
 		exists := err == nil
 		if err != nil && !errors.Is(err, functions.ErrFunctionNotFound) {
 			return err
 		}
-		r := deployResult{Name: def.Name, Action: deployCreated}
+		r := adminapi.DeployResult{Name: def.Name, Action: adminapi.DeployCreated}
 		switch {
 		case exists && sameDefinition(def, cur):
-			r.Action, r.Version = deployUnchanged, cur.Version
+			r.Action, r.Version = adminapi.DeployUnchanged, cur.Version
 		case exists:
-			r.Action, r.Version = deployUpdated, cur.Version
+			r.Action, r.Version = adminapi.DeployUpdated, cur.Version
 		}
-		if !req.DryRun && r.Action != deployUnchanged {
+		if !req.DryRun && r.Action != adminapi.DeployUnchanged {
 			fn, err := s.functions.Save(ctx, def)
 			if err != nil {
 				return fmt.Errorf("deploy %s: %w", def.Name, err)
@@ -101,14 +82,14 @@ func (s *Server) adminDeploy(c *fiber.Ctx) error {
 		}
 		results[i] = r
 	}
-	return c.JSON(fiber.Map{"functions": results})
+	return c.JSON(adminapi.DeployAnswer{Functions: results})
 }
 
 // checkDeploy decodes and checks every definition, returning them all when
 // every one passes and otherwise every problem found.
-func (s *Server) checkDeploy(raws []json.RawMessage) ([]functions.Definition, []deployProblem) {
+func (s *Server) checkDeploy(raws []json.RawMessage) ([]functions.Definition, []adminapi.DeployProblem) {
 	defs := make([]functions.Definition, 0, len(raws))
-	var problems []deployProblem
+	var problems []adminapi.DeployProblem
 	seen := map[string]bool{}
 	for i, raw := range raws {
 		def, err := decodeDefinition(raw)
@@ -130,7 +111,7 @@ func (s *Server) checkDeploy(raws []json.RawMessage) ([]functions.Definition, []
 			err = s.functions.Validate(def)
 		}
 		if err != nil {
-			problems = append(problems, deployProblem{Name: name, Error: problemText(name, err)})
+			problems = append(problems, adminapi.DeployProblem{Name: name, Error: problemText(name, err)})
 			continue
 		}
 		defs = append(defs, def)

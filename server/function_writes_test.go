@@ -12,6 +12,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
 // eventDocs returns the events of name about collection, oldest first.
@@ -27,11 +28,11 @@ func (ts *testServer) eventDocs(t *testing.T, name, collection string) []bson.M 
 
 // executions returns the recorded runs of fn, newest first, as the admin
 // API shows them.
-func (ts *testServer) executions(t *testing.T, fn string) []executionView {
+func (ts *testServer) executions(t *testing.T, fn string) []adminapi.Execution {
 	t.Helper()
 	res := ts.do(t, "GET", "/api/admin/functions/"+fn+"/executions?limit=100", "", testAdminToken)
 	var ans struct {
-		Executions []executionView `json:"executions"`
+		Executions []adminapi.Execution `json:"executions"`
 	}
 	if res.status != http.StatusOK || json.Unmarshal([]byte(res.body), &ans) != nil {
 		t.Fatalf("executions of %s: %d %s", fn, res.status, res.body)

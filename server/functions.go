@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
@@ -139,41 +138,6 @@ func checkTriggers(def functions.Definition) error {
 		}
 	}
 	return nil
-}
-
-// functionView is a saved function as the admin API shows it. Timeout is
-// left out when the function has none of its own (the server's
-// functions.timeout applies), so that sending a function back as it was
-// read does not pin today's default.
-type functionView struct {
-	Name      string              `json:"name"`
-	Version   int64               `json:"version"`
-	Source    string              `json:"source,omitempty"`
-	Handler   string              `json:"handler"`
-	Triggers  []functions.Trigger `json:"triggers"`
-	Timeout   string              `json:"timeout,omitempty"`
-	Retries   *int                `json:"retries,omitempty"`
-	Backoff   *functions.Backoff  `json:"backoff,omitempty"`
-	CreatedAt time.Time           `json:"created_at"`
-	UpdatedAt time.Time           `json:"updated_at"`
-}
-
-// viewOf shows fn, with its source when withSource.
-func viewOf(fn functions.Function, withSource bool) functionView {
-	v := functionView{
-		Name: fn.Name, Version: fn.Version, Handler: fn.Handler, Triggers: fn.Triggers,
-		Retries: fn.Retries, Backoff: fn.Backoff, CreatedAt: fn.CreatedAt, UpdatedAt: fn.UpdatedAt,
-	}
-	if v.Triggers == nil {
-		v.Triggers = []functions.Trigger{}
-	}
-	if fn.Timeout > 0 {
-		v.Timeout = fn.Timeout.D().String()
-	}
-	if withSource {
-		v.Source = fn.Source
-	}
-	return v
 }
 
 // sameDefinition reports whether saving def over fn would change nothing,

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"go.mongodb.org/mongo-driver/bson"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/lua/engine"
 	"github.com/moonbase-dev/moonbase/lua/functions"
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
 // bindFunctionsAdminApi registers the functions part of the admin API
@@ -43,11 +43,11 @@ func (s *Server) adminListFunctions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list := make([]functionView, len(fns))
+	list := make([]adminapi.Function, len(fns))
 	for i, fn := range fns {
-		list[i] = viewOf(fn, false)
+		list[i] = adminapi.FunctionOf(fn, false)
 	}
-	return c.JSON(fiber.Map{"functions": list})
+	return c.JSON(adminapi.FunctionsAnswer{Functions: list})
 }
 
 // adminPutFunction creates a function or saves a new version of it: 201
@@ -87,7 +87,7 @@ func (s *Server) adminPutFunction(c *fiber.Ctx) error {
 	if created {
 		status = http.StatusCreated
 	}
-	return c.Status(status).JSON(fiber.Map{"function": viewOf(fn, true)})
+	return c.Status(status).JSON(adminapi.FunctionAnswer{Function: adminapi.FunctionOf(fn, true)})
 }
 
 // functionSaved keeps the scheduler's entries in step with a function
@@ -102,7 +102,7 @@ func (s *Server) adminGetFunction(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"function": viewOf(fn, true)})
+	return c.JSON(adminapi.FunctionAnswer{Function: adminapi.FunctionOf(fn, true)})
 }
 
 // adminDeleteFunction deletes a function, its versions and its schedules:
@@ -119,18 +119,6 @@ func (s *Server) adminDeleteFunction(c *fiber.Ctx) error {
 	return c.SendStatus(http.StatusNoContent)
 }
 
-// versionView is one saved version of a function.
-type versionView struct {
-	Version   int64               `json:"version"`
-	CreatedAt time.Time           `json:"created_at"`
-	Source    string              `json:"source"`
-	Handler   string              `json:"handler"`
-	Triggers  []functions.Trigger `json:"triggers"`
-	Timeout   string              `json:"timeout,omitempty"`
-	Retries   *int                `json:"retries,omitempty"`
-	Backoff   *functions.Backoff  `json:"backoff,omitempty"`
-}
-
 // adminFunctionVersions answers {versions: [{version, created_at, source,
 // handler, triggers, timeout, retries, backoff}]}, newest first.
 func (s *Server) adminFunctionVersions(c *fiber.Ctx) error {
@@ -138,15 +126,15 @@ func (s *Server) adminFunctionVersions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list := make([]versionView, len(fns))
+	list := make([]adminapi.Version, len(fns))
 	for i, fn := range fns {
-		v := viewOf(fn, true)
-		list[i] = versionView{
+		v := adminapi.FunctionOf(fn, true)
+		list[i] = adminapi.Version{
 			Version: v.Version, CreatedAt: fn.CreatedAt, Source: v.Source, Handler: v.Handler,
 			Triggers: v.Triggers, Timeout: v.Timeout, Retries: v.Retries, Backoff: v.Backoff,
 		}
 	}
-	return c.JSON(fiber.Map{"versions": list})
+	return c.JSON(adminapi.VersionsAnswer{Versions: list})
 }
 
 // adminRollbackFunction takes {version} and saves that version's content
@@ -171,28 +159,7 @@ func (s *Server) adminRollbackFunction(c *fiber.Ctx) error {
 	if err := s.functionSaved(ctx, fn); err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"function": viewOf(fn, true)})
-}
-
-// executionView is one run's record as the admin API lists it; output is
-// what the run printed and logged.
-type executionView struct {
-	ID         string              `json:"id"`
-	Function   string              `json:"function"`
-	Version    int64               `json:"version"`
-	Trigger    string              `json:"trigger"`
-	StartedAt  time.Time           `json:"started_at"`
-	DurationMs float64             `json:"duration_ms"`
-	Status     string              `json:"status"`
-	Error      string              `json:"error,omitempty"`
-	Line       int                 `json:"line,omitempty"`
-	Traceback  string              `json:"traceback,omitempty"`
-	Output     []functions.LogLine `json:"output"`
-	User       string              `json:"user,omitempty"`
-	Identity   string              `json:"identity,omitempty"`
-	Event      string              `json:"event,omitempty"`
-	EventID    string              `json:"event_id,omitempty"`
-	Attempt    int                 `json:"attempt,omitempty"`
+	return c.JSON(adminapi.FunctionAnswer{Function: adminapi.FunctionOf(fn, true)})
 }
 
 // adminFunctionExecutions answers {executions: [...]}, newest first:
@@ -224,32 +191,11 @@ func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list := make([]executionView, len(execs))
+	list := make([]adminapi.Execution, len(execs))
 	for i, e := range execs {
-		list[i] = executionView{
-			ID: e.ID, Function: e.Function, Version: e.Version, Trigger: e.Trigger, StartedAt: e.StartedAt,
-			DurationMs: e.DurationMs, Status: e.Status, Error: e.Error, Line: e.Line, Traceback: e.Traceback,
-			Output: e.Logs, User: e.User, Identity: e.Identity, Event: e.Event, EventID: e.EventID, Attempt: e.Attempt,
-		}
-		if list[i].Output == nil {
-			list[i].Output = []functions.LogLine{}
-		}
+		list[i] = adminapi.ExecutionOf(e)
 	}
-	return c.JSON(fiber.Map{"executions": list})
-}
-
-// runAnswer is what a test run answers: the result and status the function
-// gave, what it printed and logged, and its error with the Lua line when it
-// failed. A failed run is still a 200: the request itself worked.
-type runAnswer struct {
-	Result      any                 `json:"result"`
-	Status      int                 `json:"status"`
-	Headers     map[string]string   `json:"headers,omitempty"`
-	Output      []functions.LogLine `json:"output"`
-	Error       string              `json:"error,omitempty"`
-	Line        int                 `json:"line,omitempty"`
-	DurationMs  float64             `json:"duration_ms"`
-	ExecutionID string              `json:"execution_id"`
+	return c.JSON(adminapi.ExecutionsAnswer{Executions: list})
 }
 
 // testRunTriggers are the triggers a test run may pretend to come from;
@@ -262,12 +208,9 @@ var testRunTriggers = map[string]bool{
 
 // adminRunFunction runs the saved function now, with no user and full
 // rights (the operator asked for it, whatever trigger it pretends to come
-// from), taking {input, trigger?}: the runAnswer.
+// from), taking {input, trigger?}: an adminapi.RunAnswer.
 func (s *Server) adminRunFunction(c *fiber.Ctx) error {
-	var req struct {
-		Input   json.RawMessage `json:"input"`
-		Trigger string          `json:"trigger"`
-	}
+	var req adminapi.RunRequest
 	if err := s.strictBody(c, &req, "input, trigger"); err != nil {
 		return err
 	}
@@ -298,7 +241,7 @@ func (s *Server) adminRunFunction(c *fiber.Ctx) error {
 
 // adminTestFunction compiles and runs unsaved source once, as the
 // editor's "Test" does, taking {name?, source, handler?, triggers?,
-// timeout?, input}: the runAnswer. Nothing is saved; the run is recorded
+// timeout?, input}: an adminapi.RunAnswer. Nothing is saved; the run is recorded
 // under name (default "test") with version 0 and trigger "test", and acts
 // with full rights.
 func (s *Server) adminTestFunction(c *fiber.Ctx) error {
@@ -349,7 +292,7 @@ func (s *Server) runInput(raw json.RawMessage) (any, error) {
 	return s.decodeInput(raw)
 }
 
-// answerRun writes a test run's runAnswer. A run that failed is answered
+// answerRun writes a test run's adminapi.RunAnswer. A run that failed is answered
 // with its error and the status a client would have had; a refusal before
 // the run (no such function, input the runtime cannot take) is an error
 // answer.
@@ -358,7 +301,7 @@ func (s *Server) answerRun(c *fiber.Ctx, res engine.Result, err error) error {
 	if err != nil && !errors.As(err, &re) {
 		return err
 	}
-	ans := runAnswer{
+	ans := adminapi.RunAnswer{
 		Status: http.StatusOK, Headers: res.Headers, Output: res.Logs, ExecutionID: res.ExecutionID,
 		DurationMs: float64(res.Duration.Microseconds()) / 1000,
 	}

@@ -1,8 +1,9 @@
-package main
+package cli
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -142,7 +143,7 @@ func runCLI(t *testing.T, stdin string, args ...string) cliRun {
 
 func runCLIContext(ctx context.Context, t *testing.T, stdin string, stdout *cliBuffer, args ...string) cliRun {
 	t.Helper()
-	root := newRootCmd()
+	root := newTestRoot()
 	var stderr cliBuffer
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -150,7 +151,7 @@ func runCLIContext(ctx context.Context, t *testing.T, stdin string, stdout *cliB
 	root.SetIn(strings.NewReader(stdin))
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintln(&stderr, "moonbase: "+oneLine(err.Error()))
+		fmt.Fprintln(&stderr, "moonbase: "+OneLine(err.Error()))
 	}
 	return cliRun{stdout: stdout.String(), stderr: stderr.String(), err: err}
 }
@@ -165,4 +166,12 @@ func cliWaitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// newTestRoot is the command tree as main builds it, with a server that
+// the client tests never start.
+func newTestRoot() *Command {
+	return New(Config{Version: "test"}, Deps{
+		Serve: func(context.Context, string, bool) error { return errors.New("serve is not part of the client tests") },
+	})
 }

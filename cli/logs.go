@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
 // maxFollowBatch is how many executions one --follow poll asks for: the
@@ -30,21 +32,6 @@ const (
 	defaultLookback = time.Minute
 	followMargin    = 10 * time.Second
 )
-
-// execution is one run's record as the admin API lists it.
-type execution struct {
-	ID         string          `json:"id"`
-	Version    int64           `json:"version"`
-	Trigger    string          `json:"trigger"`
-	StartedAt  time.Time       `json:"started_at"`
-	DurationMs float64         `json:"duration_ms"`
-	Status     string          `json:"status"`
-	Error      string          `json:"error"`
-	Line       int             `json:"line"`
-	Identity   string          `json:"identity"`
-	Output     json.RawMessage `json:"output"`
-	Logs       json.RawMessage `json:"logs"`
-}
 
 func newFunctionsLogsCmd(o *clientOptions) *cobra.Command {
 	var (
@@ -114,17 +101,11 @@ func newFunctionsLogsCmd(o *clientOptions) *cobra.Command {
 // for runs that ended late: the function's own timeout, else
 // defaultLookback, plus followMargin.
 func functionLookback(ctx context.Context, c *apiClient, name string) (time.Duration, error) {
-	raw, err := c.call(ctx, http.MethodGet, functionPath(name), nil, nil)
-	if err != nil {
+	var ans adminapi.FunctionAnswer
+	if _, err := c.call(ctx, http.MethodGet, functionPath(name), nil, &ans); err != nil {
 		return 0, err
 	}
-	var fn struct {
-		Timeout string `json:"timeout"`
-	}
-	if err := decodeUnder(raw, "function", &fn); err != nil {
-		return 0, err
-	}
-	d, err := time.ParseDuration(fn.Timeout)
+	d, err := time.ParseDuration(ans.Function.Timeout)
 	if err != nil || d <= 0 {
 		d = defaultLookback
 	}
@@ -164,7 +145,7 @@ func (l *logPrinter) poll(ctx context.Context, limit int, raw bool) error {
 		return printRaw(l.w, data)
 	}
 	for _, item := range slices.Backward(ans.Executions) {
-		var e execution
+		var e adminapi.Execution
 		if err := json.Unmarshal(item, &e); err != nil {
 			return fmt.Errorf("unexpected answer from the server: %v", err)
 		}
@@ -200,13 +181,13 @@ func objectIDAt(t time.Time) string {
 // printExecution writes one run: a header line (ending with the identity
 // its data calls used: a user's id, anonymous or system), then its output
 // and error indented below it.
-func printExecution(w io.Writer, e execution) {
+func printExecution(w io.Writer, e adminapi.Execution) {
 	as := ""
 	if e.Identity != "" {
 		as = "  as " + e.Identity
 	}
 	fmt.Fprintf(w, "%s  %-7s  %-7s  v%d  %s%s\n", localTime(e.StartedAt), e.Status, shortDuration(e.DurationMs), e.Version, orDash(e.Trigger), as)
-	for _, line := range outputLines(e.Output, e.Logs) {
+	for _, line := range outputLines(e.Output) {
 		fmt.Fprintln(w, "    "+line)
 	}
 	if e.Error != "" {

@@ -1,31 +1,27 @@
-package main
+package cli
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/moonbase-dev/moonbase/events"
 )
 
 // jobStatuses are the statuses GET /api/admin/jobs filters on.
 const jobStatuses = "pending, running, done, dead"
 
-// jobInfo is a queue job as the admin API lists it.
-type jobInfo struct {
-	ID          string         `json:"id"`
-	Kind        string         `json:"kind"`
-	Status      string         `json:"status"`
-	Attempt     int            `json:"attempt"`
-	MaxAttempts int            `json:"max_attempts"`
-	RunAt       time.Time      `json:"run_at"`
-	LastError   string         `json:"last_error"`
-	Payload     map[string]any `json:"payload"`
+// jobsAnswer answers GET /api/admin/jobs: the server lists the queue's
+// jobs as the events package keeps them.
+type jobsAnswer struct {
+	Jobs []events.Job `json:"jobs"`
 }
 
 // newJobsCmd is `moonbase jobs …`.
@@ -59,34 +55,22 @@ func newJobsListCmd(o *clientOptions) *cobra.Command {
 			if limit < 1 {
 				return errors.New("--limit must be at least 1")
 			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
 			q := url.Values{"limit": {strconv.Itoa(limit)}}
 			if status != "" {
 				q.Set("status", status)
 			}
-			var ans struct {
-				Jobs []jobInfo `json:"jobs"`
-			}
-			raw, err := c.call(cmd.Context(), http.MethodGet, "/api/admin/jobs?"+q.Encode(), nil, &ans)
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			if len(ans.Jobs) == 0 {
-				fmt.Fprintln(cmd.OutOrStdout(), "no jobs")
-				return nil
-			}
-			t := newTable(cmd.OutOrStdout(), "ID", "KIND", "FUNCTION", "STATUS", "ATTEMPT", "RUN AT", "LAST ERROR")
-			for _, j := range ans.Jobs {
-				fn, _ := j.Payload["function"].(string)
-				t.row(j.ID, j.Kind, orDash(fn), j.Status, fmt.Sprintf("%d/%d", j.Attempt, j.MaxAttempts), localTime(j.RunAt), orDash(j.LastError))
-			}
-			return t.flush()
+			return exchange(cmd, o, http.MethodGet, "/api/admin/jobs?"+q.Encode(), nil, func(w io.Writer, ans jobsAnswer) error {
+				if len(ans.Jobs) == 0 {
+					fmt.Fprintln(w, "no jobs")
+					return nil
+				}
+				t := newTable(w, "ID", "KIND", "FUNCTION", "STATUS", "ATTEMPT", "RUN AT", "LAST ERROR")
+				for _, j := range ans.Jobs {
+					fn, _ := j.Payload["function"].(string)
+					t.row(j.ID, j.Kind, orDash(fn), j.Status, fmt.Sprintf("%d/%d", j.Attempt, j.MaxAttempts), localTime(j.RunAt), orDash(j.LastError))
+				}
+				return t.flush()
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -106,37 +90,21 @@ func newJobsReplayCmd(o *clientOptions) *cobra.Command {
 			if allDead == (len(args) == 1) {
 				return errors.New("give a job ID or --all-dead (not both)")
 			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
 			if allDead {
-				var ans struct {
+				return exchange(cmd, o, http.MethodPost, "/api/admin/jobs/replay-dead", nil, func(w io.Writer, ans struct {
 					Replayed int `json:"replayed"`
-				}
-				raw, err := c.call(cmd.Context(), http.MethodPost, "/api/admin/jobs/replay-dead", nil, &ans)
-				if err != nil {
+				}) error {
+					_, err := fmt.Fprintf(w, "replayed %s\n", plural(ans.Replayed, "dead job"))
 					return err
-				}
-				if o.json {
-					return printRaw(cmd.OutOrStdout(), raw)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "replayed %s\n", plural(ans.Replayed, "dead job"))
-				return nil
+				})
 			}
-			raw, err := c.do(cmd.Context(), http.MethodPost, "/api/admin/jobs/"+pathName(args[0])+"/replay", nil)
-			if err != nil {
+			return exchange(cmd, o, http.MethodPost, "/api/admin/jobs/"+pathName(args[0])+"/replay", nil, func(w io.Writer, ans struct {
+				Job events.Job `json:"job"`
+			}) error {
+				j := ans.Job
+				_, err := fmt.Fprintf(w, "replayed job %s: %s, attempt %d of %d\n", args[0], orDash(j.Status), j.Attempt, j.MaxAttempts)
 				return err
-			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			var j jobInfo
-			if err := decodeUnder(raw, "job", &j); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "replayed job %s: %s, attempt %d of %d\n", args[0], orDash(j.Status), j.Attempt, j.MaxAttempts)
-			return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&allDead, "all-dead", false, "replay every dead job")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 // A functions folder holds one folder per function:
@@ -30,13 +32,13 @@ const (
 
 // functionFile is function.yaml as written.
 type functionFile struct {
-	Name     string    `yaml:"name"`
-	Entry    string    `yaml:"entry"`
-	Handler  string    `yaml:"handler"`
-	Triggers []trigger `yaml:"triggers"`
-	Timeout  string    `yaml:"timeout"`
-	Retries  *int      `yaml:"retries"`
-	Backoff  *backoff  `yaml:"backoff"`
+	Name     string              `yaml:"name"`
+	Entry    string              `yaml:"entry"`
+	Handler  string              `yaml:"handler"`
+	Triggers []functions.Trigger `yaml:"triggers"`
+	Timeout  string              `yaml:"timeout"`
+	Retries  *int                `yaml:"retries"`
+	Backoff  *functions.Backoff  `yaml:"backoff"`
 }
 
 // folderError lists every problem found in a functions folder, each
@@ -52,7 +54,7 @@ func (e *folderError) Error() string { return strings.Join(e.Problems, "\n") }
 // file, in name order. It reads them all before failing, so one run shows
 // every problem; the error is then a *folderError. The server checks the
 // rest (Lua syntax, triggers, schedules, timeouts).
-func readFunctionsDir(dir string) ([]definition, error) {
+func readFunctionsDir(dir string) ([]functions.Definition, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("functions folder %s does not exist (give another one: moonbase deploy DIR)", dir)
@@ -64,7 +66,7 @@ func readFunctionsDir(dir string) ([]definition, error) {
 		}
 		return nil, fmt.Errorf("read functions folder %s: %w", dir, err)
 	}
-	var defs []definition
+	var defs []functions.Definition
 	var problems []string
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
@@ -89,21 +91,21 @@ func readFunctionsDir(dir string) ([]definition, error) {
 
 // readFunctionFolder reads one function's folder; it returns every problem
 // it finds.
-func readFunctionFolder(dir, folder string) (definition, []string) {
+func readFunctionFolder(dir, folder string) (functions.Definition, []string) {
 	yamlPath := filepath.Join(dir, folder, functionFileName)
 	data, err := os.ReadFile(yamlPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return definition{}, []string{fmt.Sprintf("%s: no %s in this function folder", filepath.Join(dir, folder), functionFileName)}
+		return functions.Definition{}, []string{fmt.Sprintf("%s: no %s in this function folder", filepath.Join(dir, folder), functionFileName)}
 	}
 	if err != nil {
-		return definition{}, []string{fmt.Sprintf("%s: %v", yamlPath, err)}
+		return functions.Definition{}, []string{fmt.Sprintf("%s: %v", yamlPath, err)}
 	}
 	ff, lines, problems := parseFunctionFile(data)
 	for i, p := range problems {
 		problems[i] = yamlPath + ": " + p
 	}
 	if len(problems) > 0 {
-		return definition{}, problems
+		return functions.Definition{}, problems
 	}
 	if ff.Name != "" && ff.Name != folder {
 		problems = append(problems, fmt.Sprintf("%s: line %d: name %q does not match its folder %q; rename one of them (or leave name out)", yamlPath, lines["name"], ff.Name, folder))
@@ -126,21 +128,18 @@ func readFunctionFolder(dir, folder string) (definition, []string) {
 		}
 	}
 	if len(problems) > 0 {
-		return definition{}, problems
+		return functions.Definition{}, problems
 	}
-	triggers := ff.Triggers
-	if triggers == nil {
-		triggers = []trigger{}
+	def := functions.Definition{Name: folder, Source: string(source), Handler: ff.Handler, Triggers: ff.Triggers, Retries: ff.Retries, Backoff: ff.Backoff}
+	if def.Triggers == nil {
+		def.Triggers = []functions.Trigger{}
 	}
-	return definition{
-		Name:     folder,
-		Source:   string(source),
-		Handler:  ff.Handler,
-		Triggers: triggers,
-		Timeout:  ff.Timeout,
-		Retries:  ff.Retries,
-		Backoff:  ff.Backoff,
-	}, nil
+	if ff.Timeout != "" {
+		if err := def.Timeout.UnmarshalText([]byte(ff.Timeout)); err != nil {
+			return functions.Definition{}, []string{fmt.Sprintf("%s: line %d: timeout %q is not a duration (write it like 10s, 1m30s or 250ms)", yamlPath, lines["timeout"], ff.Timeout)}
+		}
+	}
+	return def, nil
 }
 
 // parseFunctionFile decodes function.yaml, refusing unknown keys and

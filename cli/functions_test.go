@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 func TestFunctionsCreateUpdateDelete(t *testing.T) {
@@ -43,17 +45,17 @@ func TestFunctionsCreateUpdateDelete(t *testing.T) {
 	}
 	var got struct {
 		Function struct {
-			Source   string    `json:"source"`
-			Triggers []trigger `json:"triggers"`
-			Timeout  string    `json:"timeout"`
-			Retries  *int      `json:"retries"`
+			Source   string              `json:"source"`
+			Triggers []functions.Trigger `json:"triggers"`
+			Timeout  string              `json:"timeout"`
+			Retries  *int                `json:"retries"`
 		} `json:"function"`
 	}
 	if err := json.Unmarshal([]byte(cli.ok("functions", "update", "trial-reminder", file, "--json")), &got); err != nil {
 		t.Fatal(err)
 	}
 	fn := got.Function
-	if fn.Source != "function handle(input, ctx) return 2 end\n" || len(fn.Triggers) != 3 || fn.Triggers[2] != (trigger{Schedule: "daily at 09:00", Timezone: "Europe/Paris"}) ||
+	if fn.Source != "function handle(input, ctx) return 2 end\n" || len(fn.Triggers) != 3 || fn.Triggers[2] != (functions.Trigger{Schedule: "daily at 09:00", Timezone: "Europe/Paris"}) ||
 		fn.Timeout != "30s" || fn.Retries == nil || *fn.Retries != 2 {
 		t.Errorf("after update: %+v", fn)
 	}

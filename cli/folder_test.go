@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
 func TestReadFunctionsDirValid(t *testing.T) {
@@ -38,10 +41,10 @@ backoff:
 		t.Fatalf("readFunctionsDir: %v", err)
 	}
 	seven := 7
-	want := []definition{
-		{Name: "chat", Source: "function onChatMessage(event) end\n", Handler: "onChatMessage", Triggers: []trigger{{Event: "chan_in"}}},
-		{Name: "empty", Source: "function handle() end\n", Triggers: []trigger{}},
-		{Name: "trial-reminder", Source: "function handle(input, ctx) return 1 end\n", Timeout: "30s", Retries: &seven, Backoff: &backoff{Initial: "60s", Max: "24h"}, Triggers: []trigger{
+	want := []functions.Definition{
+		{Name: "chat", Source: "function onChatMessage(event) end\n", Handler: "onChatMessage", Triggers: []functions.Trigger{{Event: "chan_in"}}},
+		{Name: "empty", Source: "function handle() end\n", Triggers: []functions.Trigger{}},
+		{Name: "trial-reminder", Source: "function handle(input, ctx) return 1 end\n", Timeout: functions.Duration(30 * time.Second), Retries: &seven, Backoff: &functions.Backoff{Initial: functions.Duration(time.Minute), Max: functions.Duration(24 * time.Hour)}, Triggers: []functions.Trigger{
 			{Schedule: "daily at 09:00", Timezone: "Europe/Paris"},
 			{Event: "doc_created", Collection: "orders"},
 			{Invoke: true},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // defaultServerURL is where the client looks for a server when neither
@@ -29,13 +29,14 @@ const maxAnswer = 64 << 20
 
 // apiClient talks to a Moonbase server's admin API with the admin token.
 type apiClient struct {
-	base  string // "http://127.0.0.1:8080", without a trailing slash
-	token string
-	http  *http.Client
+	base    string // "http://127.0.0.1:8080", without a trailing slash
+	token   string
+	version string // of the client, for the User-Agent
+	http    *http.Client
 }
 
 // newAPIClient checks the server URL and the token and returns a client.
-func newAPIClient(rawURL, token string) (*apiClient, error) {
+func newAPIClient(rawURL, token, version string) (*apiClient, error) {
 	base := strings.TrimRight(strings.TrimSpace(rawURL), "/")
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -44,68 +45,7 @@ func newAPIClient(rawURL, token string) (*apiClient, error) {
 	if token == "" {
 		return nil, errors.New("MOONBASE_ADMIN_TOKEN is not set (or pass --token): the admin API needs the admin token")
 	}
-	return &apiClient{base: base, token: token, http: &http.Client{Timeout: clientTimeout}}, nil
-}
-
-// apiError is an error answer of the server: {"error": {"code", "message",
-// "details"}} with its status.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-	Details json.RawMessage // route-specific, such as deploy's [{name, error}]
-}
-
-func (e *apiError) Error() string {
-	msg := e.Message
-	if msg == "" {
-		msg = fmt.Sprintf("the server answered %d %s", e.Status, http.StatusText(e.Status))
-	}
-	if e.Status == http.StatusUnauthorized {
-		msg += " (check MOONBASE_ADMIN_TOKEN or --token)"
-	}
-	return msg
-}
-
-// unreachableError is a request that got no HTTP answer at all.
-type unreachableError struct {
-	URL string
-	Err error
-}
-
-func (e *unreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the server at %s: %s", e.URL, reason(e.Err))
-}
-
-func (e *unreachableError) Unwrap() error { return e.Err }
-
-// reason words a transport error without Go's "Post \"…\": dial tcp …"
-// framing, which repeats the URL and means little to a user.
-func reason(err error) string {
-	var dnsErr *net.DNSError
-	var opErr *net.OpError
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused (is `moonbase serve` running there?)"
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return "no answer in time"
-	case errors.Is(err, context.Canceled):
-		return "interrupted"
-	case errors.As(err, &dnsErr):
-		return "unknown host " + dnsErr.Name
-	case errors.As(err, &opErr) && opErr.Err != nil:
-		return opErr.Err.Error()
-	}
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		return urlErr.Err.Error()
-	}
-	return err.Error()
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return &apiClient{base: base, token: token, version: version, http: &http.Client{Timeout: clientTimeout}}, nil
 }
 
 // do sends one request to the admin API and returns the answer's body.
@@ -129,7 +69,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, body any) ([]by
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("User-Agent", "moonbase-cli/"+buildVersion())
+	req.Header.Set("User-Agent", "moonbase-cli/"+c.version)
 	res, err := c.http.Do(req)
 	if err != nil {
 		return nil, &unreachableError{URL: c.base, Err: err}
@@ -183,3 +123,53 @@ func answerError(status int, data []byte) *apiError {
 
 // pathName escapes a function, secret or job name for a URL path.
 func pathName(name string) string { return url.PathEscape(name) }
+
+// clientOptions are the flags every client command shares.
+type clientOptions struct {
+	url, token string
+	json       bool
+	getenv     func(string) string
+	version    string
+}
+
+// client resolves the server URL and token (flags first, then the
+// environment) and returns an admin API client.
+func (o *clientOptions) client() (*apiClient, error) {
+	u := o.url
+	if u == "" {
+		u = o.getenv("MOONBASE_URL")
+	}
+	if u == "" {
+		u = defaultServerURL
+	}
+	token := o.token
+	if token == "" {
+		token = o.getenv("MOONBASE_ADMIN_TOKEN")
+	}
+	return newAPIClient(u, token, o.version)
+}
+
+// exchange is what a client command does: send one request to the admin
+// API, then print the answer, as it came with --json, else decoded into an
+// A and shown by show. Commands that need more than one request use
+// o.client and o.print themselves.
+func exchange[A any](cmd *cobra.Command, o *clientOptions, method, path string, body any, show func(w io.Writer, ans A) error) error {
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var ans A
+	raw, err := c.call(cmd.Context(), method, path, body, &ans)
+	if err != nil {
+		return err
+	}
+	return o.print(cmd, raw, func(w io.Writer) error { return show(w, ans) })
+}
+
+// print writes an answer: raw for --json, else what show writes.
+func (o *clientOptions) print(cmd *cobra.Command, raw []byte, show func(w io.Writer) error) error {
+	if o.json {
+		return printRaw(cmd.OutOrStdout(), raw)
+	}
+	return show(cmd.OutOrStdout())
+}

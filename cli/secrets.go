@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -34,19 +34,10 @@ func newSecretsSetCmd(o *clientOptions) *cobra.Command {
 				}
 				value = strings.TrimRight(string(b), "\r\n")
 			}
-			c, err := o.client()
-			if err != nil {
+			return exchange(cmd, o, http.MethodPut, secretPath(name), map[string]string{"value": value}, func(w io.Writer, _ struct{}) error {
+				_, err := fmt.Fprintf(w, "set secret %s\n", name)
 				return err
-			}
-			raw, err := c.do(cmd.Context(), http.MethodPut, secretPath(name), map[string]string{"value": value})
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "set secret %s\n", name)
-			return nil
+			})
 		},
 	}
 }
@@ -57,27 +48,17 @@ func newSecretsListCmd(o *clientOptions) *cobra.Command {
 		Short: "List the secrets' names (values are never shown)",
 		Args:  argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			var ans struct {
+			return exchange(cmd, o, http.MethodGet, "/api/admin/secrets", nil, func(w io.Writer, ans struct {
 				Secrets []string `json:"secrets"`
-			}
-			raw, err := c.call(cmd.Context(), http.MethodGet, "/api/admin/secrets", nil, &ans)
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			if len(ans.Secrets) == 0 {
-				fmt.Fprintln(cmd.ErrOrStderr(), "no secrets")
-			}
-			for _, s := range ans.Secrets {
-				fmt.Fprintln(cmd.OutOrStdout(), s)
-			}
-			return nil
+			}) error {
+				if len(ans.Secrets) == 0 {
+					fmt.Fprintln(cmd.ErrOrStderr(), "no secrets")
+				}
+				for _, s := range ans.Secrets {
+					fmt.Fprintln(w, s)
+				}
+				return nil
+			})
 		},
 	}
 }
@@ -88,19 +69,10 @@ func newSecretsDeleteCmd(o *clientOptions) *cobra.Command {
 		Short: "Delete a secret",
 		Args:  argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
+			return exchange(cmd, o, http.MethodDelete, secretPath(args[0]), nil, func(w io.Writer, _ struct{}) error {
+				_, err := fmt.Fprintf(w, "deleted secret %s\n", args[0])
 				return err
-			}
-			raw, err := c.do(cmd.Context(), http.MethodDelete, secretPath(args[0]), nil)
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted secret %s\n", args[0])
-			return nil
+			})
 		},
 	}
 }

@@ -1,17 +1,19 @@
-package main
+package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/moonbase-dev/moonbase/lua/functions"
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
 // newFunctionsCmd is `moonbase functions …`.
@@ -36,29 +38,17 @@ func newFunctionsListCmd(o *clientOptions) *cobra.Command {
 		Short: "List the functions with their version and triggers",
 		Args:  argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			var ans struct {
-				Functions []functionInfo `json:"functions"`
-			}
-			raw, err := c.call(cmd.Context(), http.MethodGet, "/api/admin/functions", nil, &ans)
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			if len(ans.Functions) == 0 {
-				fmt.Fprintln(cmd.OutOrStdout(), "no functions yet: add one with `moonbase functions create FILE` or `moonbase deploy`")
-				return nil
-			}
-			t := newTable(cmd.OutOrStdout(), "NAME", "VERSION", "TRIGGERS", "UPDATED")
-			for _, f := range ans.Functions {
-				t.row(f.Name, fmt.Sprintf("v%d", f.Version), triggerList(f.Triggers), localTime(f.UpdatedAt))
-			}
-			return t.flush()
+			return exchange(cmd, o, http.MethodGet, "/api/admin/functions", nil, func(w io.Writer, ans adminapi.FunctionsAnswer) error {
+				if len(ans.Functions) == 0 {
+					fmt.Fprintln(w, "no functions yet: add one with `moonbase functions create FILE` or `moonbase deploy`")
+					return nil
+				}
+				t := newTable(w, "NAME", "VERSION", "TRIGGERS", "UPDATED")
+				for _, f := range ans.Functions {
+					t.row(f.Name, fmt.Sprintf("v%d", f.Version), triggerList(f.Triggers), localTime(f.UpdatedAt))
+				}
+				return t.flush()
+			})
 		},
 	}
 }
@@ -86,18 +76,23 @@ func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			def := definition{Name: name, Source: src, Handler: handler, Triggers: []trigger{}, Timeout: timeout}
+			def := functions.Definition{Name: name, Source: src, Handler: handler, Triggers: []functions.Trigger{}}
+			if timeout != "" {
+				if err := def.Timeout.UnmarshalText([]byte(timeout)); err != nil {
+					return fmt.Errorf("--timeout %q is not a duration (write it like 10s, 1m30s or 250ms)", timeout)
+				}
+			}
 			if invoke {
-				def.Triggers = append(def.Triggers, trigger{Invoke: true})
+				def.Triggers = append(def.Triggers, functions.Trigger{Invoke: true})
 			}
 			if httpTrigger {
-				def.Triggers = append(def.Triggers, trigger{HTTP: true})
+				def.Triggers = append(def.Triggers, functions.Trigger{HTTP: true})
 			}
 			for _, e := range events {
-				def.Triggers = append(def.Triggers, trigger{Event: e})
+				def.Triggers = append(def.Triggers, functions.Trigger{Event: e})
 			}
 			for _, s := range schedules {
-				def.Triggers = append(def.Triggers, trigger{Schedule: s, Timezone: timezone})
+				def.Triggers = append(def.Triggers, functions.Trigger{Schedule: s, Timezone: timezone})
 			}
 			if cmd.Flags().Changed("retries") {
 				def.Retries = &retries
@@ -115,19 +110,15 @@ func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 			if ae, ok := err.(*apiError); !ok || ae.Status != http.StatusNotFound {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), http.MethodPut, functionPath(name), def)
+			var ans adminapi.FunctionAnswer
+			raw, err := c.call(cmd.Context(), http.MethodPut, functionPath(name), def, &ans)
 			if err != nil {
 				return err
 			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			var f functionInfo
-			if err := decodeUnder(raw, "function", &f); err != nil {
+			return o.print(cmd, raw, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "created %s v%d (triggers: %s)\n", name, ans.Function.Version, triggerList(ans.Function.Triggers))
 				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created %s v%d (triggers: %s)\n", name, f.Version, triggerList(f.Triggers))
-			return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -161,43 +152,27 @@ func newFunctionsUpdateCmd(o *clientOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			raw, err := c.do(cmd.Context(), http.MethodGet, functionPath(name), nil)
+			var before adminapi.FunctionAnswer
+			if _, err := c.call(cmd.Context(), http.MethodGet, functionPath(name), nil, &before); err != nil {
+				return err
+			}
+			def, err := before.Function.Definition(src)
 			if err != nil {
 				return err
 			}
-			// Send back the saved settings as they came, so whatever the
-			// server stores in them survives an update untouched.
-			var cur map[string]json.RawMessage
-			if err := decodeUnder(raw, "function", &cur); err != nil {
+			var after adminapi.FunctionAnswer
+			raw, err := c.call(cmd.Context(), http.MethodPut, functionPath(name), def, &after)
+			if err != nil {
 				return err
 			}
-			var before functionInfo
-			if err := decodeUnder(raw, "function", &before); err != nil {
-				return err
-			}
-			def := map[string]any{"name": name, "source": src}
-			for _, k := range []string{"handler", "triggers", "timeout", "retries"} {
-				if v, ok := cur[k]; ok {
-					def[k] = v
+			return o.print(cmd, raw, func(w io.Writer) error {
+				action := "updated"
+				if after.Function.Version == before.Function.Version {
+					action = "unchanged"
 				}
-			}
-			raw, err = c.do(cmd.Context(), http.MethodPut, functionPath(name), def)
-			if err != nil {
+				_, err := fmt.Fprintf(w, "%s %s v%d\n", action, name, after.Function.Version)
 				return err
-			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			var after functionInfo
-			if err := decodeUnder(raw, "function", &after); err != nil {
-				return err
-			}
-			action := "updated"
-			if after.Version == before.Version {
-				action = "unchanged"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s v%d\n", action, name, after.Version)
-			return nil
+			})
 		},
 	}
 }
@@ -208,19 +183,10 @@ func newFunctionsDeleteCmd(o *clientOptions) *cobra.Command {
 		Short: "Delete a function, its versions and its schedules",
 		Args:  argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
+			return exchange(cmd, o, http.MethodDelete, functionPath(args[0]), nil, func(w io.Writer, _ struct{}) error {
+				_, err := fmt.Fprintf(w, "deleted %s\n", args[0])
 				return err
-			}
-			raw, err := c.do(cmd.Context(), http.MethodDelete, functionPath(args[0]), nil)
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", args[0])
-			return nil
+			})
 		},
 	}
 }
@@ -231,28 +197,13 @@ func newFunctionsVersionsCmd(o *clientOptions) *cobra.Command {
 		Short: "List a function's saved versions, newest first",
 		Args:  argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			var ans struct {
-				Versions []struct {
-					Version   int64  `json:"version"`
-					CreatedAt string `json:"created_at"`
-				} `json:"versions"`
-			}
-			raw, err := c.call(cmd.Context(), http.MethodGet, functionPath(args[0])+"/versions", nil, &ans)
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			t := newTable(cmd.OutOrStdout(), "VERSION", "CREATED")
-			for _, v := range ans.Versions {
-				t.row(fmt.Sprintf("v%d", v.Version), serverTime(v.CreatedAt))
-			}
-			return t.flush()
+			return exchange(cmd, o, http.MethodGet, functionPath(args[0])+"/versions", nil, func(w io.Writer, ans adminapi.VersionsAnswer) error {
+				t := newTable(w, "VERSION", "CREATED")
+				for _, v := range ans.Versions {
+					t.row(fmt.Sprintf("v%d", v.Version), localTime(v.CreatedAt))
+				}
+				return t.flush()
+			})
 		},
 	}
 }
@@ -267,35 +218,13 @@ func newFunctionsRollbackCmd(o *clientOptions) *cobra.Command {
 			if err != nil || version < 1 {
 				return fmt.Errorf("version %q is not a version number such as 3 or v3", args[1])
 			}
-			c, err := o.client()
-			if err != nil {
+			body := adminapi.RollbackRequest{Version: version}
+			return exchange(cmd, o, http.MethodPost, functionPath(args[0])+"/rollback", body, func(w io.Writer, ans adminapi.FunctionAnswer) error {
+				_, err := fmt.Fprintf(w, "rolled %s back to the source of v%d, now v%d\n", args[0], version, ans.Function.Version)
 				return err
-			}
-			raw, err := c.do(cmd.Context(), http.MethodPost, functionPath(args[0])+"/rollback", map[string]int64{"version": version})
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			var f functionInfo
-			if err := decodeUnder(raw, "function", &f); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "rolled %s back to the source of v%d, now v%d\n", args[0], version, f.Version)
-			return nil
+			})
 		},
 	}
-}
-
-// serverTime formats an RFC 3339 time of an answer for a table, leaving
-// anything else as it came.
-func serverTime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return orDash(s)
-	}
-	return localTime(t)
 }
 
 // readSource reads a Lua file, saying which one when it cannot.

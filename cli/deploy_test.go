@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
 func TestDeployCommand(t *testing.T) {
@@ -51,7 +53,7 @@ func TestDeployCommand(t *testing.T) {
 		t.Errorf("second deploy: %q", out)
 	}
 	var ans struct {
-		Functions []deployResult `json:"functions"`
+		Functions []adminapi.DeployResult `json:"functions"`
 	}
 	if err := json.Unmarshal([]byte(cli.ok("deploy", dir, "--json")), &ans); err != nil || len(ans.Functions) != 2 || ans.Functions[1].Action != "unchanged" {
 		t.Errorf("deploy --json: %+v %v", ans, err)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -9,14 +9,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-)
 
-// deployResult is one function of a deploy's answer.
-type deployResult struct {
-	Name    string `json:"name"`
-	Action  string `json:"action"` // created, updated, unchanged
-	Version int64  `json:"version"`
-}
+	"github.com/moonbase-dev/moonbase/server/adminapi"
+)
 
 func newDeployCmd(o *clientOptions) *cobra.Command {
 	var dryRun bool
@@ -48,8 +43,9 @@ func newDeployCmd(o *clientOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body := map[string]any{"functions": defs, "dry_run": dryRun}
-			raw, err := c.do(cmd.Context(), http.MethodPost, "/api/admin/deploy", body)
+			body := adminapi.DeployRequest{Functions: defs, DryRun: dryRun}
+			var ans adminapi.DeployAnswer
+			raw, err := c.call(cmd.Context(), http.MethodPost, "/api/admin/deploy", body, &ans)
 			var ae *apiError
 			if errors.As(err, &ae) && ae.Code == "deploy_refused" {
 				return deployRefused(cmd.ErrOrStderr(), ae, len(defs))
@@ -57,22 +53,15 @@ func newDeployCmd(o *clientOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.json {
-				return printRaw(cmd.OutOrStdout(), raw)
-			}
-			var ans struct {
-				Functions []deployResult `json:"functions"`
-			}
-			if err := json.Unmarshal(raw, &ans); err != nil {
-				return fmt.Errorf("unexpected answer from the server: %v", err)
-			}
-			for _, r := range ans.Functions {
-				fmt.Fprintln(cmd.OutOrStdout(), deployLine(r, dryRun))
-			}
-			if dryRun {
-				fmt.Fprintln(cmd.OutOrStdout(), "dry run: nothing was changed")
-			}
-			return nil
+			return o.print(cmd, raw, func(w io.Writer) error {
+				for _, r := range ans.Functions {
+					fmt.Fprintln(w, deployLine(r, dryRun))
+				}
+				if dryRun {
+					fmt.Fprintln(w, "dry run: nothing was changed")
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check every function and say what would change, changing nothing")
@@ -81,18 +70,18 @@ func newDeployCmd(o *clientOptions) *cobra.Command {
 
 // deployLine says what a deploy did to one function: "created
 // trial-reminder v1", or in a dry run "would create trial-reminder".
-func deployLine(r deployResult, dryRun bool) string {
+func deployLine(r adminapi.DeployResult, dryRun bool) string {
 	version := ""
 	if r.Version > 0 {
 		version = fmt.Sprintf(" v%d", r.Version)
 	}
-	if !dryRun || r.Action == "unchanged" {
+	if !dryRun || r.Action == adminapi.DeployUnchanged {
 		return r.Action + " " + r.Name + version
 	}
 	switch r.Action {
-	case "created":
+	case adminapi.DeployCreated:
 		return "would create " + r.Name
-	case "updated":
+	case adminapi.DeployUpdated:
 		return "would update " + r.Name
 	}
 	return r.Action + " " + r.Name + version
@@ -101,10 +90,7 @@ func deployLine(r deployResult, dryRun bool) string {
 // deployRefused prints every problem of a refused deploy, one per line,
 // and returns the one-line summary.
 func deployRefused(stderr io.Writer, ae *apiError, total int) error {
-	var details []struct {
-		Name  string `json:"name"`
-		Error string `json:"error"`
-	}
+	var details []adminapi.DeployProblem
 	if len(ae.Details) == 0 || json.Unmarshal(ae.Details, &details) != nil || len(details) == 0 {
 		// The message lists every problem when there are no details.
 		fmt.Fprintln(stderr, ae.Message)
@@ -118,11 +104,4 @@ func deployRefused(stderr io.Writer, ae *apiError, total int) error {
 		}
 	}
 	return fmt.Errorf("deploy refused, nothing was changed: %d of %s failed", len(details), plural(total, "function"))
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -9,18 +9,15 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
-// runAnswer is the answer of POST /api/admin/functions/:name/run.
+// runAnswer is adminapi.RunAnswer with its result kept as the server
+// wrote it, so printing it changes neither its numbers nor its key order.
 type runAnswer struct {
-	Result      json.RawMessage `json:"result"`
-	Status      int             `json:"status"`
-	Error       string          `json:"error"`
-	Line        int             `json:"line"`
-	Output      json.RawMessage `json:"output"`
-	Logs        json.RawMessage `json:"logs"`
-	DurationMs  float64         `json:"duration_ms"`
-	ExecutionID string          `json:"execution_id"`
+	adminapi.RunAnswer
+	Result json.RawMessage `json:"result"`
 }
 
 func newFunctionsInvokeCmd(o *clientOptions) *cobra.Command {
@@ -42,7 +39,7 @@ func newFunctionsInvokeCmd(o *clientOptions) *cobra.Command {
 				return err
 			}
 			var ans runAnswer
-			raw, err := c.call(cmd.Context(), http.MethodPost, functionPath(args[0])+"/run", map[string]any{"input": input}, &ans)
+			raw, err := c.call(cmd.Context(), http.MethodPost, functionPath(args[0])+"/run", adminapi.RunRequest{Input: input}, &ans)
 			if err != nil {
 				return err
 			}
@@ -51,7 +48,7 @@ func newFunctionsInvokeCmd(o *clientOptions) *cobra.Command {
 					return err
 				}
 			} else {
-				for _, line := range outputLines(ans.Output, ans.Logs) {
+				for _, line := range outputLines(ans.Output) {
 					fmt.Fprintln(cmd.ErrOrStderr(), line)
 				}
 				if ans.Error == "" && ans.Status != 0 && ans.Status != http.StatusOK {
@@ -71,20 +68,6 @@ func newFunctionsInvokeCmd(o *clientOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&data, "data", "", "the input as JSON, @FILE to read it from a file, or - for stdin (default {})")
 	return cmd
-}
-
-// runFailedError is a run that ended with an error; its message is the
-// server's, which names the function and the Lua line.
-type runFailedError struct {
-	Message string
-	Line    int
-}
-
-func (e *runFailedError) Error() string {
-	if e.Line > 0 && !strings.Contains(e.Message, "line") {
-		return fmt.Sprintf("%s (line %d)", e.Message, e.Line)
-	}
-	return e.Message
 }
 
 // readData returns --data as JSON: the text itself, a file's content
@@ -120,48 +103,4 @@ func orNull(raw json.RawMessage) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return raw
-}
-
-// outputLines turns a run's captured output into lines: the server sends
-// it as text, as a list of strings, or as a list of {level, message}.
-// print lines show as they are, log lines with their level.
-func outputLines(raws ...json.RawMessage) []string {
-	var lines []string
-	for _, raw := range raws {
-		if len(raw) == 0 || string(raw) == "null" {
-			continue
-		}
-		var text string
-		if json.Unmarshal(raw, &text) == nil {
-			lines = append(lines, splitLines(text)...)
-			continue
-		}
-		var list []json.RawMessage
-		if json.Unmarshal(raw, &list) != nil {
-			lines = append(lines, string(raw))
-			continue
-		}
-		for _, item := range list {
-			var entry struct {
-				Level   string `json:"level"`
-				Message string `json:"message"`
-			}
-			switch {
-			case json.Unmarshal(item, &text) == nil:
-				lines = append(lines, splitLines(text)...)
-			case json.Unmarshal(item, &entry) == nil && entry.Message != "":
-				if entry.Level != "" && entry.Level != "print" {
-					entry.Message = "[" + entry.Level + "] " + entry.Message
-				}
-				lines = append(lines, splitLines(entry.Message)...)
-			default:
-				lines = append(lines, string(item))
-			}
-		}
-	}
-	return lines
-}
-
-func splitLines(s string) []string {
-	return strings.Split(strings.TrimRight(s, "\n"), "\n")
 }

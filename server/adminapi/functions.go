@@ -1,0 +1,148 @@
+package adminapi
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/moonbase-dev/moonbase/lua/functions"
+)
+
+// Function is a saved function as the admin API shows it. Timeout is left
+// out when the function has none of its own (the server's
+// functions.timeout applies), so that sending a function back as it was
+// read does not pin today's default. Source is left out of lists.
+type Function struct {
+	Name      string              `json:"name"`
+	Version   int64               `json:"version"`
+	Source    string              `json:"source,omitempty"`
+	Handler   string              `json:"handler"`
+	Triggers  []functions.Trigger `json:"triggers"`
+	Timeout   string              `json:"timeout,omitempty"`
+	Retries   *int                `json:"retries,omitempty"`
+	Backoff   *functions.Backoff  `json:"backoff,omitempty"`
+	CreatedAt time.Time           `json:"created_at"`
+	UpdatedAt time.Time           `json:"updated_at"`
+}
+
+// FunctionOf shows fn, with its source when withSource.
+func FunctionOf(fn functions.Function, withSource bool) Function {
+	v := Function{
+		Name: fn.Name, Version: fn.Version, Handler: fn.Handler, Triggers: fn.Triggers,
+		Retries: fn.Retries, Backoff: fn.Backoff, CreatedAt: fn.CreatedAt, UpdatedAt: fn.UpdatedAt,
+	}
+	if v.Triggers == nil {
+		v.Triggers = []functions.Trigger{}
+	}
+	if fn.Timeout > 0 {
+		v.Timeout = fn.Timeout.D().String()
+	}
+	if withSource {
+		v.Source = fn.Source
+	}
+	return v
+}
+
+// Definition is what would save f again as it is, with its source
+// replaced by source: what `moonbase functions update` sends.
+func (f Function) Definition(source string) (functions.Definition, error) {
+	def := functions.Definition{Name: f.Name, Source: source, Handler: f.Handler, Triggers: f.Triggers, Retries: f.Retries, Backoff: f.Backoff}
+	if f.Timeout != "" {
+		if err := def.Timeout.UnmarshalText([]byte(f.Timeout)); err != nil {
+			return functions.Definition{}, err
+		}
+	}
+	return def, nil
+}
+
+// FunctionAnswer answers GET, PUT and rollback of one function.
+type FunctionAnswer struct {
+	Function Function `json:"function"`
+}
+
+// FunctionsAnswer answers GET /api/admin/functions.
+type FunctionsAnswer struct {
+	Functions []Function `json:"functions"`
+}
+
+// Version is one saved version of a function.
+type Version struct {
+	Version   int64               `json:"version"`
+	CreatedAt time.Time           `json:"created_at"`
+	Source    string              `json:"source"`
+	Handler   string              `json:"handler"`
+	Triggers  []functions.Trigger `json:"triggers"`
+	Timeout   string              `json:"timeout,omitempty"`
+	Retries   *int                `json:"retries,omitempty"`
+	Backoff   *functions.Backoff  `json:"backoff,omitempty"`
+}
+
+// VersionsAnswer answers GET /api/admin/functions/:name/versions, newest
+// first.
+type VersionsAnswer struct {
+	Versions []Version `json:"versions"`
+}
+
+// RollbackRequest is the body of POST /api/admin/functions/:name/rollback.
+type RollbackRequest struct {
+	Version int64 `json:"version"`
+}
+
+// Execution is one run's record as the admin API lists it; Output is what
+// the run printed and logged.
+type Execution struct {
+	ID         string              `json:"id"`
+	Function   string              `json:"function"`
+	Version    int64               `json:"version"`
+	Trigger    string              `json:"trigger"`
+	StartedAt  time.Time           `json:"started_at"`
+	DurationMs float64             `json:"duration_ms"`
+	Status     string              `json:"status"`
+	Error      string              `json:"error,omitempty"`
+	Line       int                 `json:"line,omitempty"`
+	Traceback  string              `json:"traceback,omitempty"`
+	Output     []functions.LogLine `json:"output"`
+	User       string              `json:"user,omitempty"`
+	Identity   string              `json:"identity,omitempty"`
+	Event      string              `json:"event,omitempty"`
+	EventID    string              `json:"event_id,omitempty"`
+	Attempt    int                 `json:"attempt,omitempty"`
+}
+
+// ExecutionOf shows a run's record.
+func ExecutionOf(e functions.Execution) Execution {
+	v := Execution{
+		ID: e.ID, Function: e.Function, Version: e.Version, Trigger: e.Trigger, StartedAt: e.StartedAt,
+		DurationMs: e.DurationMs, Status: e.Status, Error: e.Error, Line: e.Line, Traceback: e.Traceback,
+		Output: e.Logs, User: e.User, Identity: e.Identity, Event: e.Event, EventID: e.EventID, Attempt: e.Attempt,
+	}
+	if v.Output == nil {
+		v.Output = []functions.LogLine{}
+	}
+	return v
+}
+
+// ExecutionsAnswer answers GET /api/admin/functions/:name/executions,
+// newest first.
+type ExecutionsAnswer struct {
+	Executions []Execution `json:"executions"`
+}
+
+// RunRequest is the body of POST /api/admin/functions/:name/run.
+type RunRequest struct {
+	Input   json.RawMessage `json:"input,omitempty"`
+	Trigger string          `json:"trigger,omitempty"`
+}
+
+// RunAnswer answers a run of the admin API: its result, the HTTP status
+// the function answered with, what it printed and logged, and its error
+// with the Lua line when it failed.
+type RunAnswer struct {
+	Result      any                 `json:"result"`
+	Status      int                 `json:"status"`
+	Headers     map[string]string   `json:"headers,omitempty"`
+	Output      []functions.LogLine `json:"output"`
+	Error       string              `json:"error,omitempty"`
+	Line        int                 `json:"line,omitempty"`
+	DurationMs  float64             `json:"duration_ms"`
+	ExecutionID string              `json:"execution_id"`
+}
