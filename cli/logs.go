@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"slices"
 	"strconv"
 	"time"
 
@@ -43,8 +42,10 @@ func newFunctionsLogsCmd(o *clientOptions) *cobra.Command {
 		Use:   "logs NAME",
 		Short: "Print a function's recent runs, oldest first, with their output and errors",
 		Long: "Print a function's recent runs, oldest first: time, status, duration, version and trigger,\n" +
-			"then what the run printed or logged and its error. --follow keeps printing new runs until\n" +
-			"interrupted; with --json it prints one JSON object per run and line.",
+			"then what the run printed or logged and its error. --follow prints the --limit latest runs,\n" +
+			"then every run recorded after, each once, until interrupted; with --json it prints one JSON\n" +
+			"object per run and line. A run is listed when it ends, so a long run may print after shorter\n" +
+			"runs that started later.",
 		Args: argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 1 || limit > maxFollowBatch {
@@ -63,15 +64,12 @@ func newFunctionsLogsCmd(o *clientOptions) *cobra.Command {
 				ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
 				defer stop()
 			}
-			l := &logPrinter{c: c, name: args[0], w: cmd.OutOrStdout(), json: o.json, seen: map[string]time.Time{}}
-			if err := l.poll(ctx, limit, !follow); err != nil {
+			l := newLogPrinter(c, args[0], cmd.OutOrStdout(), o.json)
+			if err := l.first(ctx, limit, follow); err != nil {
 				return err
 			}
 			if !follow {
 				return nil
-			}
-			if l.lookback, err = functionLookback(ctx, c, args[0]); err != nil {
-				return err
 			}
 			tick := time.NewTicker(interval)
 			defer tick.Stop()
@@ -81,7 +79,7 @@ func newFunctionsLogsCmd(o *clientOptions) *cobra.Command {
 					return nil
 				case <-tick.C:
 				}
-				if err := l.poll(ctx, maxFollowBatch, false); err != nil {
+				if err := l.next(ctx); err != nil {
 					if ctx.Err() != nil {
 						return nil
 					}
@@ -97,58 +95,123 @@ func newFunctionsLogsCmd(o *clientOptions) *cobra.Command {
 	return cmd
 }
 
-// functionLookback is how far before the newest printed run --follow looks
-// for runs that ended late: the function's own timeout, else
-// defaultLookback, plus followMargin.
-func functionLookback(ctx context.Context, c *apiClient, name string) (time.Duration, error) {
-	var ans adminapi.FunctionAnswer
-	if _, err := c.call(ctx, http.MethodGet, functionPath(name), nil, &ans); err != nil {
-		return 0, err
-	}
-	d, err := time.ParseDuration(ans.Function.Timeout)
+// lookbackOf is how far before the newest printed run --follow looks for
+// runs that ended late: the function's own timeout, else defaultLookback,
+// plus followMargin.
+func lookbackOf(fn adminapi.Function) time.Duration {
+	d, err := time.ParseDuration(fn.Timeout)
 	if err != nil || d <= 0 {
 		d = defaultLookback
 	}
-	return d + followMargin, nil
+	return d + followMargin
 }
 
-// logPrinter fetches and prints a function's executions. Once it follows
-// (lookback > 0), it remembers the runs it printed that started within
-// lookback of the newest one, and prints each run once.
+// logPrinter fetches and prints a function's executions, each once.
 type logPrinter struct {
 	c        *apiClient
 	name     string
 	w        io.Writer
 	json     bool
 	lookback time.Duration
-	newest   time.Time            // start of the newest run printed
-	seen     map[string]time.Time // ids printed, with their start
+	newest   time.Time // start of the newest run printed
+	// floor is the start of the oldest run first printed when --limit
+	// left older runs out: the first follow-up poll passes over the runs
+	// it has not printed that started no later, instead of printing them
+	// late and out of order.
+	floor time.Time
+	seen  map[string]time.Time // ids printed or passed over, with their start
 }
 
-// poll prints the latest executions, oldest first: the last limit runs on
-// the first call, and afterwards the runs not printed yet that started
-// within lookback of the newest one printed. raw prints the answer as it
-// came, for a one-off --json.
-func (l *logPrinter) poll(ctx context.Context, limit int, raw bool) error {
+func newLogPrinter(c *apiClient, name string, w io.Writer, json bool) *logPrinter {
+	return &logPrinter{c: c, name: name, w: w, json: json, seen: map[string]time.Time{}}
+}
+
+// first checks that the function exists, then prints its limit latest
+// runs, oldest first; with --json and no follow, the answer as it came.
+func (l *logPrinter) first(ctx context.Context, limit int, follow bool) error {
+	var fn adminapi.FunctionAnswer
+	if _, err := l.c.call(ctx, http.MethodGet, functionPath(l.name), nil, &fn); err != nil {
+		return err
+	}
+	l.lookback = lookbackOf(fn.Function)
+	execs, items, raw, err := l.fetch(ctx, limit, "")
+	if err != nil {
+		return err
+	}
+	if !follow && l.json {
+		return printRaw(l.w, raw)
+	}
+	l.print(execs, items)
+	if len(execs) == limit {
+		l.floor = execs[len(execs)-1].StartedAt
+	}
+	return nil
+}
+
+// next prints the runs recorded since the last call, oldest first.
+func (l *logPrinter) next(ctx context.Context) error {
+	execs, items, _, err := l.fetch(ctx, maxFollowBatch, objectIDAt(l.cursor()))
+	if err != nil {
+		return err
+	}
+	if !l.floor.IsZero() {
+		for _, e := range execs {
+			if _, done := l.seen[e.ID]; !done && !e.StartedAt.After(l.floor) {
+				l.seen[e.ID] = e.StartedAt
+			}
+		}
+		l.floor = time.Time{}
+	}
+	l.print(execs, items)
+	// Forget only the runs no later query can return: those that started
+	// before the whole second the next one asks from. Ids carry their
+	// start in whole seconds, so a cursor inside a second still lists
+	// that second's earlier runs, which must stay remembered.
+	from := l.cursor()
+	for id, at := range l.seen {
+		if at.Before(from) {
+			delete(l.seen, id)
+		}
+	}
+	return nil
+}
+
+// cursor is the whole second from which next asks for runs.
+func (l *logPrinter) cursor() time.Time {
+	if l.newest.IsZero() {
+		return time.Time{}
+	}
+	return l.newest.Add(-l.lookback).Truncate(time.Second)
+}
+
+// fetch lists up to limit runs, newest first, after the execution id after
+// when it is not empty; items are the runs as the server wrote them.
+func (l *logPrinter) fetch(ctx context.Context, limit int, after string) ([]adminapi.Execution, []json.RawMessage, []byte, error) {
 	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	if l.lookback > 0 && !l.newest.IsZero() {
-		q.Set("after", objectIDAt(l.newest.Add(-l.lookback)))
+	if after != "" {
+		q.Set("after", after)
 	}
 	var ans struct {
 		Executions []json.RawMessage `json:"executions"`
 	}
-	data, err := l.c.call(ctx, http.MethodGet, functionPath(l.name)+"/executions?"+q.Encode(), nil, &ans)
+	raw, err := l.c.call(ctx, http.MethodGet, functionPath(l.name)+"/executions?"+q.Encode(), nil, &ans)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	if raw && l.json {
-		return printRaw(l.w, data)
-	}
-	for _, item := range slices.Backward(ans.Executions) {
-		var e adminapi.Execution
-		if err := json.Unmarshal(item, &e); err != nil {
-			return fmt.Errorf("unexpected answer from the server: %v", err)
+	execs := make([]adminapi.Execution, len(ans.Executions))
+	for i, item := range ans.Executions {
+		if err := json.Unmarshal(item, &execs[i]); err != nil {
+			return nil, nil, nil, fmt.Errorf("unexpected answer from the server: %v", err)
 		}
+	}
+	return execs, ans.Executions, raw, nil
+}
+
+// print writes the runs not printed yet, oldest first; execs come newest
+// first.
+func (l *logPrinter) print(execs []adminapi.Execution, items []json.RawMessage) {
+	for i := len(execs) - 1; i >= 0; i-- {
+		e := execs[i]
 		if _, done := l.seen[e.ID]; done {
 			continue
 		}
@@ -157,19 +220,11 @@ func (l *logPrinter) poll(ctx context.Context, limit int, raw bool) error {
 			l.newest = e.StartedAt
 		}
 		if l.json {
-			fmt.Fprintln(l.w, compactJSON(item))
+			fmt.Fprintln(l.w, compactJSON(items[i]))
 			continue
 		}
 		printExecution(l.w, e)
 	}
-	if l.lookback > 0 {
-		for id, at := range l.seen {
-			if at.Before(l.newest.Add(-l.lookback)) {
-				delete(l.seen, id)
-			}
-		}
-	}
-	return nil
 }
 
 // objectIDAt is the smallest execution id of a run started at t or later
