@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,15 +22,19 @@ type runAnswer struct {
 }
 
 func newFunctionsInvokeCmd(o *clientOptions) *cobra.Command {
-	var data string
+	var data, user, userToken string
 	cmd := &cobra.Command{
 		Use:   "invoke NAME",
 		Short: "Run a saved function now with --data as its input and print what it returned",
-		Long: "Run a saved function now, as a test run with no signed-in user, and print its result as JSON.\n" +
-			"What the function printed or logged goes to stderr. A run that fails exits non-zero with the\n" +
-			"error and its Lua line.",
+		Long: "Run a saved function now, as a test run, and print its result as JSON. Nobody is signed in\n" +
+			"unless --user EMAIL or --user-token TOKEN (a token of the app's /api/auth/login) names who.\n" +
+			"What the function printed or logged goes to stderr. A run that fails, or answers an error\n" +
+			"status (4xx, 5xx), exits non-zero; a failure names its Lua line.",
 		Args: argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if user != "" && userToken != "" {
+				return errors.New("give --user or --user-token, not both")
+			}
 			input, err := readData(data, cmd.InOrStdin())
 			if err != nil {
 				return err
@@ -39,7 +44,7 @@ func newFunctionsInvokeCmd(o *clientOptions) *cobra.Command {
 				return err
 			}
 			var ans runAnswer
-			raw, err := c.call(cmd.Context(), http.MethodPost, functionPath(args[0])+"/run", adminapi.RunRequest{Input: input}, &ans)
+			raw, err := c.call(cmd.Context(), http.MethodPost, functionPath(args[0])+"/run", adminapi.RunRequest{Input: input, User: user, UserToken: userToken}, &ans)
 			if err != nil {
 				return err
 			}
@@ -51,7 +56,7 @@ func newFunctionsInvokeCmd(o *clientOptions) *cobra.Command {
 				for _, line := range outputLines(ans.Output) {
 					fmt.Fprintln(cmd.ErrOrStderr(), line)
 				}
-				if ans.Error == "" && ans.Status != 0 && ans.Status != http.StatusOK {
+				if ans.Error == "" && ans.Status != 0 && ans.Status != http.StatusOK && ans.Status < 400 {
 					fmt.Fprintf(cmd.ErrOrStderr(), "(answered with status %d)\n", ans.Status)
 				}
 				if ans.Error == "" || (len(ans.Result) > 0 && string(ans.Result) != "null") {
@@ -63,10 +68,15 @@ func newFunctionsInvokeCmd(o *clientOptions) *cobra.Command {
 			if ans.Error != "" {
 				return &runFailedError{Message: ans.Error, Line: ans.Line}
 			}
+			if ans.Status >= 400 {
+				return fmt.Errorf("function %q answered %d %s", args[0], ans.Status, http.StatusText(ans.Status))
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&data, "data", "", "the input as JSON, @FILE to read it from a file, or - for stdin (default {})")
+	cmd.Flags().StringVar(&user, "user", "", "run as the user with this email, signed in")
+	cmd.Flags().StringVar(&userToken, "user-token", "", "run as the user of this session token (from /api/auth/login)")
 	return cmd
 }
 

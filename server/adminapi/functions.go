@@ -127,11 +127,19 @@ type ExecutionsAnswer struct {
 	Executions []Execution `json:"executions"`
 }
 
-// RunRequest is the body of POST /api/admin/functions/:name/run.
+// RunRequest is the body of POST /api/admin/functions/:name/run. User
+// (an email) or UserToken (a session token of the app's API) runs the
+// function as that signed-in user; without either nobody is signed in.
 type RunRequest struct {
-	Input   json.RawMessage `json:"input,omitempty"`
-	Trigger string          `json:"trigger,omitempty"`
+	Input     json.RawMessage `json:"input,omitempty"`
+	Trigger   string          `json:"trigger,omitempty"`
+	User      string          `json:"user,omitempty"`
+	UserToken string          `json:"user_token,omitempty"`
 }
+
+// RunRequestFields lists RunRequest's fields for the server's message
+// about an unknown one.
+const RunRequestFields = "input, trigger, user, user_token"
 
 // RunAnswer answers a run of the admin API: its result, the HTTP status
 // the function answered with, what it printed and logged, and its error
