@@ -24,7 +24,7 @@ func newDeployCmd(o *clientOptions) *cobra.Command {
 			"folder are left alone.",
 		Args: argsBetween(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "functions"
+			dir := defaultFunctionsDir
 			if len(args) == 1 {
 				dir = args[0]
 			}

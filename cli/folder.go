@@ -21,8 +21,10 @@ import (
 //	    function.yaml   # name, entry, handler, triggers, timeout, retries, backoff
 //	    main.lua
 const (
-	functionFileName = "function.yaml"
-	defaultEntry     = "main.lua"
+	// defaultFunctionsDir is the folder deploy reads when given none.
+	defaultFunctionsDir = "functions"
+	functionFileName    = "function.yaml"
+	defaultEntry        = "main.lua"
 	// functionKeys and triggerKeys are the keys function.yaml knows; any
 	// other is a typo the user should hear about, not a silent no-op.
 	functionKeys = "name, entry, handler, triggers, timeout, retries, backoff"

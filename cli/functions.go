@@ -137,14 +137,20 @@ func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 func newFunctionsUpdateCmd(o *clientOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "update NAME [FILE]",
-		Short: "Replace a function's source (FILE defaults to NAME.lua), keeping its triggers and settings",
-		Args:  argsBetween(1, 2),
+		Short: "Replace a function's source, keeping its triggers and settings",
+		Long: "Replace a function's source with FILE, keeping its triggers and settings. Without FILE it reads\n" +
+			"NAME.lua, or else the entry file (default main.lua) of functions/NAME/ in a project laid out for\n" +
+			"`moonbase deploy`. To change triggers and settings from function.yaml as well, deploy.",
+		Args: argsBetween(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, file := args[0], args[0]+".lua"
+			name := args[0]
+			var src string
+			var err error
 			if len(args) == 2 {
-				file = args[1]
+				src, err = readSource(args[1])
+			} else {
+				src, err = findSource(name)
 			}
-			src, err := readSource(file)
 			if err != nil {
 				return err
 			}
@@ -225,6 +231,24 @@ func newFunctionsRollbackCmd(o *clientOptions) *cobra.Command {
 			})
 		},
 	}
+}
+
+// findSource reads the source of the function name from the working
+// directory: name.lua, or else functions/name/ as deploy reads it.
+func findSource(name string) (string, error) {
+	file := name + ".lua"
+	if _, err := os.Stat(file); err == nil {
+		return readSource(file)
+	}
+	if st, err := os.Stat(filepath.Join(defaultFunctionsDir, name)); err == nil && st.IsDir() {
+		def, problems := readFunctionFolder(defaultFunctionsDir, name)
+		if len(problems) > 0 {
+			return "", errors.New(strings.Join(problems, "\n"))
+		}
+		return def.Source, nil
+	}
+	return "", fmt.Errorf("no %s or %s here; give the file: moonbase functions update %s FILE",
+		file, filepath.Join(defaultFunctionsDir, name, defaultEntry), name)
 }
 
 // readSource reads a Lua file, saying which one when it cannot.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -100,7 +101,43 @@ func TestFunctionsUpdateDefaultFile(t *testing.T) {
 	if out := cli.ok("functions", "update", "hello"); out != "updated hello v2\n" {
 		t.Errorf("update: %q", out)
 	}
-	cli.fails("moonbase: read bye.lua: no such file or directory\n", "functions", "update", "bye")
+	cli.fails("moonbase: no bye.lua or functions/bye/main.lua here; give the file: moonbase functions update bye FILE\n", "functions", "update", "bye")
+}
+
+// TestFunctionsUpdateInProject: in a project laid out for `moonbase
+// deploy`, update NAME reads functions/NAME/ with its function.yaml's
+// entry; it changes directory, so it runs alone.
+func TestFunctionsUpdateInProject(t *testing.T) {
+	cli := startMoonbase(t)
+	dir := writeTree(t, map[string]string{
+		"functions/greet/function.yaml": "triggers:\n  - invoke: true\n",
+		"functions/greet/main.lua":      "function handle() return 1 end\n",
+		"functions/other/function.yaml": "entry: other.lua\ntriggers:\n  - invoke: true\n",
+		"functions/other/other.lua":     "function handle() return 1 end\n",
+	})
+	t.Chdir(dir)
+	cli.ok("deploy", "functions")
+	if err := os.Mkdir(filepath.Join(dir, "functions", "broken"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "functions", "broken"), "function.yaml", "entry: [\n")
+	writeFile(t, filepath.Join(dir, "functions", "greet"), "main.lua", "function handle() return 2 end\n")
+	writeFile(t, filepath.Join(dir, "functions", "other"), "other.lua", "function handle() return 3 end\n")
+	if out := cli.ok("functions", "update", "greet"); out != "updated greet v2\n" {
+		t.Errorf("update greet: %q", out)
+	}
+	if out := cli.ok("functions", "update", "other"); out != "updated other v2\n" {
+		t.Errorf("update other: %q", out)
+	}
+	for name, want := range map[string]string{"greet": "2\n", "other": "3\n"} {
+		if out := cli.ok("functions", "invoke", name); out != want {
+			t.Errorf("%s returns %q after update, want %q", name, out, want)
+		}
+	}
+	r := cli.run("functions", "update", "broken")
+	if r.err == nil || !strings.HasPrefix(r.stderr, "moonbase: "+filepath.Join("functions", "broken", "function.yaml")+": ") {
+		t.Errorf("update with an unreadable function.yaml: %+v", r)
+	}
 }
 
 func TestFunctionsVersionsRollback(t *testing.T) {
