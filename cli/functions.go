@@ -56,6 +56,7 @@ func newFunctionsListCmd(o *clientOptions) *cobra.Command {
 func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 	var (
 		name, handler, timeout, timezone string
+		collection                       string
 		invoke, httpTrigger              bool
 		events, schedules                []string
 		retries                          int
@@ -71,6 +72,9 @@ func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 			}
 			if timezone != "" && len(schedules) == 0 {
 				return errors.New("--timezone applies to a --schedule; give one")
+			}
+			if collection != "" && len(events) == 0 {
+				return errors.New("--collection applies to an --event; give one")
 			}
 			src, err := readSource(file)
 			if err != nil {
@@ -89,7 +93,7 @@ func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 				def.Triggers = append(def.Triggers, functions.Trigger{HTTP: true})
 			}
 			for _, e := range events {
-				def.Triggers = append(def.Triggers, functions.Trigger{Event: e})
+				def.Triggers = append(def.Triggers, functions.Trigger{Event: e, Collection: collection})
 			}
 			for _, s := range schedules {
 				def.Triggers = append(def.Triggers, functions.Trigger{Schedule: s, Timezone: timezone})
@@ -126,6 +130,7 @@ func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 	f.BoolVar(&invoke, "invoke", false, "clients may call it (POST /api/functions/NAME, executeFunction)")
 	f.BoolVar(&httpTrigger, "http", false, "public HTTP endpoint ANY /functions/NAME")
 	f.StringArrayVar(&events, "event", nil, "run on this event (repeatable)")
+	f.StringVar(&collection, "collection", "", "only the doc_* events of this collection")
 	f.StringArrayVar(&schedules, "schedule", nil, `run on this schedule, e.g. "daily at 09:00" or "0 9 * * *" (repeatable)`)
 	f.StringVar(&timezone, "timezone", "", "IANA time zone of the schedules (default UTC)")
 	f.StringVar(&handler, "handler", "", "the global function that handles runs (default handle)")

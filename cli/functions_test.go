@@ -329,3 +329,19 @@ end
 		}
 	}
 }
+
+// TestFunctionsCreateCollection: --collection narrows the --event triggers
+// to one collection's documents.
+func TestFunctionsCreateCollection(t *testing.T) {
+	t.Parallel()
+	cli := startMoonbase(t)
+	file := writeFile(t, t.TempDir(), "audit.lua", "function handle(event) end\n")
+	if out := cli.ok("functions", "create", file, "--event", "doc_created", "--event", "doc_deleted", "--collection", "orders"); out != "created audit v1 (triggers: event:doc_created(orders), event:doc_deleted(orders))\n" {
+		t.Errorf("create: %q", out)
+	}
+	cli.fails("moonbase: --collection applies to an --event; give one\n", "functions", "create", file, "--name", "x", "--collection", "orders")
+	r := cli.run("functions", "create", file, "--name", "y", "--event", "user_registered", "--collection", "orders")
+	if r.err == nil || !strings.Contains(r.stderr, "collection") {
+		t.Errorf("--collection on an event that is not about documents: %+v", r)
+	}
+}
