@@ -229,9 +229,30 @@ func newFunctionsRollbackCmd(o *clientOptions) *cobra.Command {
 			if err != nil || version < 1 {
 				return fmt.Errorf("version %q is not a version number such as 3 or v3", args[1])
 			}
-			body := adminapi.RollbackRequest{Version: version}
-			return exchange(cmd, o, http.MethodPost, functionPath(args[0])+"/rollback", body, func(w io.Writer, ans adminapi.FunctionAnswer) error {
-				_, err := fmt.Fprintf(w, "rolled %s back to the source of v%d, now v%d\n", args[0], version, ans.Function.Version)
+			name := args[0]
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			var before, after adminapi.FunctionAnswer
+			if _, err := c.call(cmd.Context(), http.MethodGet, functionPath(name), nil, &before); err != nil {
+				return err
+			}
+			raw, err := c.call(cmd.Context(), http.MethodPost, functionPath(name)+"/rollback", adminapi.RollbackRequest{Version: version}, &after)
+			if err != nil {
+				return err
+			}
+			return o.print(cmd, raw, func(w io.Writer) error {
+				now := after.Function.Version
+				var err error
+				switch {
+				case now == before.Function.Version && now == version:
+					_, err = fmt.Fprintf(w, "nothing changed: v%d is the current version of %s\n", version, name)
+				case now == before.Function.Version:
+					_, err = fmt.Fprintf(w, "nothing changed: %s v%d is the same as v%d\n", name, now, version)
+				default:
+					_, err = fmt.Fprintf(w, "rolled %s back to the source of v%d, now v%d\n", name, version, now)
+				}
 				return err
 			})
 		},

@@ -159,6 +159,16 @@ func TestFunctionsVersionsRollback(t *testing.T) {
 	if out := cli.ok("functions", "invoke", "f"); out != "1\n" {
 		t.Errorf("after rollback the function returns %q", out)
 	}
+	// Rolling back to what is current changes nothing, and says so.
+	if out := cli.ok("functions", "rollback", "f", "3"); out != "nothing changed: v3 is the current version of f\n" {
+		t.Errorf("rollback to the current version: %q", out)
+	}
+	if out := cli.ok("functions", "rollback", "f", "1"); out != "nothing changed: f v3 is the same as v1\n" {
+		t.Errorf("rollback to a version the same as the current one: %q", out)
+	}
+	if out := cli.ok("functions", "versions", "f"); strings.Count(out, "\n") != 4 {
+		t.Errorf("a rollback that changed nothing made a version:\n%s", out)
+	}
 	cli.fails("moonbase: version \"latest\" is not a version number such as 3 or v3\n", "functions", "rollback", "f", "latest")
 	cli.fails("moonbase: version not found: function \"f\" has no version 9\n", "functions", "rollback", "f", "9")
 }
