@@ -18,10 +18,12 @@ func newDeployCmd(o *clientOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy [DIR]",
 		Short: "Deploy a folder of functions (default ./functions) all at once, or none of them",
-		Long: "Deploy every DIR/<name>/function.yaml with its entry file (default main.lua) in one request.\n" +
-			"The server checks every function first (Lua syntax, triggers, schedules) and, if any fails,\n" +
-			"refuses the whole deploy and changes nothing. Functions on the server that are not in the\n" +
-			"folder are left alone.",
+		Long: "Deploy every function folder under DIR in one request: each folder with function.yaml and its\n" +
+			"entry file (default main.lua) is one function, named after the folder. A folder with neither\n" +
+			"function.yaml nor Lua files may hold more function folders, so `moonbase deploy examples`\n" +
+			"deploys every example. The server checks every function first (Lua syntax, triggers,\n" +
+			"schedules) and, if any fails, refuses the whole deploy and changes nothing. Functions on the\n" +
+			"server that are not in the folder are left alone.",
 		Args: argsBetween(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := defaultFunctionsDir

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,4 +91,27 @@ func TestDeployCommandLocalProblems(t *testing.T) {
 func writeTree2(t *testing.T, dir, path, content string) {
 	t.Helper()
 	writeFile(t, filepath.Join(dir, filepath.Dir(path)), filepath.Base(path), content)
+}
+
+// TestDeployExamples deploys the repository's examples folder as
+// examples/README.md says: every function folder in it, nested ones too.
+func TestDeployExamples(t *testing.T) {
+	t.Parallel()
+	cli := startMoonbase(t)
+	var want []string
+	err := filepath.WalkDir(filepath.Join("..", "examples"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "function.yaml" {
+			want = append(want, "created "+filepath.Base(filepath.Dir(p))+" v1")
+		}
+		return err
+	})
+	if err != nil || len(want) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	got := strings.Split(strings.TrimSpace(cli.ok("deploy", filepath.Join("..", "examples"))), "\n")
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("deploy examples:\n got %q\nwant %q", got, want)
+	}
 }

@@ -52,43 +52,107 @@ type folderError struct {
 
 func (e *folderError) Error() string { return strings.Join(e.Problems, "\n") }
 
-// readFunctionsDir reads every DIR/<name>/function.yaml with its entry
-// file, in name order. It reads them all before failing, so one run shows
-// every problem; the error is then a *folderError. The server checks the
-// rest (Lua syntax, triggers, schedules, timeouts).
+// maxFolderDepth bounds how deep deploy looks for function folders, so a
+// wrong DIR such as / fails quickly instead of walking the disk.
+const maxFolderDepth = 6
+
+// readFunctionsDir reads every function folder under dir, in name order: a
+// folder with function.yaml is a function, named after the folder, read
+// with its entry file; a folder with neither function.yaml nor Lua files
+// may hold more function folders (a project's functions/ beside single
+// functions, as in examples/). Hidden folders are passed over. It reads
+// them all before failing, so one run shows every problem; the error is
+// then a *folderError. The server checks the rest (Lua syntax, triggers,
+// schedules, timeouts).
 func readFunctionsDir(dir string) ([]functions.Definition, error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("functions folder %s does not exist (give another one: moonbase deploy DIR)", dir)
-	}
-	if err != nil {
+	if _, err := os.ReadDir(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("functions folder %s does not exist (give another one: moonbase deploy DIR)", dir)
+		}
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) {
 			err = pathErr.Err
 		}
 		return nil, fmt.Errorf("read functions folder %s: %w", dir, err)
 	}
-	var defs []functions.Definition
-	var problems []string
+	r := &folderReader{where: map[string]string{}}
+	r.read(dir, 0)
+	if len(r.problems) > 0 {
+		return nil, &folderError{Dir: dir, Problems: r.problems}
+	}
+	if len(r.defs) == 0 {
+		return nil, fmt.Errorf("no functions in %s: each function is a folder %s with %s and %s",
+			dir, filepath.Join(dir, "<name>")+string(filepath.Separator), functionFileName, defaultEntry)
+	}
+	return r.defs, nil
+}
+
+// folderReader collects the functions and problems of a folder tree.
+type folderReader struct {
+	defs     []functions.Definition
+	problems []string
+	where    map[string]string // function name → its folder
+}
+
+// read reads the function folders inside dir, depth folders below the one
+// deploy was given.
+func (r *folderReader) read(dir string, depth int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		r.problems = append(r.problems, fmt.Sprintf("%s: %v", dir, err))
+		return
+	}
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		def, errs := readFunctionFolder(dir, e.Name())
-		if len(errs) > 0 {
-			problems = append(problems, errs...)
-			continue
+		folder := filepath.Join(dir, e.Name())
+		kind, err := folderKind(folder)
+		switch {
+		case err != nil:
+			r.problems = append(r.problems, fmt.Sprintf("%s: %v", folder, err))
+		case kind == holdsFunctions && depth+1 < maxFolderDepth:
+			r.read(folder, depth+1)
+		case kind == luaWithoutYAML:
+			r.problems = append(r.problems, fmt.Sprintf("%s: no %s in this function folder", folder, functionFileName))
+		case kind == isFunction:
+			if first, dup := r.where[e.Name()]; dup {
+				r.problems = append(r.problems, fmt.Sprintf("%s: a function named %s is already in %s; rename one of the folders", folder, e.Name(), first))
+				continue
+			}
+			r.where[e.Name()] = folder
+			def, errs := readFunctionFolder(dir, e.Name())
+			if len(errs) > 0 {
+				r.problems = append(r.problems, errs...)
+				continue
+			}
+			r.defs = append(r.defs, def)
 		}
-		defs = append(defs, def)
 	}
-	if len(problems) > 0 {
-		return nil, &folderError{Dir: dir, Problems: problems}
+}
+
+// What a folder under deploy's DIR is.
+const (
+	isFunction     = iota // it has function.yaml
+	luaWithoutYAML        // Lua files but no function.yaml: a function missing its file
+	holdsFunctions        // neither: it may hold function folders
+)
+
+func folderKind(folder string) (int, error) {
+	entries, err := os.ReadDir(folder)
+	if err != nil {
+		return 0, err
 	}
-	if len(defs) == 0 {
-		return nil, fmt.Errorf("no functions in %s: each function is a folder %s with %s and %s",
-			dir, filepath.Join(dir, "<name>")+string(filepath.Separator), functionFileName, defaultEntry)
+	kind := holdsFunctions
+	for _, e := range entries {
+		switch {
+		case e.Name() == functionFileName:
+			return isFunction, nil
+		case !e.IsDir() && strings.HasSuffix(e.Name(), ".lua"):
+			kind = luaWithoutYAML
+		}
 	}
-	return defs, nil
+	return kind, nil
 }
 
 // readFunctionFolder reads one function's folder; it returns every problem

@@ -235,3 +235,43 @@ func TestReadFunctionsDirFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFunctionsDirNested: a folder without function.yaml and without
+// Lua files holds more function folders, as examples/ holds a project's
+// functions/ beside single functions.
+func TestReadFunctionsDirNested(t *testing.T) {
+	t.Parallel()
+	dir := writeTree(t, map[string]string{
+		"alpha/function.yaml":                  "triggers:\n  - invoke: true\n",
+		"alpha/main.lua":                       "function handle() return 'a' end\n",
+		"alpha/testdata/x/function.yaml":       "a function folder's own folders are its files, not functions",
+		"project/functions/beta/function.yaml": "",
+		"project/functions/beta/main.lua":      "function handle() return 'b' end\n",
+		"project/README.md":                    "not a function",
+		"docs/notes.md":                        "a folder with no function in it is passed over",
+	})
+	defs, err := readFunctionsDir(dir)
+	if err != nil {
+		t.Fatalf("readFunctionsDir: %v", err)
+	}
+	var names []string
+	for _, d := range defs {
+		names = append(names, d.Name)
+	}
+	if want := []string{"alpha", "beta"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("functions %q, want %q", names, want)
+	}
+
+	dup := writeTree(t, map[string]string{
+		"hello/function.yaml":      "",
+		"hello/main.lua":           "function handle() end\n",
+		"more/hello/function.yaml": "",
+		"more/hello/main.lua":      "function handle() end\n",
+	})
+	_, err = readFunctionsDir(dup)
+	var fe *folderError
+	want := []string{filepath.Join(dup, "more", "hello") + ": a function named hello is already in " + filepath.Join(dup, "hello") + "; rename one of the folders"}
+	if !errors.As(err, &fe) || !reflect.DeepEqual(fe.Problems, want) {
+		t.Errorf("two folders of the same name: %v\nwant %q", err, want)
+	}
+}
