@@ -9,7 +9,7 @@
 // of its own, Bus.Commit for one that reports a write (a document
 // created, an account registered), which it stores together with the
 // write and its jobs, in one transaction where the store has them. The Queue runs jobs of every kind
-// (function runs, email, webhooks) at least once, across every instance
+// (function runs, email) at least once, across every instance
 // sharing the database; the Scheduler enqueues a function run for each
 // occurrence of a schedule trigger, once across instances. Functions run
 // through the FunctionRunner the server wires in, so this package never

@@ -14,8 +14,9 @@ import (
 	"github.com/moonbase-dev/moonbase/db/storetest"
 )
 
-// Two queues sharing one MongoDB store (over FerretDB, one connection, see
-// DESIGN.md) run each of 200 jobs exactly once between them.
+// Two queues sharing one MongoDB store (over FerretDB, on the one
+// connection storetest.StartFerretDB gives) run each of 200 jobs exactly
+// once between them.
 //
 // FerretDB answers every claim by decoding the whole of _jobs in Go, which
 // the race detector slows to a couple of jobs a second; under -race the

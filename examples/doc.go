@@ -1,5 +1,5 @@
 // Package examples holds Moonbase's example functions, each the answer to
-// one of the scenarios users bring (EXAMPLES.md in the design notes): a
+// one of the scenarios users bring (README.md here lists them): a
 // folder with function.yaml and main.lua, deployable as it is with
 // `moonbase deploy`.
 //

@@ -50,7 +50,8 @@ func NewFerretDB(dir string) (*FerretDB, error) {
 	}
 	// FerretDB's operations are atomic per document only on one
 	// connection: with a pool, concurrent findAndModify calls claim the
-	// same document twice (see DESIGN.md, "Storage").
+	// same document twice. MongoDB has no such limit; the tests that run
+	// over FerretDB stand in for it on this one connection.
 	u.RawQuery = "maxPoolSize=1"
 	s.uri = u.String()
 	return s, nil
