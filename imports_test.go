@@ -119,6 +119,9 @@ func TestImportDirection(t *testing.T) {
 				if strings.HasPrefix(imp, "github.com/gofiber/fiber") || strings.HasPrefix(imp, "github.com/valyala/fasthttp") {
 					t.Errorf("%s depends on %s: the command line must not link the HTTP server", pkg, imp)
 				}
+				if imp == "github.com/yuin/gopher-lua" || imp == module+"/lua/engine" {
+					t.Errorf("%s depends on %s: the command line must not link the Lua runtime", pkg, imp)
+				}
 			}
 		}
 		for _, imp := range info.Imports {
