@@ -12,5 +12,6 @@
 // Every client command goes through one path (exchange in api.go): resolve
 // the server and token, send one request, then print the answer as it came
 // with --json or as lines and tables for a reader. A new group of commands
-// is one constructor added to clientGroups in root.go.
+// is one constructor added to clientGroups in root.go; the bodies it sends
+// and decodes belong in server/adminapi, beside the server's.
 package cli

@@ -14,14 +14,17 @@ import (
 // Command is one command of the tree New builds.
 type Command = cobra.Command
 
-// clientGroups are the top-level client commands, in the order `moonbase
-// --help` lists them. A new area of the admin API adds its constructor here.
-var clientGroups = []func(*clientOptions) *cobra.Command{
-	newFunctionsCmd,
-	newDeployCmd,
-	newJobsCmd,
-	newSchedulesCmd,
-	newSecretsCmd,
+// clientGroups are the constructors of the top-level client commands. A
+// new area of the admin API adds its own here; each gets --url, --token
+// and --json, and sends its requests through exchange.
+func clientGroups() []func(*clientOptions) *cobra.Command {
+	return []func(*clientOptions) *cobra.Command{
+		newFunctionsCmd,
+		newDeployCmd,
+		newJobsCmd,
+		newSchedulesCmd,
+		newSecretsCmd,
+	}
 }
 
 // New builds the whole command tree: serve (also what a bare `moonbase`
@@ -69,7 +72,7 @@ func New(cfg Config, deps Deps) *Command {
 		},
 	})
 	opts := &clientOptions{getenv: deps.getenv(), version: cfg.Version}
-	for _, group := range clientGroups {
+	for _, group := range clientGroups() {
 		cmd := group(opts)
 		f := cmd.PersistentFlags()
 		f.StringVar(&opts.url, "url", "", "server URL (default $MOONBASE_URL, else "+defaultServerURL+")")
