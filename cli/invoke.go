@@ -48,11 +48,7 @@ func newFunctionsInvokeCmd(o *clientOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.json {
-				if err := printRaw(cmd.OutOrStdout(), raw); err != nil {
-					return err
-				}
-			} else {
+			err = o.print(cmd, raw, func(w io.Writer) error {
 				for _, line := range outputLines(ans.Output) {
 					fmt.Fprintln(cmd.ErrOrStderr(), line)
 				}
@@ -60,10 +56,12 @@ func newFunctionsInvokeCmd(o *clientOptions) *cobra.Command {
 					fmt.Fprintf(cmd.ErrOrStderr(), "(answered with status %d)\n", ans.Status)
 				}
 				if ans.Error == "" || (len(ans.Result) > 0 && string(ans.Result) != "null") {
-					if err := printRaw(cmd.OutOrStdout(), orNull(ans.Result)); err != nil {
-						return err
-					}
+					return printRaw(w, orNull(ans.Result))
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 			if ans.Error != "" {
 				return &runFailedError{Message: ans.Error, Line: ans.Line}
