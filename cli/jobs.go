@@ -12,17 +12,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
 // jobStatuses are the statuses GET /api/admin/jobs filters on.
 const jobStatuses = "pending, running, done, dead"
-
-// jobsAnswer answers GET /api/admin/jobs: the server lists the queue's
-// jobs as the events package keeps them.
-type jobsAnswer struct {
-	Jobs []events.Job `json:"jobs"`
-}
 
 // newJobsCmd is `moonbase jobs …`.
 func newJobsCmd(o *clientOptions) *cobra.Command {
@@ -59,7 +53,7 @@ func newJobsListCmd(o *clientOptions) *cobra.Command {
 			if status != "" {
 				q.Set("status", status)
 			}
-			return exchange(cmd, o, http.MethodGet, "/api/admin/jobs?"+q.Encode(), nil, func(w io.Writer, ans jobsAnswer) error {
+			return exchange(cmd, o, http.MethodGet, "/api/admin/jobs?"+q.Encode(), nil, func(w io.Writer, ans adminapi.JobsAnswer) error {
 				if len(ans.Jobs) == 0 {
 					fmt.Fprintln(w, "no jobs")
 					return nil
@@ -91,16 +85,12 @@ func newJobsReplayCmd(o *clientOptions) *cobra.Command {
 				return errors.New("give a job ID or --all-dead (not both)")
 			}
 			if allDead {
-				return exchange(cmd, o, http.MethodPost, "/api/admin/jobs/replay-dead", nil, func(w io.Writer, ans struct {
-					Replayed int `json:"replayed"`
-				}) error {
+				return exchange(cmd, o, http.MethodPost, "/api/admin/jobs/replay-dead", nil, func(w io.Writer, ans adminapi.ReplayedAnswer) error {
 					_, err := fmt.Fprintf(w, "replayed %s\n", plural(ans.Replayed, "dead job"))
 					return err
 				})
 			}
-			return exchange(cmd, o, http.MethodPost, "/api/admin/jobs/"+pathName(args[0])+"/replay", nil, func(w io.Writer, ans struct {
-				Job events.Job `json:"job"`
-			}) error {
+			return exchange(cmd, o, http.MethodPost, "/api/admin/jobs/"+pathName(args[0])+"/replay", nil, func(w io.Writer, ans adminapi.JobAnswer) error {
 				j := ans.Job
 				_, err := fmt.Fprintf(w, "replayed job %s: %s, attempt %d of %d\n", args[0], orDash(j.Status), j.Attempt, j.MaxAttempts)
 				return err

@@ -7,13 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
-
-// schedulesAnswer answers GET /api/admin/schedules and a pause or resume.
-type schedulesAnswer struct {
-	Schedules []events.ScheduleInfo `json:"schedules"`
-}
 
 // newSchedulesCmd is `moonbase schedules …`.
 func newSchedulesCmd(o *clientOptions) *cobra.Command {
@@ -31,7 +26,7 @@ func newSchedulesListCmd(o *clientOptions) *cobra.Command {
 		Short: "List every schedule with its next run",
 		Args:  argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return exchange(cmd, o, http.MethodGet, "/api/admin/schedules", nil, func(w io.Writer, ans schedulesAnswer) error {
+			return exchange(cmd, o, http.MethodGet, "/api/admin/schedules", nil, func(w io.Writer, ans adminapi.SchedulesAnswer) error {
 				if len(ans.Schedules) == 0 {
 					fmt.Fprintln(w, "no schedules")
 					return nil
@@ -64,9 +59,7 @@ func newScheduleActionCmd(o *clientOptions, action, short, done string) *cobra.C
 		Short: short,
 		Args:  argsBetween(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exchange(cmd, o, http.MethodPost, "/api/admin/schedules/"+pathName(args[0])+"/"+action, nil, func(w io.Writer, ans struct {
-				JobID string `json:"job_id"`
-			}) error {
+			return exchange(cmd, o, http.MethodPost, "/api/admin/schedules/"+pathName(args[0])+"/"+action, nil, func(w io.Writer, ans adminapi.QueuedAnswer) error {
 				if action == "run" {
 					_, err := fmt.Fprintf(w, "queued a run of %s as job %s (see `moonbase functions logs %s`)\n", args[0], orDash(ans.JobID), args[0])
 					return err

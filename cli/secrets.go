@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
 // newSecretsCmd is `moonbase secrets …`.
@@ -34,7 +36,7 @@ func newSecretsSetCmd(o *clientOptions) *cobra.Command {
 				}
 				value = strings.TrimRight(string(b), "\r\n")
 			}
-			return exchange(cmd, o, http.MethodPut, secretPath(name), map[string]string{"value": value}, func(w io.Writer, _ struct{}) error {
+			return exchange(cmd, o, http.MethodPut, secretPath(name), adminapi.SecretRequest{Value: &value}, func(w io.Writer, _ struct{}) error {
 				_, err := fmt.Fprintf(w, "set secret %s\n", name)
 				return err
 			})
@@ -48,9 +50,7 @@ func newSecretsListCmd(o *clientOptions) *cobra.Command {
 		Short: "List the secrets' names (values are never shown)",
 		Args:  argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return exchange(cmd, o, http.MethodGet, "/api/admin/secrets", nil, func(w io.Writer, ans struct {
-				Secrets []string `json:"secrets"`
-			}) error {
+			return exchange(cmd, o, http.MethodGet, "/api/admin/secrets", nil, func(w io.Writer, ans adminapi.SecretsAnswer) error {
 				if len(ans.Secrets) == 0 {
 					fmt.Fprintln(cmd.ErrOrStderr(), "no secrets")
 				}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
 // bindJobsApi registers the admin routes of the job queue and the
@@ -50,7 +51,7 @@ func (s *Server) adminJobs(c *fiber.Ctx) error {
 	for i, j := range jobs {
 		out[i] = jobView(j)
 	}
-	return c.JSON(fiber.Map{"jobs": out})
+	return c.JSON(adminapi.JobsAnswer{Jobs: out})
 }
 
 // adminReplayJob makes a dead or done job pending again with a fresh set
@@ -61,7 +62,7 @@ func (s *Server) adminReplayJob(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"job": jobView(job)})
+	return c.JSON(adminapi.JobAnswer{Job: jobView(job)})
 }
 
 // adminReplayDead replays every dead job: 200 {replayed: N}.
@@ -70,7 +71,7 @@ func (s *Server) adminReplayDead(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"replayed": n})
+	return c.JSON(adminapi.ReplayedAnswer{Replayed: n})
 }
 
 // adminSchedules lists every schedule with its next 5 occurrences:
@@ -80,7 +81,7 @@ func (s *Server) adminSchedules(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"schedules": list})
+	return c.JSON(adminapi.SchedulesAnswer{Schedules: list})
 }
 
 // adminPauseSchedules stops a function's schedules from firing until
@@ -116,7 +117,7 @@ func (s *Server) answerSchedulesOf(c *fiber.Ctx, fn string) error {
 			mine = append(mine, info)
 		}
 	}
-	return c.JSON(fiber.Map{"schedules": mine})
+	return c.JSON(adminapi.SchedulesAnswer{Schedules: mine})
 }
 
 // adminRunSchedule queues a run of a scheduled function now, paused or
@@ -127,7 +128,7 @@ func (s *Server) adminRunSchedule(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"job_id": id})
+	return c.Status(fiber.StatusAccepted).JSON(adminapi.QueuedAnswer{JobID: id})
 }
 
 // listLimit reads the limit query parameter of an admin list: 1 to

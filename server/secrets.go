@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
 // bindSecretsApi registers the secrets functions read with backend.env
@@ -18,9 +20,7 @@ func bindSecretsApi(s *Server, r fiber.Router) {
 
 // adminPutSecret creates or replaces a secret from {value}: 204.
 func (s *Server) adminPutSecret(c *fiber.Ctx) error {
-	var req struct {
-		Value *string `json:"value"`
-	}
+	var req adminapi.SecretRequest
 	if err := s.strictBody(c, &req, "value"); err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (s *Server) adminListSecrets(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"secrets": names})
+	return c.JSON(adminapi.SecretsAnswer{Secrets: names})
 }
 
 // adminDeleteSecret removes a secret: 204, or 404 when there is none.
