@@ -56,7 +56,7 @@ func newFunctionsListCmd(o *clientOptions) *cobra.Command {
 func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 	var (
 		name, handler, timeout, timezone string
-		collection                       string
+		collection, channel              string
 		invoke, httpTrigger              bool
 		events, schedules                []string
 		retries                          int
@@ -76,6 +76,9 @@ func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 			if collection != "" && len(events) == 0 {
 				return errors.New("--collection applies to an --event; give one")
 			}
+			if channel != "" && len(events) == 0 {
+				return errors.New("--channel applies to an --event (chan_in or channel_join); give one")
+			}
 			src, err := readSource(file)
 			if err != nil {
 				return err
@@ -93,7 +96,7 @@ func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 				def.Triggers = append(def.Triggers, functions.Trigger{HTTP: true})
 			}
 			for _, e := range events {
-				def.Triggers = append(def.Triggers, functions.Trigger{Event: e, Collection: collection})
+				def.Triggers = append(def.Triggers, functions.Trigger{Event: e, Collection: collection, Channel: channel})
 			}
 			for _, s := range schedules {
 				def.Triggers = append(def.Triggers, functions.Trigger{Schedule: s, Timezone: timezone})
@@ -131,6 +134,7 @@ func newFunctionsCreateCmd(o *clientOptions) *cobra.Command {
 	f.BoolVar(&httpTrigger, "http", false, "public HTTP endpoint ANY /functions/NAME")
 	f.StringArrayVar(&events, "event", nil, "run on this event (repeatable)")
 	f.StringVar(&collection, "collection", "", "only the doc_* events of this collection")
+	f.StringVar(&channel, "channel", "", `only the chan_in and channel_join events of these channels: a name, or a prefix ending in "*"`)
 	f.StringArrayVar(&schedules, "schedule", nil, `run on this schedule, e.g. "daily at 09:00" or "0 9 * * *" (repeatable)`)
 	f.StringVar(&timezone, "timezone", "", "IANA time zone of the schedules (default UTC)")
 	f.StringVar(&handler, "handler", "", "the global function that handles runs (default handle)")

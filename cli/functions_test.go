@@ -350,6 +350,10 @@ func TestFunctionsCreateCollection(t *testing.T) {
 		t.Errorf("create: %q", out)
 	}
 	cli.fails("moonbase: --collection applies to an --event; give one\n", "functions", "create", file, "--name", "x", "--collection", "orders")
+	if out := cli.ok("functions", "create", file, "--name", "chat", "--event", "chan_in", "--channel", "room:*"); out != "created chat v1 (triggers: event:chan_in(room:*))\n" {
+		t.Errorf("create --channel: %q", out)
+	}
+	cli.fails("moonbase: --channel applies to an --event (chan_in or channel_join); give one\n", "functions", "create", file, "--name", "z", "--channel", "room:*")
 	r := cli.run("functions", "create", file, "--name", "y", "--event", "user_registered", "--collection", "orders")
 	if r.err == nil || !strings.Contains(r.stderr, "collection") {
 		t.Errorf("--collection on an event that is not about documents: %+v", r)

@@ -49,7 +49,7 @@ func (t *table) row(cells ...string) {
 func (t *table) flush() error { return t.tw.Flush() }
 
 // triggerString is a trigger as a table shows it: "invoke", "http",
-// "event:doc_created(orders)", "schedule:daily at 09:00 (Europe/Paris)".
+// "event:doc_created(orders)", "event:chan_in(room:*)", "schedule:daily at 09:00 (Europe/Paris)".
 func triggerString(t functions.Trigger) string {
 	var parts []string
 	if t.Invoke {
@@ -62,6 +62,9 @@ func triggerString(t functions.Trigger) string {
 		s := "event:" + t.Event
 		if t.Collection != "" {
 			s += "(" + t.Collection + ")"
+		}
+		if t.Channel != "" {
+			s += "(" + t.Channel + ")"
 		}
 		parts = append(parts, s)
 	}
