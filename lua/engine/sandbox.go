@@ -148,7 +148,10 @@ func (r *Registry) newVM() *vm {
 	str.RawSetString("__index", lua.LNil)
 	str.RawSetString("rep", L.NewFunction(v.strRep))
 	str.RawSetString("format", L.NewFunction(v.strFormat(str.RawGetString("format").(*lua.LFunction).GFunction)))
-	str.RawSetString("gsub", L.NewFunction(v.strGsub(str.RawGetString("gsub").(*lua.LFunction).GFunction)))
+	str.RawSetString("find", L.NewFunction(v.strFind))
+	str.RawSetString("match", L.NewFunction(v.strMatch))
+	str.RawSetString("gmatch", L.NewFunction(v.strGmatch))
+	str.RawSetString("gsub", L.NewFunction(v.strGsub))
 	// Strings' methods ("x"):rep(3) read the real string table through a
 	// metatable of their own, which getmetatable("") does not reveal.
 	strMT := L.CreateTable(0, 2)

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/pm"
 )
 
 // The library functions that can build a large string in one call are
@@ -14,8 +13,7 @@ import (
 // past Config.MaxStringBytes, because the VM only checks its context
 // between instructions: a single string.rep("x", 1e10) would otherwise
 // allocate ten gigabytes before any limit could act. Concatenation with ..
-// grows a string by at most its operands per instruction, so a loop of it
-// is left to the timeout and the memory watchdog.
+// is checked too (see concat.go).
 
 // tooLong is the error for a string over the cap.
 func (v *vm) tooLong(L *lua.LState, fn string, size int64) int {
@@ -96,97 +94,258 @@ func (v *vm) strFormat(orig lua.LGFunction) lua.LGFunction {
 	}
 }
 
-// strGsub is string.gsub with the size of the result bounded: for a string
-// replacement it is computed before anything is built; replacements from a
-// function or table are counted as they are produced.
-func (v *vm) strGsub(orig lua.LGFunction) lua.LGFunction {
-	return func(L *lua.LState) int {
-		str := L.CheckString(1)
-		pat := L.CheckString(2)
-		L.CheckTypes(3, lua.LTString, lua.LTNumber, lua.LTTable, lua.LTFunction)
-		limit := L.OptInt(4, -1)
-		capBytes := v.reg.cfg.MaxStringBytes
-		switch repl := L.Get(3).(type) {
-		case lua.LString, lua.LNumber:
-			r := lua.LVAsString(repl)
-			L.Replace(3, lua.LString(r))
-			pcts := int64(strings.Count(r, "%"))
-			quick := int64(len(str)) + (int64(len(str))+1)*(int64(len(r))+pcts*int64(len(str)))
-			if quick > capBytes {
-				if size, ok := gsubSize(str, pat, r, limit); ok && size > capBytes {
-					return v.tooLong(L, "string.gsub", size)
-				}
+// The pattern functions are Moonbase's own (pattern.go): gopher-lua's
+// matcher runs a whole find or gsub as one call that nothing can
+// interrupt, and a pattern as common as the trim idiom "^%s*(.-)%s*$" takes
+// time quadratic in its subject. Ours checks the run's context as it goes.
+
+// newMatcher is a matcher of pat over src whose step budget raises the
+// run's stop (a timeout, a canceled caller, the memory limit) as a Lua
+// error, which ends the run like any instruction would.
+func (v *vm) newMatcher(L *lua.LState, src, pat string) *matcher {
+	m := &matcher{src: src, pat: pat}
+	if ctx := L.Context(); ctx != nil {
+		done := ctx.Done()
+		m.check = func() {
+			select {
+			case <-done:
+				L.RaiseError("%s", ctx.Err().Error())
+			default:
 			}
-		case *lua.LTable, *lua.LFunction:
-			total := int64(len(str))
-			counter := L.NewFunction(func(L *lua.LState) int {
-				n := L.GetTop()
-				var out lua.LValue
-				if t, isTable := repl.(*lua.LTable); isTable {
-					out = L.GetTable(t, L.Get(1))
-				} else {
-					L.Push(repl)
-					for i := 1; i <= n; i++ {
-						L.Push(L.Get(i))
-					}
-					L.Call(n, 1)
-					out = L.Get(-1)
-				}
-				if s, isStr := out.(lua.LString); isStr {
-					total += int64(len(s))
-				} else if num, isNum := out.(lua.LNumber); isNum {
-					total += int64(len(num.String()))
-				}
-				if total > capBytes {
-					v.tooLong(L, "string.gsub", total)
-				}
-				L.Push(out)
-				return 1
-			})
-			L.Replace(3, counter)
 		}
-		return orig(L)
+	}
+	return m
+}
+
+// raisePatternErrors turns a malformed pattern, found by the matcher, into
+// a Lua error of the calling function; it is deferred by each of them.
+func raisePatternErrors(L *lua.LState) {
+	if r := recover(); r != nil {
+		if pe, ok := r.(*patternError); ok {
+			L.RaiseError("%s", pe.msg)
+		}
+		panic(r)
 	}
 }
 
-// gsubSize is the exact length of gsub(str, pat, repl, limit) for a string
-// replacement, or false when the pattern is invalid (gsub itself then says
-// so).
-func gsubSize(str, pat, repl string, limit int) (int64, bool) {
-	mds, err := pm.Find(pat, []byte(str), 0, limit)
-	if err != nil {
-		return 0, false
+// pushCaptures pushes the values of a match of src[s:e] and says how many.
+func pushCaptures(L *lua.LState, m *matcher, s, e int, wholeIfNone bool) int {
+	n := m.captureCount(wholeIfNone)
+	for i := 0; i < n; i++ {
+		L.Push(captureLValue(m, i, s, e))
 	}
-	size := int64(len(str))
-	for _, md := range mds {
-		start, end := md.Capture(0), md.Capture(1)
-		size -= int64(end - start)
-		for i := 0; i < len(repl); i++ {
-			if repl[i] != '%' || i+1 == len(repl) {
-				size++
-				continue
+	return n
+}
+
+func captureLValue(m *matcher, i, s, e int) lua.LValue {
+	str, pos, isPos := m.captureValue(i, s, e)
+	if isPos {
+		return lua.LNumber(pos)
+	}
+	return lua.LString(str)
+}
+
+// startOf is where find and match begin: init as Lua counts it (from 1, or
+// from the end when negative), clamped to the subject.
+func startOf(init, n int) int {
+	if init < 0 {
+		init = n + init + 1
+	}
+	init--
+	return max(0, min(init, n))
+}
+
+// strFind is string.find(s, pattern [, init [, plain]]).
+func (v *vm) strFind(L *lua.LState) int { return v.findAux(L, true) }
+
+// strMatch is string.match(s, pattern [, init]).
+func (v *vm) strMatch(L *lua.LState) int { return v.findAux(L, false) }
+
+func (v *vm) findAux(L *lua.LState, find bool) int {
+	src := L.CheckString(1)
+	pat := L.CheckString(2)
+	init := startOf(L.OptInt(3, 1), len(src))
+	if find && (lua.LVAsBool(L.Get(4)) || !hasSpecials(pat)) {
+		if i := strings.Index(src[init:], pat); i >= 0 {
+			L.Push(lua.LNumber(init + i + 1))
+			L.Push(lua.LNumber(init + i + len(pat)))
+			return 2
+		}
+		L.Push(lua.LNil)
+		return 1
+	}
+	defer raisePatternErrors(L)
+	m := v.newMatcher(L, src, pat)
+	p, anchor := 0, strings.HasPrefix(pat, "^")
+	if anchor {
+		p = 1
+	}
+	for s := init; ; s++ {
+		m.reset()
+		if e := m.match(s, p); e >= 0 {
+			if find {
+				L.Push(lua.LNumber(s + 1))
+				L.Push(lua.LNumber(e))
+				return 2 + pushCaptures(L, m, s, e, false)
 			}
-			i++
-			c := repl[i]
-			if c < '0' || c > '9' {
-				size += 2
-				continue
-			}
-			idx := 2 * int(c-'0')
-			if idx >= md.CaptureLength() && idx == 2 {
-				idx = 0
-			}
-			if idx >= md.CaptureLength() {
-				continue // gsub raises "invalid capture index"
-			}
-			if md.IsPosCapture(idx) {
-				size += int64(len(strconv.Itoa(md.Capture(idx))))
-			} else {
-				size += int64(md.Capture(idx+1) - md.Capture(idx))
-			}
+			return pushCaptures(L, m, s, e, true)
+		}
+		if anchor || s >= len(src) {
+			break
 		}
 	}
-	return size, true
+	L.Push(lua.LNil)
+	return 1
+}
+
+// strGmatch is string.gmatch(s, pattern): an iterator that finds the next
+// match each time it is called, so a loop that stops early costs only
+// what it read. As in Lua 5.1, ^ is not an anchor here.
+func (v *vm) strGmatch(L *lua.LState) int {
+	src := L.CheckString(1)
+	pat := L.CheckString(2)
+	pos := 0
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		defer raisePatternErrors(L)
+		m := v.newMatcher(L, src, pat)
+		for s := pos; s <= len(src); s++ {
+			m.reset()
+			if e := m.match(s, 0); e >= 0 {
+				pos = e
+				if e == s {
+					pos++ // an empty match: move on by one
+				}
+				return pushCaptures(L, m, s, e, true)
+			}
+		}
+		pos = len(src) + 1
+		return 0
+	}))
+	return 1
+}
+
+// strGsub is string.gsub(s, pattern, repl [, n]) with the size of the
+// result bounded by Config.MaxStringBytes. Past the cap, a string
+// replacement is only counted, so the error gives the size the result
+// would have had; a table or function replacement ends the call at once.
+func (v *vm) strGsub(L *lua.LState) int {
+	src := L.CheckString(1)
+	pat := L.CheckString(2)
+	L.CheckTypes(3, lua.LTString, lua.LTNumber, lua.LTTable, lua.LTFunction)
+	repl := L.Get(3)
+	maxN := L.OptInt(4, len(src)+1)
+	capBytes := v.reg.cfg.MaxStringBytes
+	var b strings.Builder
+	var size int64
+	add := func(s string) {
+		size += int64(len(s))
+		if size <= capBytes {
+			b.WriteString(s)
+		}
+	}
+	replStr, isStr := "", false
+	if repl.Type() == lua.LTString || repl.Type() == lua.LTNumber {
+		replStr, isStr = lua.LVAsString(repl), true
+	}
+
+	defer raisePatternErrors(L)
+	m := v.newMatcher(L, src, pat)
+	p, anchor := 0, strings.HasPrefix(pat, "^")
+	if anchor {
+		p = 1
+	}
+	n, s, last := 0, 0, 0
+	for n < maxN {
+		m.reset()
+		e := m.match(s, p)
+		if e >= 0 {
+			n++
+			add(src[last:s])
+			last = e
+			if isStr {
+				v.addReplacement(m, replStr, s, e, add)
+			} else {
+				add(v.replacementValue(L, m, repl, s, e))
+				if size > capBytes {
+					return v.tooLong(L, "string.gsub", size)
+				}
+			}
+		}
+		if e > s {
+			s = e
+		} else if s < len(src) {
+			s++
+		} else {
+			break
+		}
+		if anchor {
+			break
+		}
+	}
+	add(src[last:])
+	if size > capBytes {
+		return v.tooLong(L, "string.gsub", size)
+	}
+	L.Push(lua.LString(b.String()))
+	L.Push(lua.LNumber(n))
+	return 2
+}
+
+// addReplacement adds a string replacement for the match src[s:e]: %0 is
+// the whole match, %1–%9 its captures, %% a percent sign (and, as in Lua
+// 5.1, % before any other character that character).
+func (v *vm) addReplacement(m *matcher, repl string, s, e int, add func(string)) {
+	for i := 0; i < len(repl); i++ {
+		j := strings.IndexByte(repl[i:], '%')
+		if j < 0 {
+			add(repl[i:])
+			return
+		}
+		add(repl[i : i+j])
+		i += j + 1
+		if i == len(repl) {
+			m.fail("invalid use of '%%' in replacement string")
+		}
+		switch c := repl[i]; {
+		case c == '0':
+			add(m.src[s:e])
+		case c >= '1' && c <= '9':
+			str, pos, isPos := m.captureValue(int(c-'1'), s, e)
+			if isPos {
+				str = strconv.Itoa(pos)
+			}
+			add(str)
+		default:
+			add(repl[i : i+1])
+		}
+	}
+}
+
+// replacementValue is what a table or function replacement gives for the
+// match src[s:e]: the match itself when it gives false or nil.
+func (v *vm) replacementValue(L *lua.LState, m *matcher, repl lua.LValue, s, e int) string {
+	var out lua.LValue
+	switch r := repl.(type) {
+	case *lua.LTable:
+		out = L.GetTable(r, captureLValue(m, 0, s, e))
+	default:
+		L.Push(r)
+		n := pushCaptures(L, m, s, e, true)
+		L.Call(n, 1)
+		out = L.Get(-1)
+		L.Pop(1)
+	}
+	switch o := out.(type) {
+	case lua.LString:
+		return string(o)
+	case lua.LNumber:
+		return o.String()
+	}
+	if !lua.LVAsBool(out) {
+		return m.src[s:e]
+	}
+	L.RaiseError("invalid replacement value (a %s)", out.Type().String())
+	return ""
 }
 
 // tableConcat is table.concat(t [, sep [, i [, j]]]) with the size summed
