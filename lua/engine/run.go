@@ -297,7 +297,7 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 	}
 	L.Push(chunk)
 	v.chunkKeys = -1
-	if err := L.PCall(0, 0, nil); err != nil {
+	if err := v.protectedCall(0, 0); err != nil {
 		return res, v.runError(ru, err)
 	}
 	v.chunkKeys = v.heldKeys(env)
@@ -315,7 +315,7 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 	L.Push(h)
 	L.Push(in)
 	L.Push(ctxTable)
-	if err := L.PCall(2, 1, nil); err != nil {
+	if err := v.protectedCall(2, 1); err != nil {
 		return res, v.runError(ru, err)
 	}
 	if stop := ru.ctx.stopped(); stop != nil {

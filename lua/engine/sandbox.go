@@ -84,6 +84,9 @@ type vm struct {
 	// convStack is room for the stack of a conversion to Go (toGoConv),
 	// kept from one conversion to the next.
 	convStack []*lua.LTable
+	// traceTrampoline and quietTrampoline call a function so that an
+	// error leaves it with a bounded traceback (see protect.go).
+	traceTrampoline, quietTrampoline *lua.LFunction
 	// run is the run in progress, nil between runs.
 	run *run
 	// broken marks a state that must not be reused.
@@ -139,6 +142,9 @@ func (r *Registry) newVM() *vm {
 	} {
 		base.RawSetString(name, v.unavailableTable(name, why))
 	}
+	v.traceTrampoline, v.quietTrampoline = v.newTrampoline(true), v.newTrampoline(false)
+	base.RawSetString("pcall", L.NewFunction(v.pcall))
+	base.RawSetString("xpcall", L.NewFunction(v.xpcall))
 	base.RawSetString("print", L.NewFunction(v.print))
 	base.RawSetString("load", L.NewFunction(v.load))
 	base.RawSetString("loadstring", L.NewFunction(v.loadString))
