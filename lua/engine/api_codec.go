@@ -63,7 +63,9 @@ func (v *vm) jsonDecode(L *lua.LState) int {
 }
 
 func (v *vm) base64Encode(L *lua.LState) int {
-	L.Push(lua.LString(base64.StdEncoding.EncodeToString([]byte(L.CheckString(1)))))
+	s := L.CheckString(1)
+	v.checkEncoded(L, "backend.base64.encode", base64.StdEncoding.EncodedLen(len(s)))
+	L.Push(lua.LString(base64.StdEncoding.EncodeToString([]byte(s))))
 	return 1
 }
 
@@ -72,7 +74,9 @@ func (v *vm) base64Decode(L *lua.LState) int {
 }
 
 func (v *vm) base64URLEncode(L *lua.LState) int {
-	L.Push(lua.LString(base64.RawURLEncoding.EncodeToString([]byte(L.CheckString(1)))))
+	s := L.CheckString(1)
+	v.checkEncoded(L, "backend.base64.urlEncode", base64.RawURLEncoding.EncodedLen(len(s)))
+	L.Push(lua.LString(base64.RawURLEncoding.EncodeToString([]byte(s))))
 	return 1
 }
 
@@ -92,7 +96,9 @@ func (v *vm) decodeBase64(L *lua.LState, call string, enc *base64.Encoding) int 
 }
 
 func (v *vm) hexEncode(L *lua.LState) int {
-	L.Push(lua.LString(hex.EncodeToString([]byte(L.CheckString(1)))))
+	s := L.CheckString(1)
+	v.checkEncoded(L, "backend.hex.encode", hex.EncodedLen(len(s)))
+	L.Push(lua.LString(hex.EncodeToString([]byte(s))))
 	return 1
 }
 
@@ -103,4 +109,12 @@ func (v *vm) hexDecode(L *lua.LState) int {
 	}
 	L.Push(lua.LString(b))
 	return 1
+}
+
+// checkEncoded refuses an encoding whose text would pass
+// Config.MaxStringBytes, before it is made.
+func (v *vm) checkEncoded(L *lua.LState, fn string, size int) {
+	if int64(size) > v.reg.cfg.MaxStringBytes {
+		v.tooLong(L, fn, int64(size))
+	}
 }

@@ -155,6 +155,9 @@ func (c *toGoConv) value(lv lua.LValue, depth int, wantDoc bool) (any, error) {
 	case lua.LString:
 		return string(x), c.charge(len(x) + 2)
 	case *lua.LTable:
+		if x == c.v.ctx {
+			x = c.v.ctxData // the read-only proxy converts as what it shows
+		}
 		return c.table(x, depth, wantDoc)
 	case *lua.LUserData:
 		switch {

@@ -345,11 +345,12 @@ type ctxValues struct {
 
 // contextTable is the handler's second argument. Each state keeps one ctx
 // table and refills it for every run, since building a nine-field table
-// was the largest cost of a small run. New fields are refused (by its
-// metatable, and by rawset and table.insert), and every field is rewritten
-// for every run, so nothing a run does to ctx reaches the next.
+// was the largest cost of a small run. ctx is read-only: the handler gets
+// an empty proxy whose metatable reads the fields and refuses every write
+// (rawset and table.insert refuse it too), and next, pairs and rawget
+// read the fields through it.
 func (v *vm) contextTable(ru *run) (*lua.LTable, error) {
-	t, last := v.ctx, &v.ctxVals
+	t, last := v.ctxData, &v.ctxVals
 	at := ru.opts.At
 	if at.IsZero() {
 		at = ru.ctx.started
@@ -382,7 +383,7 @@ func (v *vm) contextTable(ru *run) (*lua.LTable, error) {
 	t.RawSetString("event", sameString(&last.event, ru.opts.Event))
 	t.RawSetString("id", sameString(&last.id, ru.opts.ID))
 	t.RawSetString("user", user)
-	return t, nil
+	return v.ctx, nil
 }
 
 // sameString is s as a Lua value (nil for ""), *last when that is it

@@ -69,8 +69,9 @@ type vm struct {
 	httpIn   *lua.LTable
 	httpReq  HTTPRequest
 	httpKept httpTables
-	// ctx is the handler's second argument, refilled for every run.
-	ctx *lua.LTable
+	// ctx is the handler's second argument: an empty read-only proxy of
+	// ctxData, which is refilled for every run.
+	ctx, ctxData *lua.LTable
 	// ctxVals are the values last put in ctx, reused while they are equal.
 	ctxVals ctxValues
 	// globals is the globals table of the runs on this state (see
@@ -173,7 +174,7 @@ func (r *Registry) newVM() *vm {
 	base.RawSetString("rawset", L.NewFunction(v.fillArg(v.guardWrites("rawset", base.RawGetString("rawset").(*lua.LFunction).GFunction))))
 	for _, name := range []string{"next", "pairs", "rawget"} {
 		orig := base.RawGetString(name).(*lua.LFunction)
-		f := L.NewFunction(v.fillArg(orig.GFunction))
+		f := L.NewFunction(v.fillArg(v.readCtx(orig.GFunction)))
 		f.Upvalues = orig.Upvalues // pairs keeps its iterator there
 		base.RawSetString(name, f)
 	}
@@ -203,7 +204,9 @@ func (r *Registry) newVM() *vm {
 		return 0
 	}))
 	v.httpInMT = v.newHTTPInputMeta()
-	v.ctx = L.CreateTable(0, ctxFields)
+	v.ctxData = L.CreateTable(0, ctxFields)
+	v.ctxMT.RawSetString("__index", v.ctxData)
+	v.ctx = L.CreateTable(0, 0)
 	v.ctx.Metatable = v.ctxMT
 	v.readOnly[v.ctx] = "ctx"
 
@@ -393,6 +396,9 @@ func (v *vm) intact() bool {
 			return false
 		}
 	}
+	if k, _ := v.ctx.Next(lua.LNil); k != lua.LNil {
+		return false
+	}
 	return v.ctx.Metatable == v.ctxMT
 }
 
@@ -405,6 +411,18 @@ func (v *vm) guardWrites(name string, orig lua.LGFunction) lua.LGFunction {
 			if what, ro := v.readOnly[t]; ro {
 				L.RaiseError("%s: %s is read-only", name, what)
 			}
+		}
+		return orig(L)
+	}
+}
+
+// readCtx wraps a function that reads its first argument without
+// metamethods (next, pairs, rawget) so that, given ctx, it reads the
+// fields ctx shows rather than its empty proxy.
+func (v *vm) readCtx(orig lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if L.Get(1) == v.ctx {
+			L.Replace(1, v.ctxData)
 		}
 		return orig(L)
 	}

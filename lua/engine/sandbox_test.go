@@ -270,11 +270,27 @@ func TestRawWritesCannotReachSharedTables(t *testing.T) {
 			t.Errorf("%s\n got: %s\nwant: %s", src, got, want)
 		}
 	}
-	// Changing ctx's own fields lasts for the run only.
-	if got := runErr(t, r, `function handle(input, ctx) ctx.trigger = "forged" ctx.attempt = 99 end`); got != "" {
-		t.Fatal(got)
+	// ctx's own fields cannot be changed either.
+	for field, src := range map[string]string{
+		"trigger":  `ctx.trigger = "forged"`,
+		"attempt":  `ctx.attempt = 99`,
+		"function": `ctx["function"] = "other"`,
+		"user":     `ctx.user = {id = "admin"}`,
+	} {
+		want := `function "t" failed at line 1: cannot set ctx.` + field + `: ctx is read-only`
+		if got := runErr(t, r, "function handle(input, ctx) "+src+" end"); got != want {
+			t.Errorf("%s\n got: %s\nwant: %s", src, got, want)
+		}
 	}
-	res, err := runSource(t, r, `function handle(input, ctx) return {ctx.trigger, ctx.attempt, string.shared == nil} end`, nil, RunOptions{})
+	// It still reads like a table.
+	res, err := runSource(t, r, `function handle(input, ctx)
+  local n = 0 for k in pairs(ctx) do n = n + 1 end
+  return {n = n, next = next(ctx) ~= nil, raw = rawget(ctx, "trigger"), json = backend.json.decode(backend.json.encode(ctx)).trigger}
+end`, nil, RunOptions{})
+	if err != nil || fmt.Sprint(res.Value) != "map[json:test n:6 next:true raw:test]" {
+		t.Fatalf("reading ctx: %v %v", res.Value, err)
+	}
+	res, err = runSource(t, r, `function handle(input, ctx) return {ctx.trigger, ctx.attempt, string.shared == nil} end`, nil, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

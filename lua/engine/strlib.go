@@ -56,11 +56,13 @@ func (v *vm) strRep(L *lua.LState) int {
 }
 
 // strFormat refuses widths and precisions of more than two digits, as Lua
-// itself does, so "%999999999d" cannot allocate a gigabyte; the rest of the
-// output is bounded by the arguments.
+// itself does, so "%999999999d" cannot allocate a gigabyte, and a result
+// that would pass Config.MaxStringBytes (many %s of a long string, say),
+// counted before anything is built.
 func (v *vm) strFormat(orig lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		f := L.CheckString(1)
+		size, arg := int64(len(f)), 2
 		for i := 0; i < len(f); i++ {
 			if f[i] != '%' {
 				continue
@@ -89,6 +91,20 @@ func (v *vm) strFormat(orig lua.LGFunction) lua.LGFunction {
 			if digits > 2 {
 				L.RaiseError("string.format: invalid format (width or precision too long)")
 			}
+			// A conversion writes at most 99 characters of padding, and a
+			// string (twice over for %q, which escapes) or a number.
+			size += 100
+			if i < len(f) && (f[i] == 's' || f[i] == 'q') {
+				n := int64(len(lua.LVAsString(L.Get(arg))))
+				if f[i] == 'q' {
+					n = 2*n + 2
+				}
+				size += n
+			}
+			arg++
+		}
+		if size > v.reg.cfg.MaxStringBytes {
+			return v.tooLong(L, "string.format", size)
 		}
 		return orig(L)
 	}
