@@ -32,7 +32,7 @@ func compile(name, source, handler string) (*lua.FunctionProto, error) {
 		}
 		return nil, &CompileError{Function: name, Message: err.Error()}
 	}
-	proto, err := lua.Compile(chunk, name)
+	proto, err := lua.Compile(rewriteConcat(chunk), name)
 	if err != nil {
 		var ce *lua.CompileError
 		if errors.As(err, &ce) {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/moonbase-dev/moonbase/lua/functions"
 	"net/http"
 	"net/http/httptest"
@@ -35,6 +36,12 @@ func TestStringBuildingIsCapped(t *testing.T) {
 			`function "t" failed at line 1: backend.base64.encode: the result would be 16.5 MiB, more than the limit of 16 MiB`},
 		{"base64.urlEncode", `function handle() return backend.base64.urlEncode(string.rep("x", 13e6)) end`,
 			`function "t" failed at line 1: backend.base64.urlEncode: the result would be 16.5 MiB, more than the limit of 16 MiB`},
+		{"doubling with ..", `function handle() local s = "x" while true do s = s .. s end end`,
+			`function "t" failed at line 1: concatenation (..): the result would be 32 MiB, more than the limit of 16 MiB`},
+		{"a chain of ..", `function handle() local s = string.rep("x", 6e6) return s .. "-" .. s .. "-" .. s end`,
+			`function "t" failed at line 1: concatenation (..): the result would be 17.2 MiB, more than the limit of 16 MiB`},
+		{".. in loaded code", `function handle() local s = string.rep("x", 9e6) return load("return ...  .. ...")(s) end`,
+			`function "t" failed: =(load):1: concatenation (..): the result would be 17.2 MiB, more than the limit of 16 MiB`},
 		{"string.gsub with a string", `function handle() return string.gsub(string.rep("x", 100000), "", string.rep("y", 1000)) end`,
 			`function "t" failed at line 1: string.gsub: the result would be 95.5 MiB, more than the limit of 16 MiB`},
 		{"string.gsub with a function", `function handle() local big = string.rep("y", 1e6)
@@ -201,7 +208,7 @@ func TestMemoryLimitStopsAGrowingTable(t *testing.T) {
 	r := newTestRegistry(t, Config{MemoryLimit: 32 << 20, Timeout: time.Minute}, Deps{})
 	scenarios := []struct{ name, src string }{
 		{"table", `function handle() local t = {} while true do t[#t+1] = string.rep("x", 1000) end end`},
-		{"doubling string", `function handle() local s = string.rep("x", 1024) while true do s = s .. s end end`},
+		{"strings kept in a table", `function handle() local t, s = {}, string.rep("x", 1e5) while true do t[#t+1] = s .. #t end end`},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
@@ -288,4 +295,38 @@ func mustSave(t testing.TB, r *Registry, def functions.Definition) functions.Fun
 		t.Fatal(err)
 	}
 	return fn
+}
+
+// TestConcatenationKeepsItsMeaning checks that the checked .. does what
+// Lua's does: numbers, metamethods, one value per operand, errors.
+func TestConcatenationKeepsItsMeaning(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{}, Deps{})
+	src := `function handle(...)
+  local mt = {__concat = function(a, b)
+    local x = type(a) == "table" and a.v or a
+    local y = type(b) == "table" and b.v or b
+    return "<" .. x .. "|" .. y .. ">"
+  end}
+  local o = setmetatable({v = "o"}, mt)
+  local function two() return "a", "b" end
+  local ok, err = pcall(function() return "x" .. nil end)
+  return {
+    "n" .. 1 .. 2.5 .. -3,
+    "a" .. o .. "b",
+    o .. "z",
+    "[" .. two(),
+    select("#", ...) .. "",
+    err,
+    "k" .. ("v"):rep(2),
+  }
+end`
+	res, err := runSource(t, r, src, nil, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[n12.5-3 a<o|b> <o|z> [a 2 t:9: cannot perform concat operation between string and nil kvv]"
+	if got := fmt.Sprint(res.Value); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
 }

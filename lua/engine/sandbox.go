@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 )
 
 // The sandbox every function runs in.
@@ -146,6 +147,7 @@ func (r *Registry) newVM() *vm {
 	v.traceTrampoline, v.quietTrampoline = v.newTrampoline(true), v.newTrampoline(false)
 	base.RawSetString("pcall", L.NewFunction(v.pcall))
 	base.RawSetString("xpcall", L.NewFunction(v.xpcall))
+	base.RawSetString(concatName, L.NewFunction(v.concat))
 	base.RawSetString("print", L.NewFunction(v.print))
 	base.RawSetString("load", L.NewFunction(v.load))
 	base.RawSetString("loadstring", L.NewFunction(v.loadString))
@@ -479,13 +481,18 @@ func (v *vm) compileChunk(L *lua.LState, src, name string) int {
 		L.Push(lua.LString("binary chunks are not supported: load only accepts Lua source text"))
 		return 2
 	}
-	fn, err := L.Load(strings.NewReader(src), name)
+	// As L.Load does, with .. rewritten as compile does it.
+	chunk, err := parse.Parse(strings.NewReader(src), name)
+	var proto *lua.FunctionProto
+	if err == nil {
+		proto, err = lua.Compile(rewriteConcat(chunk), name)
+	}
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(strings.TrimSpace(err.Error())))
 		return 2
 	}
-	L.Push(fn)
+	L.Push(L.NewFunctionFromProto(proto))
 	return 1
 }
 
