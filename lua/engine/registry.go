@@ -70,6 +70,8 @@ type Registry struct {
 	pool  *pool
 	watch *watchdog
 	http  *http.Client
+	// restoreLimit puts back the Go runtime's memory limit as it was.
+	restoreLimit func()
 
 	mu    sync.Mutex
 	fns   map[string]*cached
@@ -137,6 +139,7 @@ func NewRegistry(cfg Config, deps Deps) (*Registry, error) {
 	r.Store = fns
 	r.pool = newPool(cfg.PoolSize, r.newVM)
 	r.watch = newWatchdog(cfg.MemoryLimit, log)
+	r.restoreLimit = setRuntimeLimit(cfg.MemoryLimit)
 	return r, nil
 }
 
@@ -204,6 +207,7 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 		}
 		err = r.Store.Close(flushCtx)
 		r.watch.close()
+		r.restoreLimit()
 		r.pool.close()
 		r.http.CloseIdleConnections()
 	})

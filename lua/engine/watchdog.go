@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"sync"
 	"time"
@@ -24,16 +26,23 @@ const watchdogTick = 5 * time.Millisecond
 //
 // Memory: gopher-lua has no allocation limit, and Go cannot say which
 // goroutine allocated what, so the limit is on the process: when the live
-// heap passes Config.MemoryLimit (checked by a forced collection, at most
-// every forcedGCEvery, once the heap with its garbage is past it), the
-// watchdog stops one run. It chooses among the runs during which the live
-// heap grew by at least an eighth of the limit (so that a heap already
-// large, or grown by the server itself, blames no run: it only warns),
-// preferring one executing Lua to one waiting on a query or request, and
-// then the one that has run longest (a run that grows memory without bound
-// is, by the time it matters, the old one). It then waits for that run to
-// end and collects again before judging the heap anew, so one growth stops
-// one run.
+// heap passes Config.MemoryLimit (as the last collection measured it, or a
+// collection the watchdog forces, at most every forcedGCEvery, once the
+// heap with its garbage is past the limit), the
+// watchdog stops every run during which the live heap grew by at least an
+// eighth of the limit (so that a heap already large, or grown by the
+// server itself, blames no run: it only warns). Runs executing Lua are
+// stopped first; runs waiting on a query or request only when no run
+// executing Lua is to blame. Stopping them all at once matters: eight runs
+// growing tables together would otherwise each be stopped in turn while
+// the others kept growing. The watchdog then waits for the stopped runs to
+// end (for victimGrace at most), and hands their memory back to the
+// operating system before judging the heap anew.
+//
+// The Go runtime's own soft memory limit is set an eighth above
+// Config.MemoryLimit (see setRuntimeLimit), so the collector works harder
+// as the heap nears the limit and garbage does not carry the process far
+// past it between two looks.
 type watchdog struct {
 	limit int64 // bytes; <= 0 turns the memory check off
 	log   *slog.Logger
@@ -47,7 +56,8 @@ type watchdog struct {
 	done chan struct{}
 
 	// Touched by the watchdog goroutine only.
-	victim       *runCtx
+	victims      []*runCtx
+	stoppedAt    time.Time
 	lastGC       time.Time
 	lastIdleWarn time.Time
 	samples      []metrics.Sample
@@ -187,7 +197,16 @@ func (w *watchdog) check(now time.Time) bool {
 	}
 	w.mu.Unlock()
 	if len(active) == 0 {
-		w.victim = nil
+		// The last run has ended. When runs were stopped for memory, or
+		// the heap with its garbage was past half the limit, its memory
+		// goes back to the operating system now rather than at the
+		// scavenger's pace.
+		if len(w.victims) > 0 || (w.limit > 0 && sampleBytes(w.samples[1]) > w.limit/2) {
+			w.victims = nil
+			debug.FreeOSMemory()
+			w.lastGC = time.Now()
+			w.samples[1].Value = metrics.Value{}
+		}
 		return false
 	}
 	for _, c := range active {
@@ -218,47 +237,66 @@ func (w *watchdog) check(now time.Time) bool {
 	return true
 }
 
-// checkMemory stops one run when the live heap is past the limit.
+// victimGrace is how long the watchdog waits for the runs it stopped to
+// end before it judges the heap again without them.
+const victimGrace = time.Second
+
+// checkMemory stops the runs to blame when the live heap is past the limit.
 func (w *watchdog) checkMemory(now time.Time, active []*runCtx) {
-	if w.victim != nil {
-		if w.isActive(w.victim) {
-			return // its memory is not free yet
+	if len(w.victims) > 0 {
+		for _, c := range w.victims {
+			if w.isActive(c) && now.Sub(w.stoppedAt) < victimGrace {
+				return // their memory is not free yet
+			}
 		}
-		w.victim = nil
-		runtime.GC()
+		w.victims = nil
+		// What the stopped runs held goes back to the operating system
+		// now, not at the scavenger's pace.
+		debug.FreeOSMemory()
 		w.lastGC = time.Now()
 	}
-	if sampleBytes(w.samples[1]) <= w.limit || now.Sub(w.lastGC) < forcedGCEvery {
-		return
-	}
-	// The heap, garbage included, is past the limit: collect, so that the
-	// decision rests on what is live now, not on a figure from before a
-	// big structure became garbage.
-	runtime.GC()
-	w.lastGC = time.Now()
-	metrics.Read(w.samples)
+	// The live heap as the last collection measured it: past the limit,
+	// the runs to blame are stopped at once, without waiting for a
+	// collection of the watchdog's own (the runtime's memory limit keeps
+	// collections frequent as the heap nears the limit). Else, when the
+	// heap with its garbage is past the limit, a forced collection tells
+	// whether what is live is.
 	live := sampleBytes(w.samples[0])
 	if live <= w.limit {
-		return
+		if sampleBytes(w.samples[1]) <= w.limit || now.Sub(w.lastGC) < forcedGCEvery {
+			return
+		}
+		runtime.GC()
+		w.lastGC = time.Now()
+		metrics.Read(w.samples)
+		if live = sampleBytes(w.samples[0]); live <= w.limit {
+			return
+		}
 	}
-	var pick *runCtx
+	var executing, waiting []*runCtx
 	for _, c := range active {
 		if c.Err() != nil || live-c.heapAtStart < w.limit/8 {
 			continue // stopped already, or the heap has not grown while it ran
 		}
-		better := pick == nil ||
-			(c.waiting.Load() == 0 && pick.waiting.Load() > 0) ||
-			((c.waiting.Load() == 0) == (pick.waiting.Load() == 0) && c.started.Before(pick.started))
-		if better {
-			pick = c
+		if c.waiting.Load() == 0 {
+			executing = append(executing, c)
+		} else {
+			waiting = append(waiting, c)
+		}
+	}
+	picks := executing
+	if len(picks) == 0 {
+		picks = waiting
+	}
+	for _, c := range picks {
+		if c.cancel(ErrMemoryLimit) {
+			w.victims = append(w.victims, c)
 		}
 	}
 	switch {
-	case pick != nil:
-		if pick.cancel(ErrMemoryLimit) {
-			w.victim = pick
-			w.log.Warn("stopped a function run: memory limit exceeded", "heap_live_bytes", live, "limit_bytes", w.limit)
-		}
+	case len(w.victims) > 0:
+		w.stoppedAt = now
+		w.log.Warn("stopped function runs: memory limit exceeded", "runs", len(w.victims), "heap_live_bytes", live, "limit_bytes", w.limit)
 	case now.Sub(w.lastIdleWarn) > time.Minute:
 		w.lastIdleWarn = now
 		w.log.Warn("the heap is past functions.memory_limit, but no function run grew it; raise the limit", "heap_live_bytes", live, "limit_bytes", w.limit)
@@ -277,4 +315,15 @@ func sampleBytes(s metrics.Sample) int64 {
 		return 0
 	}
 	return int64(s.Value.Uint64())
+}
+
+// setRuntimeLimit sets the Go runtime's soft memory limit an eighth above
+// limit, unless one is set already (by GOMEMLIMIT, or by another
+// registry), and returns the function that puts back what was there.
+func setRuntimeLimit(limit int64) (restore func()) {
+	if limit <= 0 || debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		return func() {}
+	}
+	debug.SetMemoryLimit(limit + limit/8)
+	return func() { debug.SetMemoryLimit(math.MaxInt64) }
 }
