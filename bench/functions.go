@@ -56,6 +56,7 @@ func functionScenarios() []Scenario {
 		loadScenario("functions/lua/http",
 			"GET /functions/hello: the http trigger of a Lua function returning {message = \"hello\"}",
 			helloServer, func(*Env) loadTarget { return loadTarget{Method: "GET", Path: "/functions/hello", Want: hello} }),
+		hostileScenario(),
 		loadScenario("functions/lua/invoke",
 			`POST /api/functions/hello with {"name":"bench"}: the invoke trigger of the same function`,
 			helloServer, func(*Env) loadTarget {

@@ -69,6 +69,7 @@ type Registry struct {
 
 	pool  *pool
 	watch *watchdog
+	turns turns
 	http  *http.Client
 	// restoreLimit puts back the Go runtime's memory limit as it was.
 	restoreLimit func()
@@ -139,6 +140,7 @@ func NewRegistry(cfg Config, deps Deps) (*Registry, error) {
 	r.Store = fns
 	r.pool = newPool(cfg.PoolSize, r.newVM)
 	r.watch = newWatchdog(cfg.MemoryLimit, log)
+	r.turns = newTurns()
 	r.restoreLimit = setRuntimeLimit(cfg.MemoryLimit)
 	return r, nil
 }

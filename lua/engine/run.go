@@ -167,6 +167,9 @@ type run struct {
 	logs     []functions.LogLine
 	logBytes int64
 	logFull  bool
+	// turnAt is when the run took its turn among long runs, zero when it
+	// holds none (see turns.go).
+	turnAt time.Time
 }
 
 // execute runs c on a pooled state and records the run.
@@ -190,6 +193,7 @@ func (r *Registry) execute(ctx context.Context, c *cached, input any, opts RunOp
 	}
 	v := r.getVM()
 	out, err := v.exec(ru, c, input)
+	ru.endTurn()
 	r.watch.remove(ru.ctx)
 	ru.ctx.cancel(errRunEnded)
 	r.putVM(v)

@@ -117,16 +117,20 @@ func (v *vm) strFormat(orig lua.LGFunction) lua.LGFunction {
 
 // newMatcher is a matcher of pat over src whose step budget raises the
 // run's stop (a timeout, a canceled caller, the memory limit) as a Lua
-// error, which ends the run like any instruction would.
+// error, which ends the run like any instruction would, and makes a long
+// run take turns with the others (see turns.go).
 func (v *vm) newMatcher(L *lua.LState, src, pat string) *matcher {
 	m := &matcher{src: src, pat: pat}
 	if ctx := L.Context(); ctx != nil {
-		done := ctx.Done()
+		done, ru := ctx.Done(), v.run
 		m.check = func() {
 			select {
 			case <-done:
 				L.RaiseError("%s", ctx.Err().Error())
 			default:
+			}
+			if ru != nil {
+				ru.take(L)
 			}
 		}
 	}
