@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -146,4 +147,64 @@ func probeHealth(t *testing.T, base string, d time.Duration, work func()) time.D
 	stop()
 	<-probed
 	return slowest
+}
+
+// TestShutdownWithHostileRunsInFlight checks that a graceful shutdown ends
+// within server.shutdown_timeout while runs that would backtrack for
+// minutes, with a timeout longer than that, are in progress.
+func TestShutdownWithHostileRunsInFlight(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Server.ShutdownTimeout = 2 * time.Second
+	s, err := New(cfg, Deps{Logger: discardLogger(), Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{Server: s, logs: &syncBuffer{}}
+	src := `function handle(input)
+  backend.create("guestbook", {started = true})
+  return (input.body:match("^%s*(.-)%s*$"))
+end`
+	ts.putFunction(t, "trim", src, `[{"http": true}]`, "timeout", `"60s"`)
+	body := "x" + strings.Repeat(" ", 40<<10) + "x"
+	const runs = 4
+	answers := make(chan response, runs)
+	for range runs {
+		go func() {
+			req, err := http.NewRequest("POST", ts.URL()+"/functions/trim", strings.NewReader(body))
+			if err != nil {
+				answers <- response{body: err.Error()}
+				return
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers <- response{body: err.Error()}
+				return
+			}
+			res.Body.Close()
+			answers <- response{status: res.StatusCode}
+		}()
+	}
+	waitFor(t, "the runs to start", func() bool {
+		res := ts.do(t, "GET", "/api/db/guestbook", "", "")
+		return strings.Count(res.body, `"started":true`) == runs
+	})
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	// The requests in flight could not drain: that is the one error.
+	if err := ts.Shutdown(ctx); err == nil || strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "drain requests: ") {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if took := time.Since(start); took > cfg.Server.ShutdownTimeout {
+		t.Errorf("the shutdown took %s, more than its %s", took, cfg.Server.ShutdownTimeout)
+	}
+	for range runs {
+		if a := <-answers; a.status != http.StatusServiceUnavailable && a.status != 0 {
+			t.Errorf("a run in flight was answered %d %s", a.status, a.body)
+		}
+	}
 }
