@@ -24,10 +24,13 @@ type Config struct {
 	// MemoryLimit is the live Go heap, in bytes, past which the run growing
 	// it is stopped with "memory limit exceeded" (see watchdog.go for how
 	// the run is chosen). It bounds the whole process, so leave room for
-	// the server itself. Default 256 MiB; -1 turns the check off.
+	// the server itself. Moonbase also sets the Go runtime's soft memory
+	// limit an eighth above it, unless GOMEMLIMIT sets one. Default 256
+	// MiB; -1 turns the check off.
 	MemoryLimit int64 `yaml:"memory_limit"`
-	// MaxStringBytes caps a string built in one call (string.rep,
-	// string.format, table.concat, string.gsub, json.encode, …).
+	// MaxStringBytes caps a string built in one call or one chain of ..
+	// (string.rep, string.format, table.concat, string.gsub, json.encode,
+	// hex and base64 encodings, …).
 	// Default 16 MiB.
 	MaxStringBytes int64 `yaml:"max_string_bytes"`
 	// MaxReturnBytes caps the size of what a function returns (counted as
