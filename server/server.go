@@ -332,19 +332,18 @@ func (s *Server) shutdown(ctx context.Context) error {
 	ln, serveDone := s.ln, s.serveDone
 	s.mu.Unlock()
 
-	// Requests get all but the last tenth of ctx's time (a second at
-	// most) to drain; what still runs then (a function run far from its
-	// own timeout) is stopped with the base context, and the rest of the
-	// shutdown has that tenth, so it ends within ctx.
-	drain := ctx
+	// Requests get all but the last quarter of ctx's time (a second at
+	// most) to drain; then the base context is canceled, which stops what
+	// still runs (a function run far from its own timeout), so that the
+	// rest of the shutdown has that quarter and ends within ctx.
 	if d, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		drain, cancel = context.WithDeadline(ctx, d.Add(-min(time.Until(d)/10, time.Second)))
-		defer cancel()
+		left := time.Until(d)
+		stopRuns := time.AfterFunc(left-min(left/4, time.Second), s.cancelBase)
+		defer stopRuns.Stop()
 	}
 	var errs []error
 	if ln != nil {
-		if err := s.app.ShutdownWithContext(drain); err != nil {
+		if err := s.app.ShutdownWithContext(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("drain requests: %w", err))
 		}
 		// Serve may not have taken the listener yet; closing it makes sure
@@ -352,13 +351,13 @@ func (s *Server) shutdown(ctx context.Context) error {
 		_ = ln.Close()
 		select {
 		case <-serveDone:
-		case <-drain.Done():
+		case <-ctx.Done():
 		}
 		lingered := make(chan struct{})
 		go func() { s.lingering.wait(); close(lingered) }()
 		select {
 		case <-lingered:
-		case <-drain.Done():
+		case <-ctx.Done():
 		}
 	}
 	// WebSocket connections are not the HTTP server's any more once
