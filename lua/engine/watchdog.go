@@ -69,6 +69,7 @@ const forcedGCEvery = 50 * time.Millisecond
 const (
 	metricLive  = "/gc/heap/live:bytes"
 	metricTotal = "/memory/classes/heap/objects:bytes"
+	metricFree  = "/memory/classes/heap/free:bytes"
 )
 
 func newWatchdog(limit int64, log *slog.Logger) *watchdog {
@@ -79,7 +80,7 @@ func newWatchdog(limit int64, log *slog.Logger) *watchdog {
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
-		samples: []metrics.Sample{{Name: metricLive}, {Name: metricTotal}},
+		samples: []metrics.Sample{{Name: metricLive}, {Name: metricTotal}, {Name: metricFree}},
 	}
 	go w.loop()
 	return w
@@ -198,14 +199,16 @@ func (w *watchdog) check(now time.Time) bool {
 	w.mu.Unlock()
 	if len(active) == 0 {
 		// The last run has ended. When runs were stopped for memory, or
-		// the heap with its garbage was past half the limit, its memory
-		// goes back to the operating system now rather than at the
-		// scavenger's pace.
-		if len(w.victims) > 0 || (w.limit > 0 && sampleBytes(w.samples[1]) > w.limit/2) {
+		// the heap with its garbage and its free pages not yet returned
+		// is past half the limit, that memory goes back to the operating
+		// system now rather than at the scavenger's pace.
+		if w.limit > 0 {
+			metrics.Read(w.samples)
+		}
+		if len(w.victims) > 0 || (w.limit > 0 && sampleBytes(w.samples[1])+sampleBytes(w.samples[2]) > w.limit/2) {
 			w.victims = nil
 			debug.FreeOSMemory()
 			w.lastGC = time.Now()
-			w.samples[1].Value = metrics.Value{}
 		}
 		return false
 	}
