@@ -161,7 +161,7 @@ func probeHealth(t *testing.T, base string, d time.Duration, work func()) time.D
 func TestShutdownWithHostileRunsInFlight(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.Server.ShutdownTimeout = 2 * time.Second
+	cfg.Server.ShutdownTimeout = 4 * time.Second
 	s, err := New(cfg, Deps{Logger: discardLogger(), Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
