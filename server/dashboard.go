@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"slices"
@@ -31,6 +32,40 @@ func bindDashboardApi(s *Server, r fiber.Router) {
 	g.Get("/collections/:collection/documents", s.adminBrowseDocuments)
 	g.Get("/collections/:collection/documents/:id", s.adminGetDocument)
 	g.Get("/users", s.adminListUsers)
+	g.Post("/events", s.adminPublishEvent)
+}
+
+// adminPublishEvent publishes a custom event as the admin: body {name,
+// data}, answer 202 {id}. The names and limits are those of POST
+// /api/events; the data carries no user.
+func (s *Server) adminPublishEvent(c *fiber.Ctx) error {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, "name", "data"); err != nil {
+		return err
+	}
+	name, ok := body["name"].(string)
+	if !ok && body["name"] != nil {
+		return badInput("name must be a string")
+	}
+	data := map[string]any{}
+	switch d := body["data"].(type) {
+	case nil:
+	case bson.M:
+		data = d
+	default:
+		return badInput("data must be a JSON object")
+	}
+	if err := events.ValidateEventName(name); err != nil {
+		return err
+	}
+	ev, err := s.jobs.Bus.Publish(context.WithoutCancel(c.UserContext()), name, data)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusAccepted).JSON(fiber.Map{"id": ev.ID})
 }
 
 // adminCompileFunction compiles {source, handler?, name?} exactly as a
