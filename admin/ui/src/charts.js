@@ -34,7 +34,7 @@ function xLabels(root, buckets) {
   if (!buckets.length) return;
   const first = buckets[0].at, last = buckets[buckets.length - 1].at;
   root.append(svg("text", { x: PAD, y: H + 16, class: "tick" }, document.createTextNode(timeLabel(first))));
-  root.append(svg("text", { x: W - 40, y: H + 16, class: "tick" }, document.createTextNode(timeLabel(last))));
+  root.append(svg("text", { x: W - 2, y: H + 16, "text-anchor": "end", class: "tick" }, document.createTextNode(timeLabel(last))));
 }
 
 // stackedBars draws one bar per bucket with a segment per series:

@@ -43,14 +43,15 @@ function position(doc, line, column) {
 }
 
 // createEditor mounts an editor in parent. opts: doc, handler() (the
-// handler name the compile checks), onStatus(ok, message, line),
+// handler name the compile checks), name() (the function's name, for the
+// messages), onStatus(ok, message, line),
 // onSave(), onChange().
 export function createEditor(parent, opts) {
   const readOnly = new Compartment();
   const compileCheck = linter(async (view) => {
     const source = view.state.doc.toString();
     try {
-      await api.post("/api/admin/functions/compile", { source, handler: opts.handler() });
+      await api.post("/api/admin/functions/compile", { source, handler: opts.handler(), name: opts.name() });
       opts.onStatus(true, "Compiles", 0);
       return [];
     } catch (e) {

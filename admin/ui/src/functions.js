@@ -63,6 +63,7 @@ export async function functionScreen(main, ui, name) {
   const editor = createEditor(editorBox, {
     doc: fn.source,
     handler: () => handlerInput.value || "handle",
+    name: () => (/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(nameInput.value) ? nameInput.value : ""),
     onStatus(ok, msg, line) {
       status.className = `compile ${ok ? "ok" : "bad"}`;
       replace(status, ok ? msg : [line ? `Line ${line}: ` : "", msg]);
@@ -215,7 +216,7 @@ export async function functionScreen(main, ui, name) {
     if (result.querySelector(".loading")) replace(result);
   }
 
-  const versionLabel = h("span", { class: "version" }, fn.version ? `v${fn.version}` : "new");
+  const versionLabel = h("span", { class: "version" }, fn.version ? `v${fn.version}` : "");
   const panels = {};
   const tabs = [["code", "Code & test"], ["triggers", "Triggers"], ["versions", "Versions"], ["executions", "Executions"], ["stats", "Charts"]]
     .filter(([k]) => name || k === "code" || k === "triggers");
