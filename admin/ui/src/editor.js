@@ -31,15 +31,16 @@ function baseExtensions() {
 function position(doc, line, column) {
   if (!line || line < 1) return { from: 0, to: Math.min(doc.length, doc.line(1).to) };
   const l = doc.line(Math.min(line, doc.lines));
-  const from = Math.min(l.from + Math.max((column || 1) - 1, 0), l.to);
-  let to = l.to;
-  if (from === to) return { from: l.from, to: l.to };
-  // Underline the token the error names (up to the next space), not the
-  // whole rest of the line.
-  const rest = doc.sliceString(from, l.to);
-  const m = /^\S+/.exec(rest);
-  if (m) to = from + m[0].length;
-  return { from, to };
+  const text = l.text;
+  let at = Math.min(Math.max((column || 1) - 1, 0), text.length);
+  if (at === text.length && at > 0) at--;
+  // Underline the whole token the column falls in (the compiler points
+  // into or just past it), not the rest of the line.
+  let start = at, end = at;
+  while (start > 0 && /\S/.test(text[start - 1])) start--;
+  while (end < text.length && /\S/.test(text[end])) end++;
+  if (start === end) return { from: l.from, to: l.to };
+  return { from: l.from + start, to: l.from + end };
 }
 
 // createEditor mounts an editor in parent. opts: doc, handler() (the
