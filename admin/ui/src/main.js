@@ -29,6 +29,7 @@ const routes = [
 
 const app = document.getElementById("app");
 let cleanup = null;
+let routeSeq = 0;
 
 // ui is what every screen gets to talk to the user: errors shown with
 // their code and message, never swallowed, and short notices.
@@ -126,14 +127,21 @@ async function route() {
     else a.removeAttribute("aria-current");
   }
   document.getElementById("nav")?.classList.remove("open");
+  // Each screen draws into a view of its own: one still loading when the
+  // user moves on draws into a view no longer shown, and is stopped.
+  const mine = ++routeSeq;
   for (const [re, screen] of routes) {
     const m = re.exec(path);
     if (!m) continue;
-    replace(main, h("p", { class: "loading" }, "Loading…"));
+    const view = h("div", { class: "view" }, h("p", { class: "loading" }, "Loading…"));
+    replace(main, view);
     try {
-      cleanup = (await screen(main, ui, m)) || null;
+      const stop = (await screen(view, ui, m)) || null;
+      if (mine === routeSeq) cleanup = stop;
+      else if (stop) stop();
     } catch (e) {
-      replace(main);
+      if (mine !== routeSeq) return;
+      replace(view);
       ui.error(e);
     }
     return;
