@@ -124,8 +124,8 @@ type lastRun struct {
 // adminFunctionStats answers GET /api/admin/functions/:name/stats?window=1h
 // with {function, window, since, bucket_seconds, buckets: [{at, runs,
 // errors, p50_ms, p99_ms}], runs, errors, error_rate, p50_ms, p99_ms,
-// last_run}, computed from the function's execution records (test runs of
-// unsaved text are recorded under their own name and not counted).
+// last_run}, computed from the function's execution records. Test-runs
+// of unsaved text (version 0) are not counted.
 func (s *Server) adminFunctionStats(c *fiber.Ctx) error {
 	window, bucket, err := statsWindow(c)
 	if err != nil {
@@ -161,7 +161,8 @@ func (s *Server) adminFunctionStats(c *fiber.Ctx) error {
 	}
 	count := func(run bson.M) {
 		t := timeValue(run["started_at"])
-		if t.Before(since) {
+		// Version 0 marks test-runs of unsaved text.
+		if t.Before(since) || durationMs(run["version"]) == 0 {
 			return
 		}
 		i := min(int(t.Sub(since)/bucket), n-1)

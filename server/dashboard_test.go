@@ -251,3 +251,43 @@ func TestDashboardBrowseAndUsers(t *testing.T) {
 }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+func TestDashboardTestRunContext(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t), Deps{})
+	ada := ts.register(t, "ada@example.com", "correct horse battery")
+	src, _ := json.Marshal(`function handle(input, ctx)
+  print("as", ctx.trigger)
+  if ctx.trigger == "http" then return {status = 201, body = "made"} end
+  return {trigger = ctx.trigger, event = ctx.event, email = ctx.user and ctx.user.email, input = input}
+end`)
+	body := func(extra string) string { return `{"name":"ctx","source":` + string(src) + extra + `}` }
+	vars := map[string]string{"ada": ada.id}
+	tok := testAdminToken
+	runScenarios(t, ts, vars, []scenario{
+		{name: "default is test", method: "POST", path: "/api/admin/functions/test", token: tok, body: body(`,"input":{"a":1}`),
+			wantStatus: 200, wantContent: []string{`"trigger":"test"`, `"input":{"a":1}`, `"message":"as\ttest"`}, notContent: []string{`"email"`}},
+		{name: "as an event", method: "POST", path: "/api/admin/functions/test", token: tok, body: body(`,"trigger":"event","event":"user_registered"`),
+			wantStatus: 200, wantContent: []string{`"trigger":"event"`, `"event":"user_registered"`}},
+		{name: "invoked by a user", method: "POST", path: "/api/admin/functions/test", token: tok, body: body(`,"trigger":"invoke","user":"{ada}"`),
+			wantStatus: 200, wantContent: []string{`"trigger":"invoke"`, `"email":"ada@example.com"`}},
+		{name: "an http request", method: "POST", path: "/api/admin/functions/test", token: tok, body: body(`,"trigger":"http"`),
+			wantStatus: 200, wantContent: []string{`"status":201`, `"result":"made"`}},
+		{name: "a schedule tick", method: "POST", path: "/api/admin/functions/test", token: tok, body: body(`,"trigger":"schedule"`),
+			wantStatus: 200, wantContent: []string{`"trigger":"schedule"`}},
+		{name: "unknown trigger", method: "POST", path: "/api/admin/functions/test", token: tok, body: body(`,"trigger":"cron"`),
+			wantStatus: 400, wantContent: []string{`"code":"invalid_input"`, "cron"}},
+		{name: "event run without its name", method: "POST", path: "/api/admin/functions/test", token: tok, body: body(`,"trigger":"event"`),
+			wantStatus: 400, wantContent: []string{`"code":"invalid_input"`}},
+		{name: "event name without an event run", method: "POST", path: "/api/admin/functions/test", token: tok, body: body(`,"event":"x"`),
+			wantStatus: 400, wantContent: []string{`"code":"invalid_input"`}},
+		{name: "a user on a schedule run", method: "POST", path: "/api/admin/functions/test", token: tok, body: body(`,"trigger":"schedule","user":"{ada}"`),
+			wantStatus: 400, wantContent: []string{`"code":"invalid_input"`, "no caller"}},
+		{name: "an unknown user", method: "POST", path: "/api/admin/functions/test", token: tok, body: body(`,"trigger":"invoke","user":"65a000000000000000000001"`),
+			wantStatus: 400, wantContent: []string{`"code":"invalid_input"`, "no such user"}},
+		{name: "test-runs are not in the function's stats", method: "GET", path: "/api/admin/functions/ctx/stats", token: tok,
+			wantStatus: 200, wantContent: []string{`"runs":0`, `"last_run":{`}},
+		{name: "but they are in its executions", method: "GET", path: "/api/admin/functions/ctx/executions", token: tok,
+			wantStatus: 200, wantContent: []string{`"trigger":"schedule"`, `"trigger":"invoke"`, `"version":0`}},
+	})
+}

@@ -203,6 +203,13 @@ func TestDashboardInBrowser(t *testing.T) {
 		waitText("#test-return", "Hello, Ada"),
 		waitText("#test-output", "hello from"))
 	b.docShot("editor-test-run")
+	b.run("test-run as an event, failing at its line",
+		setField("#test-context", "user_registered"),
+		waitTrue(`document.querySelector("#test-input").value.includes("ada@example.com")`),
+		chromedp.Click("#run-test", chromedp.ByQuery),
+		waitText("#test-error", "line 3"),
+		waitText("#test-output", "hello from\tevent"),
+		chromedp.WaitVisible(`#test-error button`, chromedp.ByQuery))
 	if res := call(t, s, "GET", "/api/admin/functions/greet", "", adminToken); res.status != http.StatusNotFound {
 		t.Fatalf("a test-run saved the function: %d %s", res.status, res.body)
 	}

@@ -171,25 +171,42 @@ export async function functionScreen(main, ui, name) {
   const pick = h("select", { id: "test-pick", hidden: true, "aria-label": "Recorded item" });
   const input = h("textarea", { id: "test-input", rows: 8, spellcheck: "false" }, '{\n  "name": "Ada"\n}');
   const result = h("div", { id: "test-result", class: "result", "aria-live": "polite" });
+  const eventInput = h("input", { id: "test-event", list: "event-names" });
+  const eventRow = h("div", { class: "row", hidden: true }, h("label", { for: "test-event" }, "Event"), eventInput);
+  const userInput = h("input", { id: "test-user", placeholder: "nobody", autocomplete: "off" });
+  const userRow = h("div", { class: "row" }, h("label", { for: "test-user" }, "User id"), userInput);
+  let runTrigger = "invoke";
+  // setContext says which trigger the run pretends to come from: ctx.trigger,
+  // ctx.event and, for invoke and http, ctx.user.
+  function setContext(trigger, event) {
+    runTrigger = trigger || "test";
+    eventRow.hidden = runTrigger !== "event";
+    eventInput.value = event || "";
+    userRow.hidden = runTrigger !== "invoke" && runTrigger !== "http";
+  }
   ctxSelect.addEventListener("change", () => ui.guard(async () => {
     pick.hidden = true;
     const v = ctxSelect.value;
     if (v === "recorded") {
       const { events } = await api.get("/api/admin/events?limit=50");
-      fillPick(events.map((e) => [e.data, `${e.name} · ${when(e.at)}`]), "No events recorded yet.");
+      fillPick(events.map((e) => [e.data, `${e.name} · ${when(e.at)}`, "event", e.name]), "No events recorded yet.");
     } else if (v === "dead") {
       const { jobs } = await api.get("/api/admin/jobs?status=dead&limit=50");
       const fnJobs = jobs.filter((j) => j.kind === "function");
-      fillPick(fnJobs.map((j) => [j.payload.input || {}, `${j.payload.function} · ${j.last_error || ""}`.slice(0, 90)]), "No dead function jobs.");
+      fillPick(fnJobs.map((j) => [j.payload.input || {}, `${j.payload.function} · ${j.last_error || ""}`.slice(0, 90),
+        j.payload.trigger || "event", j.payload.event_name]), "No dead function jobs.");
     } else {
+      const [trigger, event] = v === "invoke" || v === "http" || v === "schedule" ? [v, ""] : ["event", v === "custom" ? "order_shipped" : v];
+      setContext(trigger, event);
       input.value = json(syntheticInput(v));
     }
   }));
   function fillPick(items, none) {
     pick.hidden = false;
     replace(pick, items.length ? items.map(([, label], i) => h("option", { value: i }, label)) : h("option", { value: "" }, none));
-    pick.onchange = () => { if (items[pick.value]) input.value = json(items[pick.value][0]); };
-    if (items.length) input.value = json(items[0][0]);
+    const choose = (it) => { input.value = json(it[0]); setContext(it[2], it[3]); };
+    pick.onchange = () => { if (items[pick.value]) choose(items[pick.value]); };
+    if (items.length) choose(items[0]);
   }
   async function runTest() {
     let data;
@@ -202,7 +219,9 @@ export async function functionScreen(main, ui, name) {
     }
     replace(result, h("p", { class: "loading" }, "Running…"));
     await ui.guard(async () => {
-      const body = { name: nameInput.value || "test", source: editor.text(), handler: handlerInput.value || "handle", input: data };
+      const body = { name: nameInput.value || "test", source: editor.text(), handler: handlerInput.value || "handle", input: data, trigger: runTrigger };
+      if (runTrigger === "event") body.event = eventInput.value;
+      if ((runTrigger === "invoke" || runTrigger === "http") && userInput.value.trim()) body.user = userInput.value.trim();
       if (timeoutInput.value) body.timeout = timeoutInput.value;
       const r = await api.post("/api/admin/functions/test", body);
       replace(result,
@@ -244,9 +263,9 @@ export async function functionScreen(main, ui, name) {
         h("span", { class: "hint" }, "Ctrl/⌘-S saves, Ctrl/⌘-Enter runs the test, Ctrl/⌘-F searches, Esc then Tab leaves the editor."))),
     h("aside", { class: "test", "aria-labelledby": "test-title" },
       h("h2", { id: "test-title" }, "Test-run"),
-      h("p", { class: "hint" }, "Runs the text in the editor, unsaved. Its data calls, emails and events are real: test against a development server."),
+      h("p", { class: "hint" }, "Runs the text in the editor, unsaved, as if the chosen trigger fired. Its data calls, emails and events are real: test against a development server."),
       h("div", { class: "row" }, h("label", { for: "test-context" }, "As"), ctxSelect),
-      pick,
+      pick, eventRow, userRow,
       h("label", { for: "test-input" }, "Input (JSON)"), input,
       h("button", { type: "button", id: "run-test", onclick: runTest }, "Run"),
       result));
@@ -374,7 +393,7 @@ function syntheticInput(kind) {
     case "user_registered": return { user };
     case "doc_created": return { collection: "orders", id: "65a0000000000000000000aa", doc: { _id: "65a0000000000000000000aa", total: 42 }, user };
     case "chan_in": return { channel: "room:lobby", user: user.id, message: { text: "hello" }, offset: 1, at: now };
-    case "custom": return { name: "order_shipped", data: { order: "A-1" } };
+    case "custom": return { order: "A-1" };
     case "schedule": return { scheduled_at: now };
     default: return { name: "Ada" };
   }
