@@ -289,5 +289,15 @@ end`)
 			wantStatus: 200, wantContent: []string{`"runs":0`, `"last_run":{`}},
 		{name: "but they are in its executions", method: "GET", path: "/api/admin/functions/ctx/executions", token: tok,
 			wantStatus: 200, wantContent: []string{`"trigger":"schedule"`, `"trigger":"invoke"`, `"version":0`}},
+		{name: "executions by trigger", method: "GET", path: "/api/admin/functions/ctx/executions?trigger=schedule", token: tok,
+			wantStatus: 200, wantContent: []string{`"trigger":"schedule"`}, notContent: []string{`"trigger":"invoke"`, `"trigger":"test"`}},
+		{name: "executions by status", method: "GET", path: "/api/admin/functions/ctx/executions?status=error", token: tok,
+			wantStatus: 200, wantContent: []string{`"executions":[]`}},
+		{name: "executions by status and trigger", method: "GET", path: "/api/admin/functions/ctx/executions?status=ok&trigger=http&limit=1", token: tok,
+			wantStatus: 200, wantContent: []string{`"trigger":"http"`}, notContent: []string{`"trigger":"event"`}},
+		{name: "executions with a bad status", method: "GET", path: "/api/admin/functions/ctx/executions?status=failed", token: tok,
+			wantStatus: 400, wantContent: []string{`"code":"invalid_input"`, "failed"}},
+		{name: "executions with a bad trigger", method: "GET", path: "/api/admin/functions/ctx/executions?trigger=cron", token: tok,
+			wantStatus: 400, wantContent: []string{`"code":"invalid_input"`, "cron"}},
 	})
 }

@@ -198,7 +198,8 @@ type executionView struct {
 
 // adminFunctionExecutions answers {executions: [...]}, newest first:
 // ?limit= (1 to 1000, default 50) of them, and with ?after=<id> only those
-// that started after that one (what `moonbase functions logs --follow` polls).
+// that started after that one (what `moonbase functions logs --follow` polls);
+// ?status= and ?trigger= keep only the runs with that status or trigger.
 func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 	limit := 50
 	if q := c.Query("limit"); q != "" {
@@ -209,19 +210,25 @@ func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 		limit = n
 	}
 	name := nameParam(c)
-	ctx := c.UserContext()
-	var (
-		execs []functions.Execution
-		err   error
-	)
+	q := functions.ExecutionQuery{Limit: limit, Status: strings.Clone(c.Query("status")), Trigger: strings.Clone(c.Query("trigger"))}
+	switch q.Status {
+	case "", functions.StatusOK, functions.StatusError, functions.StatusTimeout:
+	default:
+		return badInput("status must be ok, error or timeout, not %q", q.Status)
+	}
+	switch q.Trigger {
+	case "", functions.TriggerInvoke, functions.TriggerHTTP, functions.TriggerEvent, functions.TriggerSchedule,
+		functions.TriggerTest, functions.TriggerFunction:
+	default:
+		return badInput("trigger must be invoke, http, event, schedule, test or function, not %q", q.Trigger)
+	}
 	if after := c.Query("after"); after != "" {
 		if _, perr := primitive.ObjectIDFromHex(after); perr != nil {
 			return badInput("after must be an execution id (24 hexadecimal digits), not %q", after)
 		}
-		execs, err = s.functions.ExecutionsAfter(ctx, name, strings.Clone(after), limit)
-	} else {
-		execs, err = s.functions.Executions(ctx, name, limit)
+		q.After = strings.Clone(after)
 	}
+	execs, err := s.functions.QueryExecutions(c.UserContext(), name, q)
 	if err != nil {
 		return err
 	}

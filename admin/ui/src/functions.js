@@ -352,24 +352,27 @@ export async function functionScreen(main, ui, name) {
 function tail(panel, ui, name) {
   let runs = [], stopped = false, timer = null;
   const statusSel = h("select", { id: "exec-status" }, ["", "ok", "error", "timeout"].map((s) => h("option", { value: s }, s || "any status")));
-  const triggerSel = h("select", { id: "exec-trigger" }, ["", "invoke", "http", "event", "schedule", "test"].map((s) => h("option", { value: s }, s || "any trigger")));
+  const triggerSel = h("select", { id: "exec-trigger" }, ["", "invoke", "http", "event", "schedule", "test", "function"].map((s) => h("option", { value: s }, s || "any trigger")));
   const list = h("div", { id: "exec-list" });
   const live = h("span", { class: "hint" }, "Live: new runs appear as they finish.");
   const render = () => {
-    const shown = runs.filter((r) => (!statusSel.value || r.status === statusSel.value) && (!triggerSel.value || r.trigger === triggerSel.value));
-    replace(list, shown.length ? shown.slice(0, 200).map((r) => h("details", { class: "exec" },
+    replace(list, runs.length ? runs.slice(0, 200).map((r) => h("details", { class: "exec" },
       h("summary", {}, badge(r.status), ` ${when(r.started_at)} · ${r.trigger}${r.event ? ` ${r.event}` : ""} · v${r.version} · ${r.duration_ms.toFixed(1)} ms`),
       r.error ? h("pre", { class: "error" }, r.error + (r.traceback ? `\n${r.traceback}` : "")) : null,
       r.output.length ? h("ol", { class: "log" }, r.output.map((l) => h("li", { class: `log-${l.level}` }, h("span", { class: "level" }, l.level), " ", l.message))) : h("p", { class: "empty" }, "Printed nothing."),
       h("p", { class: "hint" }, `Execution ${r.id}${r.user ? ` · user ${r.user}` : ""}${r.attempt ? ` · attempt ${r.attempt}` : ""}${r.event_id ? ` · event ${r.event_id}` : ""}`))) : h("p", { class: "empty" }, "No runs match."));
   };
-  statusSel.onchange = render; triggerSel.onchange = render;
+  // The server filters; a new filter starts the list afresh.
+  let gen = 0;
+  const refilter = () => { gen++; runs = []; clearTimeout(timer); replace(list, h("p", { class: "loading" }, "Loading…")); poll(); };
+  statusSel.onchange = refilter; triggerSel.onchange = refilter;
   replace(panel, h("div", { class: "row" }, h("label", { for: "exec-status" }, "Status"), statusSel, h("label", { for: "exec-trigger" }, "Trigger"), triggerSel, live), list);
   const poll = async () => {
+    const mine = gen;
     try {
-      const after = runs.length ? `&after=${runs[0].id}` : "";
-      const { executions } = await api.get(`/api/admin/functions/${enc(name)}/executions?limit=${runs.length ? 1000 : 200}${after}`);
-      if (stopped) return;
+      const q = qs({ limit: runs.length ? 1000 : 200, after: runs.length ? runs[0].id : "", status: statusSel.value, trigger: triggerSel.value });
+      const { executions } = await api.get(`/api/admin/functions/${enc(name)}/executions${q}`);
+      if (stopped || mine !== gen) return;
       if (executions.length || !runs.length) {
         runs = executions.concat(runs).slice(0, 1000);
         render();
@@ -377,7 +380,7 @@ function tail(panel, ui, name) {
     } catch (e) {
       ui.error(e);
     }
-    if (!stopped) timer = setTimeout(poll, 2000);
+    if (!stopped && mine === gen) timer = setTimeout(poll, 2000);
   };
   poll();
   return () => { stopped = true; clearTimeout(timer); };
