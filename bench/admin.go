@@ -34,7 +34,9 @@ func adminScenarios() []Scenario {
 	page := func(r int) string { return strconv.Itoa(50 * r) }
 	return []Scenario{
 		adminScenario("admin/embedded/dead-jobs-page", "GET /api/admin/jobs?status=dead&limit=50&skip=<a random page> of 10,000 dead jobs",
-			func(w *Worker) string { return "/api/admin/jobs?status=dead&limit=50&skip=" + page(w.Rand.IntN(adminBacklog/50)) }),
+			func(w *Worker) string {
+				return "/api/admin/jobs?status=dead&limit=50&skip=" + page(w.Rand.IntN(adminBacklog/50))
+			}),
 		adminScenario("admin/embedded/executions-page", "GET /api/admin/functions/busy/executions?limit=50: the newest 50 of 10,000 runs",
 			func(*Worker) string { return "/api/admin/functions/busy/executions?limit=50" }),
 		adminScenario("admin/embedded/executions-errors", "GET /api/admin/functions/busy/executions?status=error&limit=50: the newest 50 failed of 10,000 runs",
