@@ -167,7 +167,7 @@ func deadJobs(ctx context.Context, store db.Store, n int) error {
 	for i := range n {
 		at := now.Add(-time.Duration(i) * time.Hour / time.Duration(n))
 		docs = append(docs, bson.M{
-			"_id": primitive.NewObjectID(), "kind": "function", "status": "dead", "key": fmt.Sprintf("bench-dead-%d", i),
+			"_id": primitive.NewObjectIDFromTimestamp(at).Hex(), "kind": "function", "status": "dead", "key": fmt.Sprintf("bench-dead-%d", i),
 			"attempt": 1, "max_attempts": 1, "run_at": at, "created_at": at, "updated_at": at, "finished_at": at,
 			"last_error": "asked to fail", "payload": bson.M{"function": "busy", "trigger": "event", "input": bson.M{"n": i}},
 		})

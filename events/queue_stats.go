@@ -6,9 +6,14 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db"
 )
+
+// finishLookback is how long before a stats window a job may have been
+// last due and still finish inside it.
+const finishLookback = time.Hour
 
 // JobBucket counts what happened to jobs in one slice of a stats window:
 // jobs queued, jobs that finished done and jobs that went dead.
@@ -48,28 +53,36 @@ func (q *Queue) Stats(ctx context.Context, since time.Time, bucket time.Duration
 		}
 		return min(int(t.Sub(since)/bucket), n-1)
 	}
-	filter := bson.M{"$or": bson.A{
-		bson.M{"created_at": bson.M{"$gte": since}},
-		bson.M{"finished_at": bson.M{"$gte": since}},
-	}}
-	proj := bson.M{"created_at": 1, "finished_at": 1, "status": 1}
-	docs, err := q.jobs.Find(ctx, filter, &db.FindOptions{Projection: proj})
+	// Queued jobs are found by _id, which begins with the second they
+	// were enqueued; finished ones by status and run_at (the index every
+	// job list uses): a job finishes after it was last due, and one due
+	// more than finishLookback before the window still running in it is
+	// not counted.
+	created, err := q.jobs.Find(ctx, bson.M{"_id": bson.M{"$gte": primitive.NewObjectIDFromTimestamp(since).Hex()}},
+		&db.FindOptions{Projection: bson.M{"created_at": 1}})
 	if err != nil {
 		return st, fmt.Errorf("job stats: %w", err)
 	}
-	for _, d := range docs {
+	for _, d := range created {
 		if i := slot(timeOf(d["created_at"])); i >= 0 {
 			st.Buckets[i].Created++
 		}
-		i := slot(timeOf(d["finished_at"]))
-		if i < 0 {
-			continue
+	}
+	for _, status := range []string{StatusDone, StatusDead} {
+		docs, err := q.jobs.Find(ctx, bson.M{"status": status, "run_at": bson.M{"$gte": since.Add(-finishLookback)}},
+			&db.FindOptions{Projection: bson.M{"finished_at": 1}})
+		if err != nil {
+			return st, fmt.Errorf("job stats: %w", err)
 		}
-		switch str(d["status"]) {
-		case StatusDone:
-			st.Buckets[i].Done++
-		case StatusDead:
-			st.Buckets[i].Dead++
+		for _, d := range docs {
+			i := slot(timeOf(d["finished_at"]))
+			switch {
+			case i < 0:
+			case status == StatusDone:
+				st.Buckets[i].Done++
+			default:
+				st.Buckets[i].Dead++
+			}
 		}
 	}
 	for _, status := range []string{StatusPending, StatusRunning, StatusDone, StatusDead} {
