@@ -49,6 +49,7 @@ func scenarios(mongoURI string) []Scenario {
 	all = append(all, functionScenarios()...)
 	all = append(all, eventScenarios()...)
 	all = append(all, channelScenarios()...)
+	all = append(all, adminScenarios()...)
 	return all
 }
 

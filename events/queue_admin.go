@@ -29,6 +29,12 @@ const (
 // the backlog; ties come in the store's index order, the order claims see
 // them in. Running jobs, a few per instance, are sorted as they are read.
 func (q *Queue) List(ctx context.Context, status string, limit int) ([]Job, error) {
+	return q.ListPage(ctx, status, limit, 0)
+}
+
+// ListPage is List after skipping skip jobs, for paging through a long
+// list.
+func (q *Queue) ListPage(ctx context.Context, status string, limit, skip int) ([]Job, error) {
 	if limit <= 0 {
 		limit = DefaultListLimit
 	}
@@ -50,7 +56,7 @@ func (q *Queue) List(ctx context.Context, status string, limit int) ([]Job, erro
 	if status != "" {
 		filter = bson.M{"status": status}
 	}
-	docs, err := q.jobs.Find(ctx, filter, &db.FindOptions{Sort: sortBy, Limit: int64(limit)})
+	docs, err := q.jobs.Find(ctx, filter, &db.FindOptions{Sort: sortBy, Limit: int64(limit), Skip: int64(max(skip, 0))})
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}

@@ -98,15 +98,28 @@ func storedAdminHash(doc bson.M) ([]byte, error) {
 	return sum, nil
 }
 
-// requireAdmin lets through requests bearing the admin token. The hashes
-// are compared in constant time.
+// requireAdmin lets through requests bearing the admin token, and those
+// of a dashboard signed in with it: its session cookie, and on a write
+// the session's CSRF token. A bearer token, when sent, decides alone.
 func (s *Server) requireAdmin(c *fiber.Ctx) error {
 	token, _ := bearerToken(c)
-	sum := sha256.Sum256([]byte(token))
-	if token == "" || subtle.ConstantTimeCompare(sum[:], s.adminHash) != 1 {
+	if token == "" && s.dashboard.HasCookie(c) {
+		if err := s.dashboard.Authenticate(c); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+	if !s.isAdminToken(token) {
 		return ErrInvalidAdminToken
 	}
 	return c.Next()
+}
+
+// isAdminToken reports whether token is the admin token, comparing hashes
+// in constant time.
+func (s *Server) isAdminToken(token string) bool {
+	sum := sha256.Sum256([]byte(token))
+	return token != "" && subtle.ConstantTimeCompare(sum[:], s.adminHash) == 1
 }
 
 // bindAdminApi registers the admin API. Every /api/admin route needs the

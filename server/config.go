@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/admin"
 	"github.com/moonbase-dev/moonbase/channels"
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
@@ -40,6 +41,8 @@ type Config struct {
 	// Channels configures the realtime channels of GET /api/ws: rules
 	// per channel pattern, limits, fan-out between processes.
 	Channels channels.Config `yaml:"channels"`
+	// Admin configures the dashboard's sign-in at /admin.
+	Admin admin.Config `yaml:"admin"`
 }
 
 // HTTPConfig is the HTTP listener's section, `server`.
@@ -214,6 +217,7 @@ func DefaultConfig() Config {
 		// Spelt out, so that config.yaml can show every default.
 		Functions: engine.Config{}.WithDefaults(),
 		Channels:  channels.Config{}.WithDefaults(),
+		Admin:     admin.Config{}.WithDefaults(),
 	}
 }
 
@@ -297,6 +301,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Channels.Validate(); err != nil {
 		return configErr("channels", "%v", strings.TrimPrefix(err.Error(), channels.ErrInvalidConfig.Error()+": "))
+	}
+	if err := c.Admin.Validate(); err != nil {
+		return err
 	}
 	if err := c.Functions.Validate(); err != nil {
 		return configErr("functions", "%v", strings.TrimPrefix(err.Error(), engine.ErrInvalidConfig.Error()+": "))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/moonbase-dev/moonbase/admin"
 	"github.com/moonbase-dev/moonbase/channels"
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
@@ -123,6 +124,14 @@ func toAPIError(err error) *Error {
 		return newError(http.StatusUnauthorized, "unauthenticated", err.Error())
 	case errors.Is(err, ErrInvalidAdminToken):
 		return newError(http.StatusUnauthorized, "unauthenticated", err.Error())
+	case errors.Is(err, admin.ErrWrongToken):
+		return newError(http.StatusUnauthorized, "invalid_token", err.Error())
+	case errors.Is(err, admin.ErrNoSession):
+		return newError(http.StatusUnauthorized, "unauthenticated", err.Error())
+	case errors.Is(err, admin.ErrCSRF):
+		return newError(http.StatusForbidden, "csrf_failed", err.Error())
+	case errors.Is(err, admin.ErrInvalidInput):
+		return newError(http.StatusBadRequest, "invalid_input", err.Error())
 	case errors.Is(err, db.ErrUnauthenticated):
 		return newError(http.StatusUnauthorized, "unauthenticated", "sign in required")
 	case errors.Is(err, db.ErrForbidden):

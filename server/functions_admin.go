@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/lua/engine"
 	"github.com/moonbase-dev/moonbase/lua/functions"
 	"github.com/moonbase-dev/moonbase/server/adminapi"
@@ -165,7 +166,8 @@ func (s *Server) adminRollbackFunction(c *fiber.Ctx) error {
 
 // adminFunctionExecutions answers {executions: [...]}, newest first:
 // ?limit= (1 to 1000, default 50) of them, and with ?after=<id> only those
-// that started after that one (what `moonbase functions logs --follow` polls).
+// that started after that one (what `moonbase functions logs --follow` polls);
+// ?status= and ?trigger= keep only the runs with that status or trigger.
 func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 	limit := 50
 	if q := c.Query("limit"); q != "" {
@@ -176,19 +178,25 @@ func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 		limit = n
 	}
 	name := nameParam(c)
-	ctx := c.UserContext()
-	var (
-		execs []functions.Execution
-		err   error
-	)
+	q := functions.ExecutionQuery{Limit: limit, Status: strings.Clone(c.Query("status")), Trigger: strings.Clone(c.Query("trigger"))}
+	switch q.Status {
+	case "", functions.StatusOK, functions.StatusError, functions.StatusTimeout:
+	default:
+		return badInput("status must be ok, error or timeout, not %q", q.Status)
+	}
+	switch q.Trigger {
+	case "", functions.TriggerInvoke, functions.TriggerHTTP, functions.TriggerEvent, functions.TriggerSchedule,
+		functions.TriggerTest, functions.TriggerFunction:
+	default:
+		return badInput("trigger must be invoke, http, event, schedule, test or function, not %q", q.Trigger)
+	}
 	if after := c.Query("after"); after != "" {
 		if _, perr := primitive.ObjectIDFromHex(after); perr != nil {
 			return badInput("after must be an execution id (24 hexadecimal digits), not %q", after)
 		}
-		execs, err = s.functions.ExecutionsAfter(ctx, name, strings.Clone(after), limit)
-	} else {
-		execs, err = s.functions.Executions(ctx, name, limit)
+		q.After = strings.Clone(after)
 	}
+	execs, err := s.functions.QueryExecutions(c.UserContext(), name, q)
 	if err != nil {
 		return err
 	}
@@ -284,15 +292,22 @@ func (s *Server) runAs(ctx context.Context, email, token string) (*User, error) 
 
 // adminTestFunction compiles and runs unsaved source once, as the
 // editor's "Test" does, taking {name?, source, handler?, triggers?,
-// timeout?, input}: an adminapi.RunAnswer. Nothing is saved; the run is recorded
-// under name (default "test") with version 0 and trigger "test", and acts
-// with full rights.
+// timeout?, input, trigger?, event?, user?}: an adminapi.RunAnswer. Nothing is
+// saved; the run is recorded under name (default "test") with version 0.
+// trigger (default "test") is the trigger the run pretends to come from,
+// and its rights follow it (engine.RightsOfTrigger): test, event and
+// schedule runs act with full rights, invoke and http runs as their
+// caller, the user whose id user gives or, without one, anonymous. event
+// names the event of an event run.
 func (s *Server) adminTestFunction(c *fiber.Ctx) error {
 	var req struct {
 		functions.Definition
-		Input json.RawMessage `json:"input"`
+		Input   json.RawMessage `json:"input"`
+		Trigger string          `json:"trigger"`
+		Event   string          `json:"event"`
+		User    string          `json:"user"`
 	}
-	if err := s.strictBody(c, &req, definitionFields+", input"); err != nil {
+	if err := s.strictBody(c, &req, definitionFields+", input, trigger, event, user"); err != nil {
 		return err
 	}
 	if req.Name == "" {
@@ -301,12 +316,50 @@ func (s *Server) adminTestFunction(c *fiber.Ctx) error {
 	if err := checkTriggers(req.Definition); err != nil {
 		return err
 	}
+	opts, err := s.testRunOptions(c.UserContext(), req.Trigger, req.Event, req.User)
+	if err != nil {
+		return err
+	}
 	input, err := s.runInput(req.Input)
 	if err != nil {
 		return err
 	}
-	res, err := s.functions.Test(c.UserContext(), req.Definition, input, engine.RunOptions{Rights: engine.RightsFull})
+	res, err := s.functions.Test(c.UserContext(), req.Definition, input, opts)
 	return s.answerRun(c, res, err)
+}
+
+// testRunOptions checks a test-run's trigger context.
+func (s *Server) testRunOptions(ctx context.Context, trigger, event, user string) (engine.RunOptions, error) {
+	if trigger == "" {
+		trigger = functions.TriggerTest
+	}
+	if !testRunTriggers[trigger] {
+		return engine.RunOptions{}, badInput("trigger %q: use test, invoke, http, event or schedule", trigger)
+	}
+	opts := engine.RunOptions{Trigger: trigger}
+	switch {
+	case trigger == functions.TriggerEvent:
+		if event == "" || len(event) > events.MaxEventNameLen {
+			return opts, badInput("an event run needs the event's name (1-%d characters)", events.MaxEventNameLen)
+		}
+		opts.Event = event
+	case event != "":
+		return opts, badInput("event is only for trigger event")
+	}
+	if user != "" {
+		if trigger != functions.TriggerInvoke && trigger != functions.TriggerHTTP {
+			return opts, badInput("user is only for trigger invoke or http: other runs have no caller")
+		}
+		u, err := s.userByID(ctx, user)
+		if errors.Is(err, ErrInvalidSession) {
+			return opts, badInput("user %q: no such user", user)
+		}
+		if err != nil {
+			return opts, err
+		}
+		opts.User = u.EventData()
+	}
+	return opts, nil
 }
 
 // strictBody decodes a JSON object body into dst, refusing unknown fields.

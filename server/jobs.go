@@ -43,7 +43,13 @@ func (s *Server) adminJobs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := s.jobs.Queue.List(c.UserContext(), c.Query("status"), limit)
+	skip := 0
+	if raw := c.Query("skip"); raw != "" {
+		if skip, err = strconv.Atoi(raw); err != nil || skip < 0 {
+			return badInput("skip must be a whole number, 0 or more")
+		}
+	}
+	jobs, err := s.jobs.Queue.ListPage(c.UserContext(), c.Query("status"), limit, skip)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/moonbase-dev/moonbase/admin"
 	"github.com/moonbase-dev/moonbase/channels"
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
@@ -67,8 +68,9 @@ type Server struct {
 	requestIDs   *requestIDs // ids of requests that come without one (middleware.go)
 	answerBufs   sync.Pool   // *[]byte to encode function answers in (invoke.go)
 	adminHash    []byte
-	dummyHash    []byte   // compared against when an email is unknown, so timing does not tell
-	ownerIndexed sync.Map // collection name → struct{}: _owner index ensured by this process
+	dashboard    *admin.Dashboard // the page at /admin and its cookie sessions (admin.go)
+	dummyHash    []byte           // compared against when an email is unknown, so timing does not tell
+	ownerIndexed sync.Map         // collection name → struct{}: _owner index ensured by this process
 
 	baseCtx    context.Context // parent of every request's context
 	cancelBase context.CancelFunc
@@ -156,6 +158,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 		return nil, err
 	}
+	if s.dashboard, err = admin.New(cfg.Admin, admin.Deps{Store: store, CheckToken: s.isAdminToken}); err != nil {
+		s.cancelBase()
+		_ = s.functions.Shutdown(context.Background())
+		if owns {
+			_ = store.Close(context.Background())
+		}
+		return nil, err
+	}
 	s.app = s.newApp()
 	return s, nil
 }
@@ -221,6 +231,7 @@ func (s *Server) newApp() *fiber.App {
 	// is bound, so an area's admin routes are covered whichever file binds
 	// them and in whatever order.
 	app.Use("/api/admin", s.requireAdmin)
+	s.dashboard.Bind(app)
 	// One route table per area, each in its own file.
 	for _, bind := range []func(*Server, fiber.Router){
 		bindHealthApi,
@@ -235,6 +246,7 @@ func (s *Server) newApp() *fiber.App {
 		bindDeployApi,
 		bindSecretsApi,
 		bindChannelsApi,
+		bindDashboardApi,
 	} {
 		bind(s, app)
 	}

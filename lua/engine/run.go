@@ -123,8 +123,11 @@ func (r *Registry) runNamed(ctx context.Context, name string, input any, opts Ru
 }
 
 // Test compiles and runs a definition without saving it, as the admin
-// editor's "test" button does. The run is recorded with trigger "test"
-// under the definition's name (TestName when it has none), version 0.
+// editor's "test" button does. The run is recorded under the definition's
+// name (TestName when it has none) with version 0, which no saved version
+// has. opts.Trigger is the trigger the run pretends to come from (what
+// ctx.trigger says, and for TriggerHTTP how a returned response table is
+// read); empty is TriggerTest.
 func (r *Registry) Test(ctx context.Context, def functions.Definition, input any, opts RunOptions) (Result, error) {
 	if r.closed.Load() {
 		return Result{}, functions.ErrClosed
@@ -141,7 +144,9 @@ func (r *Registry) Test(ctx context.Context, def functions.Definition, input any
 		return Result{}, err
 	}
 	fn := functions.Function{Name: def.Name, Source: def.Source, Handler: def.Handler, Triggers: def.Triggers, Timeout: def.Timeout, Retries: def.Retries, Backoff: def.Backoff}
-	opts.Trigger = functions.TriggerTest
+	if opts.Trigger == "" {
+		opts.Trigger = functions.TriggerTest
+	}
 	return r.execute(ctx, &cached{fn: fn, proto: proto}, input, opts, 0)
 }
 

@@ -302,7 +302,7 @@ func TestTestRunsUnsavedSource(t *testing.T) {
 	t.Parallel()
 	r := newTestRegistry(t, Config{}, Deps{})
 	ctx := context.Background()
-	res, err := r.Test(ctx, functions.Definition{Source: "function main(input, ctx) print('hi') return {input.x, ctx.trigger} end", Handler: "main"}, map[string]any{"x": 1}, RunOptions{Trigger: functions.TriggerInvoke})
+	res, err := r.Test(ctx, functions.Definition{Source: "function main(input, ctx) print('hi') return {input.x, ctx.trigger} end", Handler: "main"}, map[string]any{"x": 1}, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,6 +312,12 @@ func TestTestRunsUnsavedSource(t *testing.T) {
 	execs, err := r.Executions(ctx, TestName, 5)
 	if err != nil || len(execs) != 1 || execs[0].Trigger != functions.TriggerTest || execs[0].Logs[0].Message != "hi" {
 		t.Errorf("records %+v %v", execs, err)
+	}
+	// A test-run may pretend to come from a trigger, which ctx shows.
+	res, err = r.Test(ctx, functions.Definition{Name: "t", Source: "function handle(input, ctx) return {ctx.trigger, ctx.event} end"}, nil,
+		RunOptions{Trigger: functions.TriggerEvent, Event: "user_registered"})
+	if err != nil || !reflect.DeepEqual(res.Value, bson.A{"event", "user_registered"}) || res.Version != 0 {
+		t.Errorf("an event test-run: %+v %v", res, err)
 	}
 	_, err = r.Test(ctx, functions.Definition{Source: "function handle(\n"}, nil, RunOptions{})
 	var ce *CompileError

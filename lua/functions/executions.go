@@ -82,7 +82,39 @@ const MaxExecutions = 1000
 // first (limit ≤ 0 means 50). Records still buffered are written first, so
 // a run that has returned is always listed.
 func (s *Store) Executions(ctx context.Context, name string, limit int) ([]Execution, error) {
-	return s.executions(ctx, bson.M{"function": name}, name, primitive.NilObjectID, limit)
+	return s.executions(ctx, bson.M{"function": name}, name, primitive.NilObjectID, limit, nil)
+}
+
+// ExecutionQuery narrows a function's execution records: only those with
+// this status and trigger (empty: any), recorded after the run with
+// execution id After (empty: any).
+type ExecutionQuery struct {
+	Status  string
+	Trigger string
+	After   string
+	Limit   int
+}
+
+// QueryExecutions is Executions narrowed by q: the q.Limit newest
+// matching records. Records are filtered as they are read, so a rare
+// status may read many packs; the retention sweep bounds how many there
+// are. An After that is not an execution id is ErrInvalidExecutionID.
+func (s *Store) QueryExecutions(ctx context.Context, name string, q ExecutionQuery) ([]Execution, error) {
+	filter, after := bson.M{"function": name}, primitive.NilObjectID
+	if q.After != "" {
+		oid, err := primitive.ObjectIDFromHex(q.After)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q", ErrInvalidExecutionID, q.After)
+		}
+		filter["_id"], after = bson.M{"$gt": oid}, oid
+	}
+	var match func(Execution) bool
+	if q.Status != "" || q.Trigger != "" {
+		match = func(e Execution) bool {
+			return (q.Status == "" || e.Status == q.Status) && (q.Trigger == "" || e.Trigger == q.Trigger)
+		}
+	}
+	return s.executions(ctx, filter, name, after, q.Limit, match)
 }
 
 // ExecutionsAfter is Executions limited to the runs recorded after the one
@@ -93,7 +125,7 @@ func (s *Store) ExecutionsAfter(ctx context.Context, name, afterID string, limit
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q", ErrInvalidExecutionID, afterID)
 	}
-	return s.executions(ctx, bson.M{"function": name, "_id": bson.M{"$gt": oid}}, name, oid, limit)
+	return s.executions(ctx, bson.M{"function": name, "_id": bson.M{"$gt": oid}}, name, oid, limit, nil)
 }
 
 // executions reads the documents matching filter newest first, a page at a
@@ -101,8 +133,9 @@ func (s *Store) ExecutionsAfter(ctx context.Context, name, afterID string, limit
 // nil). A document is a pack or, as written before packs, a single run.
 // Runs are recorded as they end, so a pack can hold a run older than some
 // in the next pack; the reading stops only once the limit-th newest run
-// kept started after every pack still unread.
-func (s *Store) executions(ctx context.Context, filter bson.M, name string, after primitive.ObjectID, limit int) ([]Execution, error) {
+// kept started after every pack still unread. match, when set, keeps only
+// the runs it accepts.
+func (s *Store) executions(ctx context.Context, filter bson.M, name string, after primitive.ObjectID, limit int, match func(Execution) bool) ([]Execution, error) {
 	if limit <= 0 {
 		limit = 50
 	}
@@ -121,6 +154,9 @@ func (s *Store) executions(ctx context.Context, filter bson.M, name string, afte
 			e.Function = function
 		}
 		if _, dup := seen[e.ID]; dup {
+			return
+		}
+		if match != nil && !match(e) {
 			return
 		}
 		if !after.IsZero() {
