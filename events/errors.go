@@ -3,6 +3,7 @@ package events
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors of the package; the server maps them to HTTP statuses.
@@ -91,4 +92,27 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *PermanentError
 	return errors.As(err, &p)
+}
+
+// RetryError asks for the next attempt of a job after a delay of the
+// handler's choosing instead of the kind's backoff: a receiver's
+// Retry-After, a backoff formula of its own. The job still dies after its
+// last attempt.
+type RetryError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// RetryAfter wraps err so that the job's next attempt waits d (at least
+// one second). RetryAfter(d, nil) is nil.
+func RetryAfter(d time.Duration, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &RetryError{After: max(d, time.Second), Err: err}
 }

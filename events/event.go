@@ -28,6 +28,13 @@ const (
 	// realtime channels. It is never recorded: the channels hub runs those
 	// functions itself, at once, while the client waits.
 	ChannelJoin = "channel_join"
+	// JobDead: a job of any kind went to dead letters.
+	JobDead = "job_dead"
+	// WebhookDead: an outbound webhook delivery failed its last attempt.
+	WebhookDead = "webhook_dead"
+	// WebhookEndpointDisabled: an outbound webhook endpoint was disabled
+	// for failing (410 Gone, or failing for days).
+	WebhookEndpointDisabled = "webhook_endpoint_disabled"
 )
 
 // Event is one thing that happened.

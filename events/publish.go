@@ -15,6 +15,7 @@ var eventName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:-]*$`)
 var systemEvents = map[string]bool{
 	UserRegistered: true, UserLogin: true, UserUpdated: true, UserDeleted: true, DocCreated: true,
 	DocUpdated: true, DocDeleted: true, ChanIn: true, ChannelJoin: true,
+	JobDead: true, WebhookDead: true, WebhookEndpointDisabled: true,
 }
 
 // IsSystemEvent reports whether name is one of the events Moonbase emits

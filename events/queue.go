@@ -89,6 +89,33 @@ type Queue struct {
 	runCtx     context.Context
 	cancelRuns context.CancelFunc
 	cutOff     atomic.Bool
+	// onDead is told of every job that goes to dead letters.
+	onDead []func(ctx context.Context, job Job)
+}
+
+// OnDead adds f, called once for each job that goes to dead letters on
+// this instance (after its last attempt, a permanent error, or a lost last
+// attempt), after that is recorded. It is meant for start-up wiring; f
+// runs on the worker that recorded the death and should be quick.
+func (q *Queue) OnDead(f func(ctx context.Context, job Job)) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.onDead = append(q.onDead, f)
+}
+
+// died tells the OnDead hooks of job.
+func (q *Queue) died(job Job) {
+	q.mu.RLock()
+	hooks := q.onDead
+	q.mu.RUnlock()
+	if len(hooks) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.Lease)
+	defer cancel()
+	for _, f := range hooks {
+		f(ctx, job)
+	}
 }
 
 // NewQueue returns a queue over deps.Store. When deps.Runner is set, jobs

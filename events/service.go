@@ -31,7 +31,29 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Queue: q, Bus: NewBus(cfg, deps), Scheduler: sched, Sweeper: sweeper}, nil
+	bus := NewBus(cfg, deps)
+	q.OnDead(func(ctx context.Context, job Job) { emitJobDead(ctx, bus, job) })
+	return &Service{Queue: q, Bus: bus, Scheduler: sched, Sweeper: sweeper}, nil
+}
+
+// emitJobDead emits job_dead for a job gone to dead letters, so a function
+// subscribed to it can alert someone. A function run caused by job_dead
+// that dies itself emits nothing, or an alerting function that always
+// fails would feed itself.
+func emitJobDead(ctx context.Context, bus *Bus, job Job) {
+	if job.Kind == KindFunction && str(job.Payload["event_name"]) == JobDead {
+		return
+	}
+	data := map[string]any{
+		"job_id": job.ID, "kind": job.Kind, "attempts": job.Attempt,
+		"error": job.LastError, "payload": job.Payload,
+	}
+	if fn := str(job.Payload["function"]); fn != "" {
+		data["function"] = fn
+	}
+	if _, err := bus.Emit(ctx, JobDead, data); err != nil {
+		bus.log.Warn("emit job_dead", "job", job.ID, "err", err)
+	}
 }
 
 // Start starts the queue, then the sweeper, the scheduler and the bus's

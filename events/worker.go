@@ -136,7 +136,11 @@ func (q *Queue) recordLost(ctx context.Context, job Job, lost error, now time.Ti
 		entry["retry_at"] = now
 	}
 	update["$push"] = bson.M{"errors": entry}
-	_, err := q.jobs.UpdateOne(ctx, q.fence(job), update, nil)
+	res, err := q.jobs.UpdateOne(ctx, q.fence(job), update, nil)
+	if err == nil && res.Matched > 0 && job.Attempt > job.MaxAttempts {
+		job.Status, job.LastError, job.Attempt = StatusDead, msg, job.Attempt-1
+		q.died(job)
+	}
 	return err
 }
 
@@ -225,6 +229,7 @@ func (q *Queue) renew(ctx context.Context, lost context.CancelFunc, job Job, don
 func (q *Queue) finish(c *claim, runErr error, now time.Time) {
 	job := c.job
 	var update bson.M
+	dead := false
 	switch {
 	case runErr == nil:
 		update = bson.M{
@@ -233,6 +238,7 @@ func (q *Queue) finish(c *claim, runErr error, now time.Time) {
 		}
 	case IsPermanent(runErr) || job.Attempt >= job.MaxAttempts:
 		msg := summarize(runErr)
+		dead = true
 		update = bson.M{
 			"$set":   bson.M{"status": StatusDead, "last_error": msg, "finished_at": now, "updated_at": now},
 			"$unset": bson.M{"lease_until": ""},
@@ -245,7 +251,12 @@ func (q *Queue) finish(c *claim, runErr error, now time.Time) {
 		if job.Backoff != nil {
 			delay = job.Backoff.delay
 		}
-		retryAt := storeTime(now.Add(delay(job.Attempt)))
+		wait := delay(job.Attempt)
+		var re *RetryError
+		if errors.As(runErr, &re) {
+			wait = re.After
+		}
+		retryAt := storeTime(now.Add(wait))
 		update = bson.M{
 			"$set":   bson.M{"status": StatusPending, "run_at": retryAt, "last_error": msg, "updated_at": now},
 			"$unset": bson.M{"lease_until": "", "worker": ""},
@@ -264,6 +275,10 @@ func (q *Queue) finish(c *claim, runErr error, now time.Time) {
 			q.log.Warn("job outcome not recorded: its lease was lost to another worker", "job", job.ID, "kind", job.Kind)
 			return
 		case err == nil:
+			if dead {
+				job.Status, job.LastError, job.FinishedAt = StatusDead, summarize(runErr), now
+				q.died(job)
+			}
 			return
 		case try == 3:
 			q.log.Error("record job outcome", "job", job.ID, "kind", job.Kind, "err", err)
