@@ -24,4 +24,11 @@ const (
 	// AccountTokens holds the hashes of password-reset and
 	// email-verification tokens, each single-use and expiring.
 	AccountTokens = "_account_tokens"
+	// WebhookEndpoints, WebhookMessages and Deliveries hold outbound
+	// webhooks: where to send, what was emitted, each delivery and its
+	// attempts. Inbound is the raw-request log of http triggers.
+	WebhookEndpoints = "_webhook_endpoints"
+	WebhookMessages  = "_webhook_messages"
+	Deliveries       = "_deliveries"
+	Inbound          = "_inbound"
 )

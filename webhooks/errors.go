@@ -51,3 +51,27 @@ func (e *VerifyError) Unwrap() []error { return []error{ErrVerification, e.Reaso
 func fail(scheme string, reason error, format string, args ...any) error {
 	return &VerifyError{Scheme: scheme, Reason: reason, Detail: fmt.Sprintf(format, args...)}
 }
+
+// Errors of outbound delivery.
+var (
+	// ErrInvalidConfig: a Config that cannot work.
+	ErrInvalidConfig = errors.New("invalid webhooks configuration")
+	// ErrInvalidEndpoint: an endpoint's URL, event filter or settings are
+	// refused; the message says which.
+	ErrInvalidEndpoint = errors.New("invalid webhook endpoint")
+	// ErrInvalidMessage: an event type or payload that cannot be sent.
+	ErrInvalidMessage = errors.New("invalid webhook message")
+	// ErrPayloadTooLarge: a payload over Config.MaxPayloadBytes.
+	ErrPayloadTooLarge = errors.New("webhook payload too large")
+	// ErrEndpointNotFound: no endpoint has the id.
+	ErrEndpointNotFound = errors.New("webhook endpoint not found")
+	// ErrDeliveryNotFound: no delivery has the id.
+	ErrDeliveryNotFound = errors.New("webhook delivery not found")
+	// ErrNotReplayable: a delivery still pending cannot be replayed.
+	ErrNotReplayable = errors.New("webhook delivery is still pending")
+	// ErrInvalidQuery: a list filter that does not parse.
+	ErrInvalidQuery = errors.New("invalid webhooks query")
+)
+
+// MaxAttemptsLimit caps the attempts of one delivery.
+const MaxAttemptsLimit = 100
