@@ -16,6 +16,7 @@ import (
 	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/lua/engine"
 	"github.com/moonbase-dev/moonbase/mail"
+	"github.com/moonbase-dev/moonbase/webhooks"
 )
 
 // Config is moonbase's whole configuration, as read from config.yaml. Each
@@ -43,6 +44,8 @@ type Config struct {
 	Channels channels.Config `yaml:"channels"`
 	// Admin configures the dashboard's sign-in at /admin.
 	Admin admin.Config `yaml:"admin"`
+	// Webhooks configures outbound delivery and the inbound request log.
+	Webhooks webhooks.Config `yaml:"webhooks"`
 }
 
 // HTTPConfig is the HTTP listener's section, `server`.
@@ -218,6 +221,7 @@ func DefaultConfig() Config {
 		Functions: engine.Config{}.WithDefaults(),
 		Channels:  channels.Config{}.WithDefaults(),
 		Admin:     admin.Config{}.WithDefaults(),
+		Webhooks:  webhooks.Config{}.WithDefaults(),
 	}
 }
 
@@ -304,6 +308,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Admin.Validate(); err != nil {
 		return err
+	}
+	if err := c.Webhooks.Validate(); err != nil {
+		return configErr("webhooks", "%v", strings.TrimPrefix(err.Error(), webhooks.ErrInvalidConfig.Error()+": webhooks."))
 	}
 	if err := c.Functions.Validate(); err != nil {
 		return configErr("functions", "%v", strings.TrimPrefix(err.Error(), engine.ErrInvalidConfig.Error()+": "))

@@ -18,6 +18,7 @@ import (
 	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/lua/engine"
 	"github.com/moonbase-dev/moonbase/lua/functions"
+	"github.com/moonbase-dev/moonbase/webhooks"
 )
 
 // Error is an error with the HTTP answer it gets. Handlers return one for a
@@ -163,6 +164,16 @@ func toAPIError(err error) *Error {
 		return newError(http.StatusBadRequest, "invalid_input", err.Error())
 	case errors.Is(err, events.ErrJobNotFound), errors.Is(err, events.ErrScheduleNotFound):
 		return newError(http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, webhooks.ErrVerification), errors.Is(err, webhooks.ErrUnknownScheme):
+		return newError(http.StatusBadRequest, "invalid_signature", err.Error())
+	case errors.Is(err, webhooks.ErrInvalidEndpoint), errors.Is(err, webhooks.ErrInvalidMessage), errors.Is(err, webhooks.ErrInvalidQuery):
+		return newError(http.StatusBadRequest, "invalid_input", err.Error())
+	case errors.Is(err, webhooks.ErrPayloadTooLarge):
+		return newError(http.StatusBadRequest, "payload_too_large", err.Error())
+	case errors.Is(err, webhooks.ErrEndpointNotFound), errors.Is(err, webhooks.ErrDeliveryNotFound):
+		return newError(http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, webhooks.ErrNotReplayable):
+		return newError(http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, events.ErrNotReplayable):
 		return newError(http.StatusConflict, "conflict", err.Error())
 	case errors.As(err, &compErr):

@@ -47,9 +47,9 @@ func TestAdminJobs(t *testing.T) {
 			wantContent: []string{`"code":"not_found"`, `job not found: \"nope\"`}},
 		{name: "replay a pending job", method: "POST", path: "/api/admin/jobs/{later}/replay", token: testAdminToken, wantStatus: 409,
 			wantContent: []string{`"code":"conflict"`, `job is not dead or done: job {later} is pending`}},
-		{name: "replay a dead job", method: "POST", path: "/api/admin/jobs/{dead}/replay", token: testAdminToken, wantStatus: 200,
+		{name: "replay a dead job", method: "POST", path: "/api/admin/jobs/{dead}/replay", token: testAdminToken, wantStatus: 200, anyEvents: true,
 			wantContent: []string{`"job":{"id":"{dead}"`, `"status":"pending"`, `"attempt":0`, `"replays":1`}},
-		{name: "replay every dead job", method: "POST", path: "/api/admin/jobs/replay-dead", token: testAdminToken, wantStatus: 200,
+		{name: "replay every dead job", method: "POST", path: "/api/admin/jobs/replay-dead", token: testAdminToken, wantStatus: 200, anyEvents: true,
 			after: func(t *testing.T, res response, _ map[string]string) {
 				// The job replayed above may have died again already.
 				if n := res.json(t)["replayed"]; n != float64(1) && n != float64(2) {

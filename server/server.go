@@ -21,6 +21,7 @@ import (
 	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/lua/engine"
 	"github.com/moonbase-dev/moonbase/mail"
+	"github.com/moonbase-dev/moonbase/webhooks"
 )
 
 // setupTimeout bounds what New does against the store: opening it,
@@ -56,10 +57,11 @@ type Server struct {
 	store        db.Store
 	ownsStore    bool // opened by New, so closed by Shutdown
 	events       events.Emitter
-	jobs         *events.Service  // the queue, the bus, the scheduler and the sweeper (events.go, jobs.go)
-	mailer       mail.Sender      // SMTP, or the outbox when none is configured (mail.go)
-	functions    *engine.Registry // stores, compiles and runs the Lua functions (functions.go)
-	channels     *channels.Hub    // the realtime channels behind GET /api/ws (channels.go)
+	jobs         *events.Service   // the queue, the bus, the scheduler and the sweeper (events.go, jobs.go)
+	webhooks     *webhooks.Service // outbound endpoints and deliveries (webhooks.go)
+	mailer       mail.Sender       // SMTP, or the outbox when none is configured (mail.go)
+	functions    *engine.Registry  // stores, compiles and runs the Lua functions (functions.go)
+	channels     *channels.Hub     // the realtime channels behind GET /api/ws (channels.go)
 	log          *slog.Logger
 	app          *fiber.App
 	limits       db.Limits
@@ -132,6 +134,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	registerEmail(jobs.Queue, s.mailer)
 	if s.events == nil {
 		s.events = jobs.Bus
+	}
+	if s.webhooks, err = newWebhooks(cfg, store, jobs.Queue, s.events, deps.Logger); err != nil {
+		if owns {
+			_ = store.Close(context.Background())
+		}
+		return nil, err
 	}
 	reg, err := s.newRegistry()
 	if err != nil {
@@ -247,6 +255,7 @@ func (s *Server) newApp() *fiber.App {
 		bindSecretsApi,
 		bindChannelsApi,
 		bindDashboardApi,
+		bindWebhooksApi,
 	} {
 		bind(s, app)
 	}
@@ -282,6 +291,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	if err := s.channels.Start(ctx); err != nil {
 		return fmt.Errorf("start channels: %w", err)
+	}
+	if err := s.webhooks.Start(ctx); err != nil {
+		return fmt.Errorf("start webhook delivery: %w", err)
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Server.Addr)

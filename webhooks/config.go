@@ -25,7 +25,14 @@ const (
 	// DefaultRotationOverlap is how long a rotated-out secret keeps
 	// signing beside the new one.
 	DefaultRotationOverlap = 24 * time.Hour
+	// DefaultInboundRetention is how long the raw-request log of http
+	// triggers is kept.
+	DefaultInboundRetention = 90 * 24 * time.Hour
 )
+
+// DefaultRedactHeaders are the request headers the inbound log stores as
+// "[redacted]": credentials, never signatures (a replay needs them).
+var DefaultRedactHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization", "X-Api-Key", "X-Auth-Token"}
 
 // Config configures outbound delivery (the webhooks section of
 // config.yaml). The zero value is the default configuration.
@@ -50,6 +57,13 @@ type Config struct {
 	// RotationOverlap is how long deliveries are signed with both the old
 	// and the new secret after a rotation.
 	RotationOverlap time.Duration `yaml:"rotation_overlap"`
+	// InboundRetention is how long each request to an http trigger stays
+	// in the raw-request log (_inbound).
+	InboundRetention time.Duration `yaml:"inbound_retention"`
+	// RedactHeaders are the request headers the inbound log stores as
+	// "[redacted]"; nil takes DefaultRedactHeaders, an empty list keeps
+	// every header.
+	RedactHeaders []string `yaml:"redact_headers"`
 }
 
 // WithDefaults fills the zero fields.
@@ -70,6 +84,10 @@ func (c Config) WithDefaults() Config {
 	set(&c.BackoffMax, DefaultBackoffMax)
 	set(&c.DisableAfter, DefaultDisableAfter)
 	set(&c.RotationOverlap, DefaultRotationOverlap)
+	set(&c.InboundRetention, DefaultInboundRetention)
+	if c.RedactHeaders == nil {
+		c.RedactHeaders = DefaultRedactHeaders
+	}
 	return c
 }
 
@@ -81,7 +99,7 @@ func (c Config) Validate() error {
 	switch {
 	case c.MaxAttempts < 0 || c.MaxAttempts > MaxAttemptsLimit:
 		return bad("max_attempts %d is not within 1 to %d", c.MaxAttempts, MaxAttemptsLimit)
-	case c.Timeout < 0 || c.BackoffBase < 0 || c.BackoffMax < 0 || c.DisableAfter < 0 || c.RotationOverlap < 0:
+	case c.Timeout < 0 || c.BackoffBase < 0 || c.BackoffMax < 0 || c.DisableAfter < 0 || c.RotationOverlap < 0 || c.InboundRetention < 0:
 		return bad("durations may not be negative")
 	case c.MaxPayloadBytes < 0:
 		return bad("max_payload_bytes may not be negative")
