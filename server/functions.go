@@ -39,6 +39,7 @@ func (s *Server) newRegistry() (*engine.Registry, error) {
 		},
 		ChannelMembers: s.channelMembers,
 		CheckSchedule:  events.ValidateSchedule,
+		Webhooks:       webhookCalls{s.webhooks},
 		Logger:         s.log,
 	})
 }

@@ -85,7 +85,7 @@ func (s *Server) httpFunction(c *fiber.Ctx) error {
 	case u != nil:
 		opts.User = u.EventData()
 	}
-	input := &httpRequest{c: c, limits: s.limits}
+	input := &httpRequest{c: c, limits: s.limits, proxied: s.cfg.Server.ProxyHeader != ""}
 	res, err := s.functions.Run(c.UserContext(), nameParam(c), input, opts)
 	if err != nil {
 		return runFailed(c, err)
@@ -107,6 +107,37 @@ func (s *Server) httpFunction(c *fiber.Ctx) error {
 type httpRequest struct {
 	c      *fiber.Ctx
 	limits db.Limits
+	// proxied is set behind a reverse proxy (server.proxy_header): the
+	// URL the sender called is then in X-Forwarded-Proto and
+	// X-Forwarded-Host.
+	proxied bool
+}
+
+// URL is the full URL the sender called: scheme, host, then the path and
+// query exactly as sent.
+func (r *httpRequest) URL() string {
+	scheme, host := "http", string(r.c.Request().Host())
+	if r.c.Context().IsTLS() {
+		scheme = "https"
+	}
+	if r.proxied {
+		if p := firstField(r.c.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
+			scheme = p
+		}
+		if h := firstField(r.c.Get("X-Forwarded-Host")); h != "" {
+			host = h
+		}
+	}
+	return scheme + "://" + host + string(r.c.Request().RequestURI())
+}
+
+// firstField is the first comma-separated value of a forwarded header,
+// the one the first proxy set from what the sender called.
+func firstField(v string) string {
+	if i := strings.IndexByte(v, ','); i >= 0 {
+		v = v[:i]
+	}
+	return strings.TrimSpace(v)
 }
 
 func (r *httpRequest) Method() string   { return methodName(r.c.Method()) }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -269,4 +270,32 @@ func (s *Server) adminReplayDelivery(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"delivery": d})
+}
+
+// webhookCalls serves backend.webhooks (engine.Webhooks) from the webhooks
+// service.
+type webhookCalls struct{ svc *webhooks.Service }
+
+func (w webhookCalls) Verify(scheme string, req engine.WebhookRequest, secret string, o engine.WebhookVerifyOptions) error {
+	h := http.Header{}
+	for k, v := range req.Headers {
+		h.Set(k, v)
+	}
+	return webhooks.Verify(scheme, webhooks.Request{Method: req.Method, URL: req.URL, Header: h, Body: req.Body}, secret, webhooks.Options{
+		Tolerance: o.Tolerance, Header: o.Header, Encoding: o.Encoding, TimestampHeader: o.TimestampHeader,
+	})
+}
+
+func (w webhookCalls) Versions(ctx context.Context, typ string) ([]int, error) {
+	return w.svc.Versions(ctx, typ)
+}
+
+func (w webhookCalls) Emit(ctx context.Context, typ string, payload any, versions map[int]any) (string, int, error) {
+	msg, err := w.svc.Emit(ctx, typ, db.ToJSONValue(payload), jsonValues(versions))
+	return msg.ID, msg.Deliveries, err
+}
+
+func (w webhookCalls) Send(ctx context.Context, url string, payload any, o engine.WebhookSendOptions) (string, error) {
+	_, id, err := w.svc.Send(ctx, url, db.ToJSONValue(payload), webhooks.SendOptions{Secret: o.Secret, Headers: o.Headers, MaxAttempts: o.MaxAttempts})
+	return id, err
 }

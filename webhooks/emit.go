@@ -219,3 +219,23 @@ func validHeader(k, v string) bool {
 	}
 	return true
 }
+
+// Versions lists the distinct payload versions of the enabled endpoints
+// subscribed to typ, in order.
+func (s *Service) Versions(ctx context.Context, typ string) ([]int, error) {
+	docs, err := s.endpoints.Find(ctx, bson.M{"disabled": false}, &db.FindOptions{Projection: bson.M{"events": 1, "version": 1}})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[int]bool{}
+	var out []int
+	for _, d := range docs {
+		v := intOf(d["version"])
+		if Matches(strings1(d["events"]), typ) && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Ints(out)
+	return out, nil
+}

@@ -47,6 +47,12 @@ func backendAPI() []apiEntry {
 		// Outgoing HTTP.
 		{name: "http.request", fn: (*vm).httpRequest, doc: "http.request{method, url, headers, body, json, timeout} → {status, headers, body, json}"},
 
+		// Webhooks: verify inbound, deliver outbound.
+		{name: "webhooks.verify", fn: (*vm).webhooksVerify, doc: "webhooks.verify(scheme, input, secret, {tolerance, header, encoding, timestamp_header, url}?) → the verified event"},
+		{name: "webhooks.emit", fn: (*vm).webhooksEmit, doc: "webhooks.emit(type, payload_or_function, versions?) → {id, deliveries}"},
+		{name: "webhooks.send", fn: (*vm).webhooksSend, doc: "webhooks.send(url, payload, {secret, headers, max_attempts}?) → delivery id"},
+		{name: "webhooks.seen", fn: (*vm).webhooksSeen, doc: "webhooks.seen(key) → true when this function already processed key in a run that succeeded"},
+
 		// Idempotency and secrets.
 		{name: "once", fn: (*vm).once, doc: "once(key) → true the first time key is seen, false after"},
 		{name: "env", fn: (*vm).env, doc: "env(name) → the secret's value, or nil"},

@@ -4,7 +4,7 @@ import lua "github.com/yuin/gopher-lua"
 
 // HTTPRequest is the input of a run of the http trigger, given to Run in
 // place of a Go value. The handler sees it as the table {method, path,
-// headers, query, rawQuery, body, json}, but that table is built only when
+// headers, query, rawQuery, url, body, json}, but that table is built only when
 // the run first looks at it: most of a small request's cost was building
 // tables of headers and query parameters that the function never read.
 // Its methods are called at most once per run, during the run (so while
@@ -14,6 +14,10 @@ type HTTPRequest interface {
 	// string as sent, and Body the raw body exactly as received.
 	Method() string
 	Path() string
+	// URL is the full URL the sender called, scheme and host included, as
+	// it saw it (behind a proxy, from the proxy's forwarded headers):
+	// some senders (Twilio) sign it.
+	URL() string
 	RawQuery() string
 	Body() string
 	// NumHeaders is how many headers VisitHeaders visits, for sizing.
@@ -32,7 +36,7 @@ type HTTPRequest interface {
 }
 
 // httpInputFields is how many fields the http input table has.
-const httpInputFields = 7
+const httpInputFields = 8
 
 // The http input table starts empty, with a metatable (httpInMT) whose
 // __index and __newindex fill it and then do what was asked. Filling
@@ -128,6 +132,7 @@ func (v *vm) fillInput(t *lua.LTable) {
 	v.httpKept.names = names[:0]
 
 	t.RawSetString("rawQuery", lua.LString(req.RawQuery()))
+	t.RawSetString("url", lua.LString(req.URL()))
 	t.RawSetString("body", lua.LString(req.Body()))
 	if j, ok := req.JSON(); ok {
 		// A body the conversion refuses (nested past maxNesting) is left

@@ -13,6 +13,7 @@ import (
 // counts the calls that read it.
 type testRequest struct {
 	method, path, rawQuery, body string
+	url                          string
 	headers, query               [][2]string
 	json                         any
 	reads                        int
@@ -21,6 +22,7 @@ type testRequest struct {
 func (r *testRequest) Method() string   { r.reads++; return r.method }
 func (r *testRequest) Path() string     { r.reads++; return r.path }
 func (r *testRequest) RawQuery() string { r.reads++; return r.rawQuery }
+func (r *testRequest) URL() string      { r.reads++; return r.url }
 func (r *testRequest) Body() string     { r.reads++; return r.body }
 func (r *testRequest) NumHeaders() int  { return len(r.headers) }
 func (r *testRequest) NumQuery() int    { return len(r.query) }
@@ -46,6 +48,7 @@ func (r *testRequest) VisitQuery(f func(name, value string)) {
 func newTestRequest() *testRequest {
 	return &testRequest{
 		method: "POST", path: "/functions/hook/x", rawQuery: "q=1&q=2&p=", body: `{"a":[1,2]}`,
+		url:     "https://example.com/functions/hook/x?q=1&q=2&p=",
 		headers: [][2]string{{"host", "example.com"}, {"x-multi", "one"}, {"content-type", "application/json"}, {"x-multi", "two"}},
 		query:   [][2]string{{"q", "1"}, {"q", "2"}, {"p", ""}},
 		json:    bson.M{"a": bson.A{int64(1), int64(2)}},
@@ -56,6 +59,7 @@ func newTestRequest() *testRequest {
 func eagerInput() map[string]any {
 	return map[string]any{
 		"method": "POST", "path": "/functions/hook/x", "rawQuery": "q=1&q=2&p=", "body": `{"a":[1,2]}`,
+		"url":     "https://example.com/functions/hook/x?q=1&q=2&p=",
 		"headers": map[string]any{"host": "example.com", "x-multi": "one, two", "content-type": "application/json"},
 		"query":   map[string]any{"q": "1", "p": ""},
 		"json":    bson.M{"a": bson.A{int64(1), int64(2)}},
@@ -158,7 +162,7 @@ end`
 	}
 	next := &testRequest{method: "GET", path: "/p", headers: [][2]string{{"x-other", "1"}}}
 	res, err := runSource(t, r, `function handle(input) return input end`, next, RunOptions{})
-	want := bson.M{"method": "GET", "path": "/p", "rawQuery": "", "body": "", "headers": bson.M{"x-other": "1"}, "query": bson.M{}}
+	want := bson.M{"method": "GET", "path": "/p", "rawQuery": "", "url": "", "body": "", "headers": bson.M{"x-other": "1"}, "query": bson.M{}}
 	if err != nil || !reflect.DeepEqual(res.Value, want) {
 		t.Fatalf("got %#v %v, want %#v", res.Value, err, want)
 	}

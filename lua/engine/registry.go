@@ -45,6 +45,9 @@ type Deps struct {
 	// CheckSchedule validates a schedule trigger's expression at save time.
 	// Nil: schedules are saved unchecked.
 	CheckSchedule func(expr, timezone string) error
+	// Webhooks serves backend.webhooks.verify, emit and send. Nil: those
+	// calls raise "webhooks are not set up".
+	Webhooks Webhooks
 	// Logger receives the registry's own warnings; nil discards them.
 	Logger *slog.Logger
 }

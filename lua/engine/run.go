@@ -175,6 +175,9 @@ type run struct {
 	// turnAt is when the run took its turn among long runs, zero when it
 	// holds none (see turns.go).
 	turnAt time.Time
+	// seen are the backend.webhooks.seen keys the run claimed, kept or
+	// released when it ends.
+	seen []string
 }
 
 // execute runs c on a pooled state and records the run.
@@ -203,6 +206,9 @@ func (r *Registry) execute(ctx context.Context, c *cached, input any, opts RunOp
 	ru.ctx.cancel(errRunEnded)
 	r.putVM(v)
 
+	if len(ru.seen) > 0 {
+		r.settleSeen(ru, err == nil && out.Status < 500)
+	}
 	out.ExecutionID, out.Function, out.Version = ru.id, c.fn.Name, c.fn.Version
 	out.Duration = time.Since(start)
 	out.Logs = ru.logs
