@@ -29,6 +29,25 @@ type SweepResult struct {
 	Executions int64 `json:"executions"`
 	DoneJobs   int64 `json:"done_jobs"`
 	DeadJobs   int64 `json:"dead_jobs"`
+	// Other counts the deletions of the rules added with AddRule, by
+	// collection.
+	Other map[string]int64 `json:"other,omitempty"`
+}
+
+// rule is a retention rule another part added: documents of collection
+// whose field is older than age.
+type rule struct {
+	collection, field string
+	age               time.Duration
+}
+
+// AddRule makes every sweep also delete the documents of collection whose
+// date field is older than age, for records another part keeps (the
+// inbound request log). It is meant for start-up wiring, before Start.
+func (s *Sweeper) AddRule(collection, field string, age time.Duration) {
+	if age > 0 {
+		s.rules = append(s.rules, rule{collection, field, age})
+	}
 }
 
 // Sweeper keeps _events, _executions and finished _jobs within the ages of
@@ -42,6 +61,7 @@ type Sweeper struct {
 	log   *slog.Logger
 	now   func() time.Time
 
+	rules   []rule
 	started atomic.Bool
 	stop    chan struct{}
 	stopped sync.Once
@@ -69,7 +89,7 @@ func NewSweeper(cfg Config, deps Deps) (*Sweeper, error) {
 	deps.Queue.RegisterKind(KindRetention, func(ctx context.Context, _ Job) error {
 		res, err := s.Sweep(ctx)
 		if err == nil {
-			s.log.Info("retention sweep", "events", res.Events, "executions", res.Executions, "done_jobs", res.DoneJobs, "dead_jobs", res.DeadJobs)
+			s.log.Info("retention sweep", "events", res.Events, "executions", res.Executions, "done_jobs", res.DoneJobs, "dead_jobs", res.DeadJobs, "other", res.Other)
 		}
 		return err
 	}, KindOptions{MaxAttempts: 3})
@@ -161,6 +181,18 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	}
 	if res.DeadJobs, err = s.deleteOld(ctx, db.Jobs, oldJobs(StatusDead, s.cfg.DeadJobs)); err != nil {
 		return res, err
+	}
+	for _, r := range s.rules {
+		n, err := s.deleteOld(ctx, r.collection, bson.M{r.field: before(r.age)})
+		if n > 0 {
+			if res.Other == nil {
+				res.Other = map[string]int64{}
+			}
+			res.Other[r.collection] += n
+		}
+		if err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

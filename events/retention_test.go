@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestSweepDeletesOnlyOldRecords(t *testing.T) {
 		t.Fatalf("Sweep: %v", err)
 	}
 	want := SweepResult{Events: 1 + sweepBatch + 20, Executions: 3, DoneJobs: 1, DeadJobs: 1}
-	if res != want {
+	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("Sweep = %+v, want %+v", res, want)
 	}
 	for collection, ids := range map[string][]string{
@@ -122,4 +123,35 @@ func TestSweepRunsOncePerInterval(t *testing.T) {
 		t.Fatalf("jobs = %+v, %v; want one retention job", jobs, err)
 	}
 	waitJob(t, queues[0], jobs[0].ID, StatusDone)
+}
+
+// TestSweepAddedRule checks a retention rule another part adds: the
+// inbound request log kept 90 days.
+func TestSweepAddedRule(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	now := time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
+	q, err := NewQueue(testConfig(), Deps{Store: store, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := NewSweeper(testConfig(), Deps{Store: store, Queue: q, Logger: quiet, Now: newClock(now).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.AddRule(db.Inbound, "received_at", 90*24*time.Hour)
+	sw.AddRule("ignored", "at", 0)
+	for id, age := range map[string]int{"old": 91, "new": 89} {
+		if _, err := store.C(db.Inbound).InsertOne(ctx, bson.M{"_id": id, "received_at": now.Add(-time.Duration(age) * 24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := sw.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Other[db.Inbound] != 1 || count(t, store, db.Inbound, bson.M{"_id": "new"}) != 1 || count(t, store, db.Inbound, nil) != 1 {
+		t.Fatalf("sweep = %+v, left %d", res, count(t, store, db.Inbound, nil))
+	}
 }

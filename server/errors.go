@@ -170,7 +170,7 @@ func toAPIError(err error) *Error {
 		return newError(http.StatusBadRequest, "invalid_input", err.Error())
 	case errors.Is(err, webhooks.ErrPayloadTooLarge):
 		return newError(http.StatusBadRequest, "payload_too_large", err.Error())
-	case errors.Is(err, webhooks.ErrEndpointNotFound), errors.Is(err, webhooks.ErrDeliveryNotFound):
+	case errors.Is(err, webhooks.ErrEndpointNotFound), errors.Is(err, webhooks.ErrDeliveryNotFound), errors.Is(err, webhooks.ErrInboundNotFound):
 		return newError(http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, webhooks.ErrNotReplayable):
 		return newError(http.StatusConflict, "conflict", err.Error())
@@ -183,6 +183,8 @@ func toAPIError(err error) *Error {
 		return runAPIError(runErr)
 	case errors.Is(err, functions.ErrFunctionNotFound), errors.Is(err, functions.ErrVersionNotFound), errors.Is(err, functions.ErrSecretNotFound):
 		return newError(http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, functions.ErrMethodNotAllowed):
+		return newError(http.StatusMethodNotAllowed, "method_not_allowed", err.Error())
 	case errors.Is(err, functions.ErrInvalidDefinition):
 		return newError(http.StatusBadRequest, "invalid_definition", strings.TrimPrefix(err.Error(), functions.ErrInvalidDefinition.Error()+": "))
 	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, functions.ErrInvalidSecret), errors.Is(err, functions.ErrInvalidExecutionID):
@@ -270,6 +272,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		if apiErr == nil {
 			apiErr = newError(http.StatusInternalServerError, "internal", "internal error")
 		}
+	}
+	var me *functions.MethodError
+	if errors.As(err, &me) {
+		c.Set(fiber.HeaderAllow, strings.Join(me.Allow, ", "))
 	}
 	var te *ThrottledError
 	if errors.As(err, &te) {

@@ -159,7 +159,7 @@ func sameDefinition(def functions.Definition, fn functions.Function) bool {
 		return false
 	}
 	for i := range def.Triggers {
-		if def.Triggers[i] != fn.Triggers[i] {
+		if !def.Triggers[i].Equal(fn.Triggers[i]) {
 			return false
 		}
 	}

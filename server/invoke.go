@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -76,6 +77,7 @@ func (s *Server) invokeFunction(c *fiber.Ctx) error {
 // backend.response sets the answer; a returned string is sent as it is
 // (text/plain); anything else as JSON.
 func (s *Server) httpFunction(c *fiber.Ctx) error {
+	start := time.Now()
 	opts := engine.RunOptions{Trigger: functions.TriggerHTTP, Rights: engine.RightsCaller}
 	u, err := s.CurrentUser(c)
 	switch {
@@ -86,7 +88,15 @@ func (s *Server) httpFunction(c *fiber.Ctx) error {
 		opts.User = u.EventData()
 	}
 	input := &httpRequest{c: c, limits: s.limits, proxied: s.cfg.Server.ProxyHeader != ""}
+	opts.Method = input.Method()
 	res, err := s.functions.Run(c.UserContext(), nameParam(c), input, opts)
+	err = s.answerHTTP(c, res, err)
+	s.logInbound(c, input, start, res.ExecutionID, err)
+	return err
+}
+
+// answerHTTP writes an http run's answer, or returns its error.
+func (s *Server) answerHTTP(c *fiber.Ctx, res engine.Result, err error) error {
 	if err != nil {
 		return runFailed(c, err)
 	}

@@ -141,6 +141,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 		return nil, err
 	}
+	jobs.Sweeper.AddRule(db.Inbound, "received_at", s.webhooks.Config().InboundRetention)
 	reg, err := s.newRegistry()
 	if err != nil {
 		if owns {
@@ -256,6 +257,7 @@ func (s *Server) newApp() *fiber.App {
 		bindChannelsApi,
 		bindDashboardApi,
 		bindWebhooksApi,
+		bindInboundApi,
 	} {
 		bind(s, app)
 	}

@@ -69,6 +69,8 @@ var (
 	ErrDeliveryNotFound = errors.New("webhook delivery not found")
 	// ErrNotReplayable: a delivery still pending cannot be replayed.
 	ErrNotReplayable = errors.New("webhook delivery is still pending")
+	// ErrInboundNotFound: no logged inbound request has the id.
+	ErrInboundNotFound = errors.New("inbound request not found")
 	// ErrInvalidQuery: a list filter that does not parse.
 	ErrInvalidQuery = errors.New("invalid webhooks query")
 )

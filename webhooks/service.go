@@ -109,6 +109,8 @@ var indexes = []struct {
 	{db.Deliveries, db.Index{Keys: []db.IndexKey{{Field: "status"}, {Field: "created_at"}}}},
 	{db.Deliveries, db.Index{Keys: []db.IndexKey{{Field: "message_id"}}}},
 	{db.WebhookMessages, db.Index{Keys: []db.IndexKey{{Field: "type"}, {Field: "created_at"}}}},
+	{db.Inbound, db.Index{Keys: []db.IndexKey{{Field: "function"}, {Field: "received_at"}}}},
+	{db.Inbound, db.Index{Keys: []db.IndexKey{{Field: "received_at"}}}},
 }
 
 // Start makes the indexes and queues again any pending delivery whose job

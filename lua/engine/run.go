@@ -30,6 +30,9 @@ type RunOptions struct {
 	// Rights say with whose rights the data calls act; the zero value
 	// follows the trigger (see RightsOfTrigger).
 	Rights Rights
+	// Method is an http run's request method, checked against the
+	// methods its http trigger lists before the function runs.
+	Method string
 	// Event is the event's name, for event runs.
 	Event string
 	// ID identifies what caused the run (the event's id, a schedule
@@ -118,6 +121,11 @@ func (r *Registry) runNamed(ctx context.Context, name string, input any, opts Ru
 	}
 	if (opts.Trigger == functions.TriggerInvoke || opts.Trigger == functions.TriggerHTTP) && !c.fn.Has(opts.Trigger) {
 		return Result{}, fmt.Errorf("%w: %q", functions.ErrFunctionNotFound, name)
+	}
+	if opts.Trigger == functions.TriggerHTTP && opts.Method != "" {
+		if ok, allow := c.fn.AllowsMethod(opts.Method); !ok {
+			return Result{}, &functions.MethodError{Function: name, Method: opts.Method, Allow: allow}
+		}
 	}
 	return r.execute(ctx, c, input, opts, depth)
 }

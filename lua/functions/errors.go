@@ -1,6 +1,10 @@
 package functions
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Sentinel errors. Callers test them with errors.Is.
 var (
@@ -24,4 +28,22 @@ var (
 	ErrSecretNotFound = errors.New("secret not found")
 	// ErrInvalidSecret: a secret's name or value is not acceptable.
 	ErrInvalidSecret = errors.New("invalid secret")
+	// ErrMethodNotAllowed: an http trigger that lists its methods was
+	// called with another. See *MethodError.
+	ErrMethodNotAllowed = errors.New("method not allowed")
 )
+
+// MethodError is an http call with a method the function's http trigger
+// does not list; Allow lists the ones it does.
+type MethodError struct {
+	Function string
+	Method   string
+	Allow    []string
+}
+
+func (e *MethodError) Error() string {
+	return fmt.Sprintf("function %q answers %s, not %s", e.Function, strings.Join(e.Allow, ", "), e.Method)
+}
+
+// Unwrap makes errors.Is(err, ErrMethodNotAllowed) hold.
+func (e *MethodError) Unwrap() error { return ErrMethodNotAllowed }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -46,6 +47,42 @@ type Trigger struct {
 	Channel  string `json:"channel,omitempty" yaml:"channel,omitempty"`
 	Schedule string `json:"schedule,omitempty" yaml:"schedule,omitempty"`
 	Timezone string `json:"timezone,omitempty" yaml:"timezone,omitempty"`
+	// Methods, on an http trigger, lists the methods it answers; any
+	// other is refused with 405 and an Allow header before the function
+	// runs. Empty answers every method.
+	Methods []string `json:"methods,omitempty" yaml:"methods,omitempty"`
+}
+
+// httpMethods are the methods an http trigger may list.
+var httpMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
+
+// key identifies t among a function's triggers.
+func (t Trigger) key() string {
+	return fmt.Sprintf("%v|%v|%s|%s|%s|%s|%s|%s", t.Invoke, t.HTTP, t.Event, t.Collection, t.Channel, t.Schedule, t.Timezone, strings.Join(t.Methods, ","))
+}
+
+// Equal reports whether t and o are the same trigger.
+func (t Trigger) Equal(o Trigger) bool { return t.key() == o.key() }
+
+// AllowsMethod reports whether an http call with method may run f, and
+// the methods its http trigger lists when not. HEAD is allowed wherever
+// GET is.
+func (f Function) AllowsMethod(method string) (bool, []string) {
+	for _, t := range f.Triggers {
+		if !t.HTTP {
+			continue
+		}
+		if len(t.Methods) == 0 {
+			return true, nil
+		}
+		for _, m := range t.Methods {
+			if m == method || (method == "HEAD" && m == "GET") {
+				return true, nil
+			}
+		}
+		return false, t.Methods
+	}
+	return true, nil
 }
 
 // Definition is what a user writes: function.yaml's fields plus the
@@ -198,7 +235,8 @@ func (d Definition) normalize(cfg Config, checkSchedule func(expr, timezone stri
 			return d, bad("%v", err)
 		}
 	}
-	seen := map[Trigger]bool{}
+	seen := map[string]bool{}
+	triggers := slices.Clone(d.Triggers)
 	for i, t := range d.Triggers {
 		n := i + 1
 		set := 0
@@ -240,11 +278,32 @@ func (d Definition) normalize(cfg Config, checkSchedule func(expr, timezone stri
 				return d, bad("trigger %d: schedule %q: %v", n, t.Schedule, err)
 			}
 		}
-		if seen[t] {
+		if len(t.Methods) > 0 && !t.HTTP {
+			return d, bad("trigger %d: methods go with an http trigger", n)
+		}
+		if len(t.Methods) > 0 {
+			// A new slice: the caller's may be shared with a saved
+			// function that runs are reading.
+			methods := make([]string, 0, len(t.Methods))
+			for _, m := range t.Methods {
+				up := strings.ToUpper(strings.TrimSpace(m))
+				if !httpMethods[up] {
+					return d, bad("trigger %d: method %q: use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS", n, m)
+				}
+				if slices.Contains(methods, up) {
+					return d, bad("trigger %d: method %s is listed twice", n, up)
+				}
+				methods = append(methods, up)
+			}
+			t.Methods = methods
+			triggers[i] = t
+		}
+		if seen[t.key()] {
 			return d, bad("trigger %d repeats an earlier one", n)
 		}
-		seen[t] = true
+		seen[t.key()] = true
 	}
+	d.Triggers = triggers
 	if d.Triggers == nil {
 		d.Triggers = []Trigger{}
 	}
@@ -263,7 +322,7 @@ func (d Definition) sameAs(f Function) bool {
 		return false
 	}
 	for i := range d.Triggers {
-		if d.Triggers[i] != f.Triggers[i] {
+		if d.Triggers[i].key() != f.Triggers[i].key() {
 			return false
 		}
 	}
@@ -280,6 +339,13 @@ func triggersDoc(ts []Trigger) bson.A {
 			m["invoke"] = true
 		case t.HTTP:
 			m["http"] = true
+			if len(t.Methods) > 0 {
+				ms := bson.A{}
+				for _, x := range t.Methods {
+					ms = append(ms, x)
+				}
+				m["methods"] = ms
+			}
 		case t.Event != "":
 			m["event"] = t.Event
 			if t.Collection != "" {
@@ -368,10 +434,23 @@ func functionFromDoc(d bson.M) Function {
 				Channel:    str(m["channel"]),
 				Schedule:   str(m["schedule"]),
 				Timezone:   str(m["timezone"]),
+				Methods:    strs(m["methods"]),
 			})
 		}
 	}
 	return f
+}
+
+func strs(v any) []string {
+	a, ok := v.(bson.A)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(a))
+	for _, x := range a {
+		out = append(out, str(x))
+	}
+	return out
 }
 
 func str(v any) string {
