@@ -50,6 +50,7 @@ func scenarios(mongoURI string) []Scenario {
 	all = append(all, eventScenarios()...)
 	all = append(all, channelScenarios()...)
 	all = append(all, adminScenarios()...)
+	all = append(all, webhookScenarios()...)
 	return all
 }
 
