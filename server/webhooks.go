@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -298,4 +299,47 @@ func (w webhookCalls) Emit(ctx context.Context, typ string, payload any, version
 func (w webhookCalls) Send(ctx context.Context, url string, payload any, o engine.WebhookSendOptions) (string, error) {
 	_, id, err := w.svc.Send(ctx, url, db.ToJSONValue(payload), webhooks.SendOptions{Secret: o.Secret, Headers: o.Headers, MaxAttempts: o.MaxAttempts})
 	return id, err
+}
+
+func (w webhookCalls) Deliveries(ctx context.Context, endpoint, status string, limit int) ([]any, error) {
+	if _, err := w.svc.Endpoint(ctx, endpoint); err != nil {
+		return nil, err
+	}
+	list, err := w.svc.ListDeliveries(ctx, webhooks.DeliveryQuery{Endpoint: endpoint, Status: status, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, 0, len(list))
+	for _, d := range list {
+		atts, err := w.svc.Attempts(ctx, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		// attempts is the list here; the count becomes attempt_count.
+		var m map[string]any
+		var list []any
+		raw, _ := json.Marshal(d)
+		rawAtts, _ := json.Marshal(atts)
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(rawAtts, &list); err != nil {
+			return nil, err
+		}
+		m["attempt_count"], m["attempts"] = m["attempts"], list
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (w webhookCalls) Replay(ctx context.Context, endpoint, delivery string) error {
+	d, err := w.svc.Delivery(ctx, delivery)
+	if err != nil {
+		return err
+	}
+	if d.EndpointID != endpoint {
+		return fmt.Errorf("%w: %q of endpoint %q", webhooks.ErrDeliveryNotFound, delivery, endpoint)
+	}
+	_, err = w.svc.Replay(ctx, delivery)
+	return err
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -185,4 +186,44 @@ end`})
 	if res.status != 500 || !strings.Contains(res.body, "backend.webhooks.send") || !strings.Contains(res.body, "absolute http or https") {
 		t.Fatalf("bad url: %d %s", res.status, res.body)
 	}
+}
+
+// TestCustomerDeliveriesFromFunctions checks the customer-facing read and
+// resend: a function lists one endpoint's deliveries with their attempts
+// and replays one of them.
+func TestCustomerDeliveriesFromFunctions(t *testing.T) {
+	ts := startServer(t, webhookConfig(t, true), Deps{})
+	recv := newHookReceiver(t, 500)
+	res := ts.do(t, "POST", "/api/admin/webhooks/endpoints", `{"url":"`+recv.URL+`","events":["*"],"max_attempts":1}`, testAdminToken)
+	ep := res.json(t)["endpoint"].(map[string]any)["id"].(string)
+	saveFunctionAt(t, ts.URL(), "myDeliveries", map[string]any{"triggers": []any{map[string]any{"invoke": true}}, "source": `
+function handle(input)
+  if input.resend then backend.webhooks.replay(input.endpoint, input.resend) return "resent" end
+  return backend.webhooks.deliveries(input.endpoint, {status = input.status, limit = 10})
+end`})
+	ts.do(t, "POST", "/api/admin/webhooks/emit", `{"type":"order.paid","payload":{"id":1}}`, testAdminToken)
+	var dead string
+	waitFor(t, "the dead delivery", func() bool {
+		res := ts.do(t, "POST", "/api/functions/myDeliveries", `{"endpoint":"`+ep+`","status":"dead"}`, "")
+		var list []map[string]any
+		if err := json.Unmarshal([]byte(res.body), &list); err == nil && len(list) == 1 {
+			dead = list[0]["id"].(string)
+			atts := list[0]["attempts"].([]any)
+			if len(atts) != 1 || atts[0].(map[string]any)["status"] != float64(500) || list[0]["attempt_count"] != float64(1) {
+				t.Fatalf("delivery = %v", list[0])
+			}
+		}
+		return dead != ""
+	})
+	other := ts.do(t, "POST", "/api/admin/webhooks/endpoints", `{"url":"`+recv.URL+`","events":["x"]}`, testAdminToken).json(t)["endpoint"].(map[string]any)["id"].(string)
+	if res := ts.do(t, "POST", "/api/functions/myDeliveries", `{"endpoint":"`+other+`","resend":"`+dead+`"}`, ""); res.status != 500 || !strings.Contains(res.body, "webhook delivery not found") {
+		t.Fatalf("resend through another endpoint: %d %s", res.status, res.body)
+	}
+	if res := ts.do(t, "POST", "/api/functions/myDeliveries", `{"endpoint":"ep_nope"}`, ""); res.status != 500 || !strings.Contains(res.body, "webhook endpoint not found") {
+		t.Fatalf("unknown endpoint: %d %s", res.status, res.body)
+	}
+	if res := ts.do(t, "POST", "/api/functions/myDeliveries", `{"endpoint":"`+ep+`","resend":"`+dead+`"}`, ""); res.status != 200 {
+		t.Fatalf("resend: %d %s", res.status, res.body)
+	}
+	waitFor(t, "the resent delivery", func() bool { return len(recv.requests()) == 2 })
 }

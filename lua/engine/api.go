@@ -51,6 +51,8 @@ func backendAPI() []apiEntry {
 		{name: "webhooks.verify", fn: (*vm).webhooksVerify, doc: "webhooks.verify(scheme, input, secret, {tolerance, header, encoding, timestamp_header, url}?) → the verified event"},
 		{name: "webhooks.emit", fn: (*vm).webhooksEmit, doc: "webhooks.emit(type, payload_or_function, versions?) → {id, deliveries}"},
 		{name: "webhooks.send", fn: (*vm).webhooksSend, doc: "webhooks.send(url, payload, {secret, headers, max_attempts}?) → delivery id"},
+		{name: "webhooks.deliveries", fn: (*vm).webhooksDeliveries, doc: "webhooks.deliveries(endpoint_id, {status, limit}?) → array of deliveries with their attempts, newest first"},
+		{name: "webhooks.replay", fn: (*vm).webhooksReplay, doc: "webhooks.replay(endpoint_id, delivery_id) → nothing; sends the delivery again"},
 		{name: "webhooks.seen", fn: (*vm).webhooksSeen, doc: "webhooks.seen(key) → true when this function already processed key in a run that succeeded"},
 
 		// Idempotency and secrets.

@@ -28,6 +28,11 @@ type Webhooks interface {
 	Emit(ctx context.Context, typ string, payload any, versions map[int]any) (string, int, error)
 	// Send records and queues one delivery to url and returns its id.
 	Send(ctx context.Context, url string, payload any, opts WebhookSendOptions) (string, error)
+	// Deliveries lists an endpoint's deliveries, newest first, each with
+	// its attempts, as JSON values.
+	Deliveries(ctx context.Context, endpoint, status string, limit int) ([]any, error)
+	// Replay sends a delivered or dead delivery of endpoint again.
+	Replay(ctx context.Context, endpoint, delivery string) error
 }
 
 // WebhookRequest is an inbound request as backend.webhooks.verify reads
@@ -313,4 +318,51 @@ func (r *Registry) settleSeen(ru *run, ok bool) {
 	if err != nil {
 		r.log.Warn("settle backend.webhooks.seen keys", "function", ru.fn.Name, "err", err)
 	}
+}
+
+// MaxDeliveriesListed caps backend.webhooks.deliveries.
+const MaxDeliveriesListed = 100
+
+// webhooksDeliveries is backend.webhooks.deliveries(endpoint_id, {status,
+// limit}?): the endpoint's deliveries, newest first, each with its
+// attempts (time, status, duration, the start of the answer, error), for
+// a customer-facing delivery page. The function decides who may see which
+// endpoint (keep the endpoint id with the customer's record).
+func (v *vm) webhooksDeliveries(L *lua.LState) int {
+	const call = "backend.webhooks.deliveries"
+	ru := v.cur(L)
+	wh := v.webhooksDep(L, call)
+	endpoint := L.CheckString(1)
+	status, limit := "", 20
+	if t := L.OptTable(2, nil); t != nil {
+		status = lua.LVAsString(t.RawGetString("status"))
+		if n, ok := t.RawGetString("limit").(lua.LNumber); ok {
+			limit = int(n)
+		}
+	}
+	if limit < 1 || limit > MaxDeliveriesListed {
+		v.raise(L, call, fmt.Errorf("limit must be 1 to %d", MaxDeliveriesListed))
+	}
+	defer ru.ctx.wait()()
+	list, err := wh.Deliveries(ru.ctx, endpoint, status, limit)
+	if err != nil {
+		v.raise(L, call, err)
+	}
+	v.push(L, call, list)
+	return 1
+}
+
+// webhooksReplay is backend.webhooks.replay(endpoint_id, delivery_id):
+// sends a delivered or dead delivery of that endpoint again, with the
+// same webhook-id (a customer's "resend" button).
+func (v *vm) webhooksReplay(L *lua.LState) int {
+	const call = "backend.webhooks.replay"
+	ru := v.cur(L)
+	wh := v.webhooksDep(L, call)
+	endpoint, delivery := L.CheckString(1), L.CheckString(2)
+	defer ru.ctx.wait()()
+	if err := wh.Replay(ru.ctx, endpoint, delivery); err != nil {
+		v.raise(L, call, err)
+	}
+	return 0
 }
