@@ -53,8 +53,10 @@ func (s *Service) deliver(ctx context.Context, job events.Job) error {
 	if err != nil {
 		return err
 	}
-	if str(d["status"]) != StatusPending {
-		return nil // delivered, or dead, by an attempt whose outcome this job missed
+	if str(d["status"]) != StatusPending || intOf(d["replays"]) != intOf(job.Payload["replay"]) {
+		// Delivered or dead by an attempt whose outcome this job missed,
+		// or a job of an earlier run that a replay has replaced.
+		return nil
 	}
 	msg, err := s.messages.FindOne(ctx, db.ByID(str(d["message_id"])), nil)
 	if err != nil {
@@ -290,7 +292,9 @@ func (s *Service) jobDied(ctx context.Context, job events.Job) {
 		return
 	}
 	id := str(job.Payload["delivery"])
-	res, err := s.delivs.UpdateOne(ctx, bson.M{"_id": id, "status": StatusPending}, bson.M{"$set": bson.M{
+	// Only the run this job was for: a replay made since has its own job.
+	filter := bson.M{"_id": id, "status": StatusPending, "replays": intOf(job.Payload["replay"])}
+	res, err := s.delivs.UpdateOne(ctx, filter, bson.M{"$set": bson.M{
 		"status": StatusDead, "last_error": job.LastError, "updated_at": s.now(),
 	}}, nil)
 	if err == nil && res.Matched > 0 {

@@ -142,7 +142,7 @@ func (s *Service) requeuePending(ctx context.Context) error {
 
 // enqueue queues the delivery's job for its replays-th run.
 func (s *Service) enqueue(ctx context.Context, id string, replays, maxAttempts int) error {
-	_, err := s.deps.Queue.Enqueue(ctx, KindDelivery, map[string]any{"delivery": id}, events.EnqueueOptions{
+	_, err := s.deps.Queue.Enqueue(ctx, KindDelivery, map[string]any{"delivery": id, "replay": replays}, events.EnqueueOptions{
 		Key: fmt.Sprintf("delivery:%s:%d", id, replays), MaxAttempts: maxAttempts,
 	})
 	if err != nil && !isDuplicate(err) {
