@@ -13,7 +13,7 @@ func TestHTTPTriggerMethods(t *testing.T) {
 	ts := startServer(t, webhookConfig(t, true), Deps{})
 	saveFunctionAt(t, ts.URL(), "hook", map[string]any{
 		"triggers": []any{map[string]any{"http": true, "methods": []string{"post"}}},
-		"source":   `function handle(input) backend.create("runs", {m = input.method}) return "ok" end`,
+		"source":   `function handle(input) backend.asServiceRole.create("runs", {m = input.method}) return "ok" end`,
 	})
 	res := ts.do(t, "GET", "/functions/hook", "", "")
 	if res.status != http.StatusMethodNotAllowed || res.header.Get("Allow") != "POST" || !strings.Contains(res.body, `"code":"method_not_allowed"`) {

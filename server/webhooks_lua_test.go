@@ -34,11 +34,11 @@ function handle(input)
   local ok, event = pcall(backend.webhooks.verify, "stripe", input, backend.env("STRIPE_WEBHOOK_SECRET"))
   if not ok then return backend.response(400, "Invalid signature: " .. event) end
   if backend.webhooks.seen(event.id) then return backend.response(200, "Already processed") end
-  if event.type == "flaky" and backend.get("flags", "ok") == nil then
-    backend.create("attempts", {event = event.id})
+  if event.type == "flaky" and backend.asServiceRole.get("flags", "ok") == nil then
+    backend.asServiceRole.create("attempts", {event = event.id})
     return backend.response(500, "Processing error")
   end
-  backend.create("processed", {event = event.id})
+  backend.asServiceRole.create("processed", {event = event.id})
   return "OK"
 end`
 
