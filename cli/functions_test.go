@@ -56,7 +56,7 @@ func TestFunctionsCreateUpdateDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	fn := got.Function
-	if fn.Source != "function handle(input, ctx) return 2 end\n" || len(fn.Triggers) != 3 || fn.Triggers[2] != (functions.Trigger{Schedule: "daily at 09:00", Timezone: "Europe/Paris"}) ||
+	if fn.Source != "function handle(input, ctx) return 2 end\n" || len(fn.Triggers) != 3 || !fn.Triggers[2].Equal(functions.Trigger{Schedule: "daily at 09:00", Timezone: "Europe/Paris"}) ||
 		fn.Timeout != "30s" || fn.Retries == nil || *fn.Retries != 2 {
 		t.Errorf("after update: %+v", fn)
 	}
