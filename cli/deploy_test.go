@@ -81,7 +81,7 @@ func TestDeployCommandLocalProblems(t *testing.T) {
 	a := filepath.Join(dir, "a", "function.yaml")
 	c := filepath.Join(dir, "c", "function.yaml")
 	cli.fails(a+": line 1: name \"b\" does not match its folder \"a\"; rename one of them (or leave name out)\n"+
-		c+": line 3: unknown trigger key \"htp\" (a trigger knows invoke, http, event, collection, channel, schedule, timezone)\n"+
+		c+": line 3: unknown trigger key \"htp\" (a trigger knows invoke, http, methods, event, collection, channel, schedule, timezone)\n"+
 		"moonbase: nothing was deployed: 2 problems in "+dir+"\n", "deploy", dir)
 	missing := filepath.Join(dir, "nope")
 	cli.fails("moonbase: functions folder "+missing+" does not exist (give another one: moonbase deploy DIR)\n", "deploy", missing)

@@ -1,6 +1,6 @@
 // Package cli is Moonbase's command line: `moonbase serve` and the client
 // commands that drive a running server through its admin API (functions,
-// deploy, jobs, schedules, secrets).
+// deploy, jobs, schedules, secrets, webhooks).
 //
 // The package does not import the server. Its caller hands it the function
 // that runs one, and the client commands speak HTTP to whichever server

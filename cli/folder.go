@@ -28,7 +28,7 @@ const (
 	// functionKeys and triggerKeys are the keys function.yaml knows; any
 	// other is a typo the user should hear about, not a silent no-op.
 	functionKeys = "name, entry, handler, triggers, timeout, retries, backoff"
-	triggerKeys  = "invoke, http, event, collection, channel, schedule, timezone"
+	triggerKeys  = "invoke, http, methods, event, collection, channel, schedule, timezone"
 	backoffKeys  = "initial, max"
 )
 

@@ -85,7 +85,7 @@ func TestReadFunctionsDirProblems(t *testing.T) {
 				"hello/function.yaml": "triggers:\n  - event: doc_created\n    colection: orders\n",
 				"hello/main.lua":      "function handle() end",
 			},
-			want: []string{`{dir}/hello/function.yaml: line 3: unknown trigger key "colection" (a trigger knows invoke, http, event, collection, channel, schedule, timezone)`},
+			want: []string{`{dir}/hello/function.yaml: line 3: unknown trigger key "colection" (a trigger knows invoke, http, methods, event, collection, channel, schedule, timezone)`},
 		},
 		{
 			name: "trigger that is not a mapping",

@@ -20,14 +20,18 @@ import (
 const cliTestToken = "cli-e2e-admin-token-0123456789"
 
 // startMoonbase starts a real server on 127.0.0.1:0 with the embedded
-// store in a temporary folder and returns a client for it.
-func startMoonbase(t *testing.T) adminCLI {
+// store in a temporary folder, configure changing its configuration
+// first, and returns a client for it.
+func startMoonbase(t *testing.T, configure ...func(*server.Config)) adminCLI {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.Server.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.Auth.BcryptCost = 4
 	cfg.AdminToken = cliTestToken
+	for _, f := range configure {
+		f(&cfg)
+	}
 	srv, err := server.New(cfg, server.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Stderr: io.Discard})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)

@@ -24,6 +24,7 @@ func clientGroups() []func(*clientOptions) *cobra.Command {
 		newJobsCmd,
 		newSchedulesCmd,
 		newSecretsCmd,
+		newWebhooksCmd,
 	}
 }
 

@@ -8,7 +8,8 @@ function handle(event, ctx)
     subject = "Webhook delivery dead: " .. tostring(event.type or event.delivery_id)
     body = "Delivery " .. event.delivery_id .. " to " .. tostring(event.url) .. " failed "
       .. tostring(event.attempts) .. " attempts: " .. tostring(event.error)
-      .. "\nReplay it: POST /api/admin/webhooks/deliveries/" .. event.delivery_id .. "/replay"
+      .. "\nReplay it: moonbase webhooks replay " .. event.delivery_id
+      .. " (or POST /api/admin/webhooks/deliveries/" .. event.delivery_id .. "/replay)"
   elseif ctx.event == "webhook_endpoint_disabled" then
     subject = "Webhook endpoint disabled: " .. tostring(event.url)
     body = "Endpoint " .. event.endpoint_id .. " was disabled: " .. tostring(event.reason)

@@ -1,7 +1,9 @@
 // Package adminapi holds the request and answer bodies of the admin API
 // routes the command line calls (functions, deploy, secrets, jobs,
-// schedules): the server answers with them and the command line decodes
-// them, so the two cannot drift apart. It holds
+// schedules, webhooks): the server answers with them and the command line
+// decodes them, so the two cannot drift apart. The webhook bodies mirror
+// the JSON of the webhooks package's types, which the command line may not
+// import; the cli package's tests decode them from a real server. It holds
 // types (and the conversions the server needs): the server fills them, the
 // cli package reads them. Of Moonbase it imports only lua/functions (the
 // storage of functions) and events (jobs and schedules as the queue keeps
