@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,6 +29,11 @@ func TestAdminJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "two dead jobs", func() bool { return len(ts.emailJobs(t, events.StatusDead)) == 2 })
+	// A job that dies is announced as job_dead just after; let both
+	// announcements land before the scenarios count the events of each request.
+	waitFor(t, "two job_dead events", func() bool {
+		return slices.Equal(ts.requestEventNames(t), []string{events.JobDead, events.JobDead})
+	})
 	dead := ts.emailJobs(t, events.StatusDead)[0]
 	vars := map[string]string{"dead": dead.ID, "later": later}
 	scenarios := []scenario{
