@@ -185,7 +185,12 @@ func (s *Store) writeTx(ctx context.Context, coll, op string, fn func(w runner) 
 	}
 	w := s.writer
 	if _, err := w.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return s.mapError(coll, op, err)
+		// A BEGIN that ctx interrupted while it waited for another
+		// process's lock may have begun all the same; left open, the
+		// transaction would keep the write lock and refuse the next BEGIN
+		// ("cannot start a transaction within a transaction").
+		w.h.ExecContext(context.Background(), "ROLLBACK")
+		return s.mapError(coll, op, orCtxErr(ctx, err))
 	}
 	err := fn(w)
 	if err == nil {
