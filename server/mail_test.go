@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // mailer is a function that sends what its input says and returns the
@@ -79,7 +80,7 @@ func TestEmailWithoutSMTPGoesToTheOutbox(t *testing.T) {
 	if errMsg != "" || len(ids) != 2 {
 		t.Fatalf("sendEmail: ids %v, error %q", ids, errMsg)
 	}
-	waitFor(t, "both emails", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 2 })
+	testsupport.WaitFor(t, "both emails", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 2 })
 	res := ts.do(t, "GET", "/api/admin/outbox", "", testAdminToken)
 	var ans struct {
 		Messages []outboxMessage `json:"messages"`
@@ -162,7 +163,7 @@ func TestEmailOverSMTP(t *testing.T) {
 	if errMsg != "" {
 		t.Fatal(errMsg)
 	}
-	waitFor(t, "both messages", func() bool { return len(srv.received()) == 2 })
+	testsupport.WaitFor(t, "both messages", func() bool { return len(srv.received()) == 2 })
 	got := map[string]smtpMessage{}
 	for _, m := range srv.received() {
 		got[strings.Join(m.to, ",")] = m
@@ -189,7 +190,7 @@ func TestEmailOverSMTP(t *testing.T) {
 	if q.bodies["text/plain"] != "Just text" || len(q.bodies) != 1 {
 		t.Errorf("plain bodies %q", q.bodies)
 	}
-	waitFor(t, "the jobs to be done", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 2 })
+	testsupport.WaitFor(t, "the jobs to be done", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 2 })
 	if res := ts.do(t, "GET", "/api/admin/outbox", "", testAdminToken); res.body != `{"messages":[]}` {
 		t.Errorf("outbox with SMTP configured: %s", res.body)
 	}
@@ -208,7 +209,7 @@ func TestEmailSMTPRefusals(t *testing.T) {
 		if _, errMsg := ts.sendMail(t, map[string]any{"to": "ada@example.com", "subject": "Hi", "body": "x"}); errMsg != "" {
 			t.Fatal(errMsg)
 		}
-		waitFor(t, "the delivery", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 1 })
+		testsupport.WaitFor(t, "the delivery", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 1 })
 		job := ts.emailJobs(t, events.StatusDone)[0]
 		if len(srv.received()) != 1 || job.Attempt != 3 || len(job.Errors) != 2 {
 			t.Fatalf("received %d, job attempt %d with errors %v", len(srv.received()), job.Attempt, job.Errors)
@@ -225,7 +226,7 @@ func TestEmailSMTPRefusals(t *testing.T) {
 		if _, errMsg := ts.sendMail(t, map[string]any{"to": "nobody@example.com", "subject": "Hi", "body": "x"}); errMsg != "" {
 			t.Fatal(errMsg)
 		}
-		waitFor(t, "the dead letter", func() bool { return len(ts.emailJobs(t, events.StatusDead)) == 1 })
+		testsupport.WaitFor(t, "the dead letter", func() bool { return len(ts.emailJobs(t, events.StatusDead)) == 1 })
 		job := ts.emailJobs(t, events.StatusDead)[0]
 		want := `smtp 127.0.0.1:` + strconv.Itoa(srv.port) + `: send failed: sending SMTP RCPT TO command: 550 "5.1.1 No such user here", affected recipient(s): <nobody@example.com>`
 		if job.Attempt != 1 || job.LastError != want {
