@@ -14,6 +14,10 @@ const module = "github.com/moonbase-dev/moonbase"
 // shared by the server and the command line.
 const adminAPI = module + "/server/adminapi"
 
+// testSupport is the package of helpers shared by the tests; no package
+// of the product may depend on it (go list without -test sees only those).
+const testSupport = module + "/internal/testsupport"
+
 // pkgInfo is what go list says of one package.
 type pkgInfo struct {
 	Imports []string // direct imports
@@ -93,6 +97,9 @@ func TestImportDirection(t *testing.T) {
 		}
 		from := part(pkg)
 		for _, imp := range info.Deps {
+			if imp == testSupport {
+				t.Errorf("%s depends on %s: only tests may use the test helpers", pkg, imp)
+			}
 			for _, bad := range forbiddenWithin[pkg] {
 				if imp == bad || strings.HasPrefix(imp, bad+"/") {
 					t.Errorf("%s imports %s, which it must not depend on", pkg, imp)

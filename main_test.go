@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/moonbase-dev/moonbase/cli"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -56,24 +56,6 @@ func TestServeRefusesBadConfig(t *testing.T) {
 	}
 }
 
-// lockedBuffer is written by the server's goroutines and read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestServeUntilStopped runs serve as the command does, checks it answers
 // and printed the admin token, then ends its context as a signal would.
 func TestServeUntilStopped(t *testing.T) {
@@ -83,7 +65,7 @@ func TestServeUntilStopped(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr lockedBuffer
+	var stderr testsupport.LockedBuffer
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, func() {}, cfg, &stderr) }()
 

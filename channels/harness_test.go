@@ -345,18 +345,6 @@ func offsets(msgs any) []int64 {
 	return out
 }
 
-// waitFor polls cond until it holds, failing after waitTimeout.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func withRules(pairs map[string]Rule) Config { return Config{Rules: pairs} }
 
 func intp(n int) *int    { return &n }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // TestRateLimit refuses frames past the connection's rate with
@@ -34,7 +36,7 @@ func TestRateLimit(t *testing.T) {
 	if pongs < 5 || pongs > 7 || limited == 0 {
 		t.Fatalf("%d answered, %d refused; want about 5 answered", pongs, limited)
 	}
-	waitFor(t, "the rate to allow a frame again", func() bool {
+	testsupport.WaitFor(t, "the rate to allow a frame again", func() bool {
 		c.write(map[string]any{"type": "ping"})
 		f := c.next("an answer", func(map[string]any) bool { return true })
 		return f["type"] == TypePong
@@ -90,7 +92,7 @@ func TestSlowConsumer(t *testing.T) {
 	if int64(got[total-1]["offset"].(float64)) != total {
 		t.Fatalf("fast client's last offset %v", got[total-1]["offset"])
 	}
-	waitFor(t, "the slow client dropped", func() bool {
+	testsupport.WaitFor(t, "the slow client dropped", func() bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		return len(h.conns) == 1

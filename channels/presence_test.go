@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // TestPresenceTabs: a user with several tabs is one member, joined once
@@ -83,7 +84,7 @@ func TestDeadProcessLeavesPresence(t *testing.T) {
 	if waited := time.Since(now); waited < cfg.PresenceTimeout || waited > cfg.PresenceTimeout+3*time.Second {
 		t.Fatalf("carol left %s after her last heartbeat; the timeout is %s", waited, cfg.PresenceTimeout)
 	}
-	waitFor(t, "the dead process's records swept", func() bool {
+	testsupport.WaitFor(t, "the dead process's records swept", func() bool {
 		n, _ := store.C(db.ChannelPresence).Count(ctx, bson.M{"node": "dead"})
 		m, _ := store.C(db.ChannelNodes).Count(ctx, bson.M{"_id": "dead"})
 		return n == 0 && m == 0

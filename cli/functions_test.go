@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
@@ -265,15 +266,15 @@ func TestFunctionsLogs(t *testing.T) {
 
 	// --follow prints the runs so far, then each new one, until stopped.
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout := &cliBuffer{}
+	stdout := &testsupport.LockedBuffer{}
 	done := make(chan cliRun)
 	go func() {
 		done <- runCLIContext(ctx, t, "", stdout, "functions", "logs", "job", "--follow", "--interval", "20ms", "--url", cli.url, "--token", cli.token)
 	}()
-	cliWaitFor(t, "the runs so far", func() bool { return strings.Contains(stdout.String(), "got 3") })
+	testsupport.WaitFor(t, "the runs so far", func() bool { return strings.Contains(stdout.String(), "got 3") })
 	cli.ok("functions", "invoke", "job", "--data", `{"n": 4}`)
 	cli.ok("functions", "invoke", "job", "--data", `{"n": 5}`)
-	cliWaitFor(t, "the new runs", func() bool { return strings.Contains(stdout.String(), "got 5") })
+	testsupport.WaitFor(t, "the new runs", func() bool { return strings.Contains(stdout.String(), "got 5") })
 	cancel()
 	select {
 	case r := <-done:
@@ -310,24 +311,24 @@ end
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout := &cliBuffer{}
+	stdout := &testsupport.LockedBuffer{}
 	done := make(chan cliRun, 1)
 	go func() {
 		done <- runCLIContext(ctx, t, "", stdout, "functions", "logs", "job", "--follow", "--interval", "20ms", "--url", cli.url, "--token", cli.token)
 	}()
-	cliWaitFor(t, "the first run", func() bool { return strings.Contains(stdout.String(), "got 1") })
+	testsupport.WaitFor(t, "the first run", func() bool { return strings.Contains(stdout.String(), "got 1") })
 
 	long := make(chan cliRun, 1)
 	go func() { long <- cli.run("functions", "invoke", "job", "--data", `{"n": 2, "spin": 1}`) }()
-	cliWaitFor(t, "the long run to start", func() bool {
+	testsupport.WaitFor(t, "the long run to start", func() bool {
 		return strings.TrimSpace(cli.ok("functions", "invoke", "started")) == "1"
 	})
 	cli.ok("functions", "invoke", "job", "--data", `{"n": 3}`)
-	cliWaitFor(t, "the short run", func() bool { return strings.Contains(stdout.String(), "got 3") })
+	testsupport.WaitFor(t, "the short run", func() bool { return strings.Contains(stdout.String(), "got 3") })
 	if r := <-long; r.err != nil {
 		t.Fatalf("the long run: %+v", r)
 	}
-	cliWaitFor(t, "the long run, ended after the short one", func() bool { return strings.Contains(stdout.String(), "got 2") })
+	testsupport.WaitFor(t, "the long run, ended after the short one", func() bool { return strings.Contains(stdout.String(), "got 2") })
 	cancel()
 	if r := <-done; r.err != nil {
 		t.Errorf("--follow ended with %v", r.err)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -113,25 +112,6 @@ func writeTree(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-// cliBuffer is a bytes.Buffer that a command may write while the test
-// reads it.
-type cliBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *cliBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *cliBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // cliRun is what one command printed and returned.
 type cliRun struct {
 	stdout, stderr string
@@ -142,13 +122,13 @@ type cliRun struct {
 // with the "moonbase: …" line main prints for an error.
 func runCLI(t *testing.T, stdin string, args ...string) cliRun {
 	t.Helper()
-	return runCLIContext(context.Background(), t, stdin, &cliBuffer{}, args...)
+	return runCLIContext(context.Background(), t, stdin, &testsupport.LockedBuffer{}, args...)
 }
 
-func runCLIContext(ctx context.Context, t *testing.T, stdin string, stdout *cliBuffer, args ...string) cliRun {
+func runCLIContext(ctx context.Context, t *testing.T, stdin string, stdout *testsupport.LockedBuffer, args ...string) cliRun {
 	t.Helper()
 	root := newTestRoot()
-	var stderr cliBuffer
+	var stderr testsupport.LockedBuffer
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(&stderr)
@@ -158,18 +138,6 @@ func runCLIContext(ctx context.Context, t *testing.T, stdin string, stdout *cliB
 		fmt.Fprintln(&stderr, "moonbase: "+OneLine(err.Error()))
 	}
 	return cliRun{stdout: stdout.String(), stderr: stderr.String(), err: err}
-}
-
-// cliWaitFor polls cond until it holds or the deadline passes.
-func cliWaitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // newTestRoot is the command tree as main builds it, with a server that

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 func TestJobsCommands(t *testing.T) {
@@ -25,7 +27,7 @@ func TestJobsCommands(t *testing.T) {
 	cli.ok("functions", "invoke", "order", "--data", `{"id": 1}`)
 	deadRow := regexp.MustCompile(`(?m)^(\S+) +function +charge +dead +1/1 +\S+ \S+ +.*line 2: card declined$`)
 	var out string
-	cliWaitFor(t, "a dead job", func() bool {
+	testsupport.WaitFor(t, "a dead job", func() bool {
 		out = cli.ok("jobs", "list", "--dead")
 		return deadRow.MatchString(out)
 	})
@@ -49,7 +51,7 @@ func TestJobsCommands(t *testing.T) {
 		t.Errorf("replay: %q", out)
 	}
 	// The replayed job runs again, and dies again.
-	cliWaitFor(t, "the replayed job to die again", func() bool {
+	testsupport.WaitFor(t, "the replayed job to die again", func() bool {
 		return deadRow.MatchString(cli.ok("jobs", "list", "--dead"))
 	})
 	if out := cli.ok("jobs", "replay", "--all-dead"); out != "replayed 1 dead job\n" {
@@ -81,7 +83,7 @@ func TestSchedulesCommands(t *testing.T) {
 	if !regexp.MustCompile("^queued a run of report as job \\S+ \\(see `moonbase functions logs report`\\)\n$").MatchString(out) {
 		t.Errorf("run: %q", out)
 	}
-	cliWaitFor(t, "the scheduled run", func() bool {
+	testsupport.WaitFor(t, "the scheduled run", func() bool {
 		return strings.Contains(cli.ok("functions", "logs", "report"), "  schedule  as system\n")
 	})
 	cli.fails("moonbase: schedule not found: function \"nope\" has no schedule\n", "schedules", "pause", "nope")

@@ -7,15 +7,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // followLogs runs `functions logs NAME --follow` with args until the test
 // stops it, and returns what it printed so far and a stop function that
 // waits for it to end.
-func followLogs(t *testing.T, cli adminCLI, args ...string) (*cliBuffer, func() cliRun) {
+func followLogs(t *testing.T, cli adminCLI, args ...string) (*testsupport.LockedBuffer, func() cliRun) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout := &cliBuffer{}
+	stdout := &testsupport.LockedBuffer{}
 	done := make(chan cliRun, 1)
 	args = append(append([]string{"functions", "logs"}, args...), "--follow", "--interval", "20ms", "--url", cli.url, "--token", cli.token)
 	go func() { done <- runCLIContext(ctx, t, "", stdout, args...) }()
@@ -49,11 +51,11 @@ func TestFunctionsLogsFollowHonoursLimit(t *testing.T) {
 		cli.ok("functions", "invoke", "job", "--data", fmt.Sprintf(`{"n": %d}`, n))
 	}
 	stdout, stop := followLogs(t, cli, "job", "--limit", "1")
-	cliWaitFor(t, "the latest run", func() bool { return strings.Contains(stdout.String(), "got 3") })
+	testsupport.WaitFor(t, "the latest run", func() bool { return strings.Contains(stdout.String(), "got 3") })
 	cli.ok("functions", "invoke", "job", "--data", `{"n": 4}`)
-	cliWaitFor(t, "the new run", func() bool { return strings.Contains(stdout.String(), "got 4") })
+	testsupport.WaitFor(t, "the new run", func() bool { return strings.Contains(stdout.String(), "got 4") })
 	cli.ok("functions", "invoke", "job", "--data", `{"n": 5}`)
-	cliWaitFor(t, "the next new run", func() bool { return strings.Contains(stdout.String(), "got 5") })
+	testsupport.WaitFor(t, "the next new run", func() bool { return strings.Contains(stdout.String(), "got 5") })
 	if r := stop(); r.err != nil {
 		t.Errorf("--follow ended with %v", r.err)
 	}
@@ -77,7 +79,7 @@ func TestLogPrinterPrintsEachRunOnce(t *testing.T) {
 	cli := startMoonbase(t)
 	cli.ok("functions", "create", writeFile(t, t.TempDir(), "job.lua", "function handle(input)\n  print(\"got \" .. input.n)\nend\n"))
 	// Start early in a second, so that the three runs share it.
-	cliWaitFor(t, "the start of a second", func() bool { return time.Now().Nanosecond() < int(300*time.Millisecond) })
+	testsupport.WaitFor(t, "the start of a second", func() bool { return time.Now().Nanosecond() < int(300*time.Millisecond) })
 	for n := 1; n <= 3; n++ {
 		cli.ok("functions", "invoke", "job", "--data", fmt.Sprintf(`{"n": %d}`, n))
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -69,7 +70,7 @@ func TestWebhooksCommands(t *testing.T) {
 	}
 	deadRow := regexp.MustCompile(`(?m)^(\S+) +order\.paid +` + regexp.QuoteMeta(id) + ` +dead +1/1 +\S+ \S+ +.+$`)
 	var dead string
-	cliWaitFor(t, "the dead delivery", func() bool {
+	testsupport.WaitFor(t, "the dead delivery", func() bool {
 		m := deadRow.FindStringSubmatch(cli.ok("webhooks", "deliveries", "list", "--dead", "--endpoint", id))
 		if m != nil {
 			dead = m[1]
@@ -86,7 +87,7 @@ func TestWebhooksCommands(t *testing.T) {
 	if out := cli.ok("webhooks", "replay", dead); out != "replaying delivery "+dead+": pending\n" {
 		t.Fatalf("replay: %q", out)
 	}
-	cliWaitFor(t, "the replayed delivery", func() bool {
+	testsupport.WaitFor(t, "the replayed delivery", func() bool {
 		return strings.Contains(cli.ok("webhooks", "deliveries", "list", "--status", "delivered", "--endpoint", id), dead)
 	})
 	if out := cli.ok("webhooks", "replay", "--endpoint", id, "--since", "1h"); out != "replaying 0 dead deliveries of "+id+"\n" {

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // newBus builds a started queue with r as its runner and a bus on it.
@@ -24,7 +25,7 @@ func newBus(t *testing.T, store db.Store, r *runner) (*Bus, *Queue) {
 // settled waits until every job of event id is done or dead.
 func settled(t *testing.T, store db.Store, id string) {
 	t.Helper()
-	waitFor(t, 10*time.Second, "the jobs of event "+id, func() bool {
+	testsupport.WaitForWithin(t, 10*time.Second, "the jobs of event "+id, func() bool {
 		return count(t, store, db.Jobs, bson.M{"payload.event_id": id, "status": bson.M{"$in": bson.A{StatusPending, StatusRunning}}}) == 0
 	})
 }
@@ -235,7 +236,7 @@ func TestFunctionBackoffFromItsDefinition(t *testing.T) {
 	// gap is how long after a failed attempt its retry was set to run.
 	gap := func(e JobError) time.Duration { return e.RetryAt.Sub(e.At) }
 
-	waitFor(t, 10*time.Second, "the webhook's first attempt to fail", func() bool { return len(job("webhook").Errors) == 1 })
+	testsupport.WaitForWithin(t, 10*time.Second, "the webhook's first attempt to fail", func() bool { return len(job("webhook").Errors) == 1 })
 	w := job("webhook")
 	if w.MaxAttempts != 8 || w.Backoff == nil || *w.Backoff != (Backoff{Initial: time.Minute, Max: 24 * time.Hour}) || w.Status != StatusPending {
 		t.Errorf("the webhook's job %+v", w)

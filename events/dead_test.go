@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // TestRetryAfterOverridesBackoff checks that a handler's RetryAfter sets
@@ -27,7 +28,7 @@ func TestRetryAfterOverridesBackoff(t *testing.T) {
 		t.Fatal(err)
 	}
 	var job Job
-	waitFor(t, 5*time.Second, "the first attempt to fail", func() bool {
+	testsupport.WaitForWithin(t, 5*time.Second, "the first attempt to fail", func() bool {
 		job, _ = q.Get(context.Background(), id)
 		return job.Status == StatusPending && job.Attempt == 1
 	})
@@ -71,7 +72,7 @@ func TestDeadJobsEmitJobDead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "job_dead for the broken job", func() bool {
+	testsupport.WaitForWithin(t, 10*time.Second, "job_dead for the broken job", func() bool {
 		return count(t, store, db.Events, bson.M{"name": JobDead, "data.job_id": id}) == 1
 	})
 	ev, err := store.C(db.Events).FindOne(context.Background(), bson.M{"name": JobDead, "data.job_id": id}, nil)
@@ -82,7 +83,7 @@ func TestDeadJobsEmitJobDead(t *testing.T) {
 	if str(data["kind"]) != "broken" || str(data["error"]) != "always" || intOf(data["attempts"]) != 2 {
 		t.Fatalf("job_dead data = %v", data)
 	}
-	waitFor(t, 5*time.Second, "the hook to see the death", func() bool {
+	testsupport.WaitForWithin(t, 5*time.Second, "the hook to see the death", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(dead) == 1
@@ -101,7 +102,7 @@ func TestDeadJobsEmitJobDead(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJob(t, svc.Queue, jid, StatusDead)
-	waitFor(t, 5*time.Second, "the hook to see the alert's death", func() bool {
+	testsupport.WaitForWithin(t, 5*time.Second, "the hook to see the alert's death", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(dead) == 2

@@ -11,6 +11,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // openStore opens an embedded store in dir, closed when the test ends.
@@ -64,18 +65,6 @@ func newQueue(t *testing.T, cfg Config, deps Deps, register func(q *Queue)) *Que
 	return q
 }
 
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // count counts the documents of collection matching filter.
 func count(t *testing.T, s db.Store, collection string, filter bson.M) int {
 	t.Helper()
@@ -90,7 +79,7 @@ func count(t *testing.T, s db.Store, collection string, filter bson.M) int {
 func waitJob(t *testing.T, q *Queue, id, status string) Job {
 	t.Helper()
 	var job Job
-	waitFor(t, 10*time.Second, "job "+id+" to be "+status, func() bool {
+	testsupport.WaitForWithin(t, 10*time.Second, "job "+id+" to be "+status, func() bool {
 		var err error
 		job, err = q.Get(context.Background(), id)
 		if err != nil {

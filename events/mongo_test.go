@@ -12,6 +12,7 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/mongostore"
 	"github.com/moonbase-dev/moonbase/db/storetest"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // Two queues sharing one MongoDB store (over FerretDB, on the one
@@ -77,7 +78,7 @@ func TestTwoQueuesOnMongoDBRunEachJobOnce(t *testing.T) {
 			_ = q.Shutdown(ctx)
 		})
 	}
-	waitFor(t, 120*time.Second, "every job done", func() bool {
+	testsupport.WaitForWithin(t, 120*time.Second, "every job done", func() bool {
 		return count(t, store, db.Jobs, bson.M{"status": StatusDone}) == jobs
 	})
 	if n := count(t, store, "runs", nil); n != jobs {

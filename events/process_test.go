@@ -18,6 +18,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // The helper process is this test binary run again with these variables:
@@ -169,7 +170,7 @@ func TestTwoProcessesRunEachJobOnce(t *testing.T) {
 	b := startHelper(t, "count", dir)
 	const jobs = 200
 	enqueueCounted(t, store, jobs)
-	waitFor(t, 60*time.Second, "200 jobs done", func() bool {
+	testsupport.WaitForWithin(t, 60*time.Second, "200 jobs done", func() bool {
 		return count(t, store, db.Jobs, bson.M{"status": StatusDone}) == jobs
 	})
 	a.stop(t)
@@ -208,7 +209,7 @@ func TestKilledProcessLosesNoJob(t *testing.T) {
 	h := startHelper(t, "hang", dir)
 	enqueueCounted(t, store, jobs)
 	workers := testConfig().Workers
-	waitFor(t, 10*time.Second, "the helper to run its jobs", func() bool {
+	testsupport.WaitForWithin(t, 10*time.Second, "the helper to run its jobs", func() bool {
 		return count(t, store, db.Jobs, bson.M{"status": StatusRunning}) == workers &&
 			count(t, store, "started", nil) == workers
 	})
@@ -222,7 +223,7 @@ func TestKilledProcessLosesNoJob(t *testing.T) {
 	q := newQueue(t, cfg, Deps{Store: store}, func(q *Queue) {
 		q.Register("count", func(ctx context.Context, job Job) error { return countRun(ctx, store, job) })
 	})
-	waitFor(t, 30*time.Second, "every job done", func() bool {
+	testsupport.WaitForWithin(t, 30*time.Second, "every job done", func() bool {
 		return count(t, store, db.Jobs, bson.M{"status": StatusDone}) == jobs
 	})
 	if n := count(t, store, "runs", nil); n != jobs {

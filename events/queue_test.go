@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // A job enqueued on an instance starts without waiting for a poll.
@@ -478,7 +479,7 @@ func TestKindOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	var job Job
-	waitFor(t, 10*time.Second, "the first attempt to fail", func() bool {
+	testsupport.WaitForWithin(t, 10*time.Second, "the first attempt to fail", func() bool {
 		job, _ = q.Get(context.Background(), id)
 		return len(job.Errors) == 1
 	})

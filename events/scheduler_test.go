@@ -13,6 +13,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events/schedule"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // newScheduler returns a scheduler on clk over a queue that is not started,
@@ -198,7 +199,7 @@ func TestMissedOccurrenceFiresOnceAfterRestart(t *testing.T) {
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the missed occurrence", func() bool { return len(firedAt(t, store, "nightly")) > 0 })
+	testsupport.WaitForWithin(t, 10*time.Second, "the missed occurrence", func() bool { return len(firedAt(t, store, "nightly")) > 0 })
 	mustFire(t, b)
 	mustFire(t, b)
 	got := firedAt(t, store, "nightly")
@@ -363,7 +364,7 @@ func TestScheduledRunReachesRunner(t *testing.T) {
 	mustFire(t, s)
 	occurrence := time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
 	var run FunctionRun
-	waitFor(t, 10*time.Second, "the scheduled run", func() bool {
+	testsupport.WaitForWithin(t, 10*time.Second, "the scheduled run", func() bool {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if len(r.runs) == 0 {

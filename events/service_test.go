@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // The wired service runs an event's function, a scheduled function and a
@@ -33,7 +34,7 @@ func TestServiceWiresEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the event's function", func() bool { return len(r.of(ev.ID)) == 1 })
+	testsupport.WaitForWithin(t, 10*time.Second, "the event's function", func() bool { return len(r.of(ev.ID)) == 1 })
 
 	list, err := svc.Scheduler.List(ctx)
 	if err != nil || len(list) != 1 || list[0].Function != "nightly" || len(list[0].Next) != 5 {

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/channels"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -69,7 +70,7 @@ func TestChatHistory(t *testing.T) {
 	before := time.Now().Add(-time.Minute)
 
 	var history []map[string]any
-	waitFor(t, "two chat_history documents", func() bool {
+	testsupport.WaitForWithin(t, exampleWait, "two chat_history documents", func() bool {
 		history = s.docs(t, "chat_history", nil)
 		return len(history) >= 2
 	})

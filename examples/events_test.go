@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -228,7 +229,7 @@ func TestNotifyWarehouseRetryPolicy(t *testing.T) {
 			Errors      []failed
 		}
 	}
-	waitFor(t, "the first attempt to be recorded as failed", func() bool {
+	testsupport.WaitForWithin(t, exampleWait, "the first attempt to be recorded as failed", func() bool {
 		s.admin(t, "GET", "/api/admin/jobs?status=pending", nil).JSON(t, &jobs)
 		return len(jobs.Jobs) == 1 && len(jobs.Jobs[0].Errors) == 1
 	})

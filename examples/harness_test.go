@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -27,6 +28,10 @@ import (
 // the user and admin APIs.
 
 const adminToken = "examples-admin-token-0123456789"
+
+// exampleWait bounds every wait of these tests: an example server runs
+// more at once than a package test does, so it is given longer.
+const exampleWait = 15 * time.Second
 
 // testServer is a started server.
 type testServer struct {
@@ -280,7 +285,7 @@ func (s *testServer) outbox(t *testing.T) []outboxMessage {
 func (s *testServer) waitForOutbox(t *testing.T, n int) []outboxMessage {
 	t.Helper()
 	var msgs []outboxMessage
-	waitFor(t, "emails in the outbox", func() bool {
+	testsupport.WaitForWithin(t, exampleWait, "emails in the outbox", func() bool {
 		msgs = s.outbox(t)
 		return len(msgs) >= n
 	})
@@ -322,16 +327,4 @@ func (s *testServer) account(t *testing.T, email, name string, fields map[string
 		t.Fatal(err)
 	}
 	return u
-}
-
-// waitFor polls cond until it holds or 15 seconds pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // The tests of the scheduled examples (scenarios 1 to 4) fire each schedule
@@ -41,7 +43,7 @@ func (s *testServer) mails(t *testing.T) []mail {
 func (s *testServer) waitMails(t *testing.T, n int) []mail {
 	t.Helper()
 	var msgs []mail
-	waitFor(t, "emails in the outbox", func() bool {
+	testsupport.WaitForWithin(t, exampleWait, "emails in the outbox", func() bool {
 		msgs = s.mails(t)
 		return len(msgs) >= n
 	})
@@ -84,7 +86,7 @@ func (s *testServer) jobsOf(t *testing.T, fn string) []job {
 // dead.
 func (s *testServer) waitJobs(t *testing.T, fn string, n int) {
 	t.Helper()
-	waitFor(t, "the runs of "+fn, func() bool {
+	testsupport.WaitForWithin(t, exampleWait, "the runs of "+fn, func() bool {
 		jobs := s.jobsOf(t, fn)
 		done := 0
 		for _, j := range jobs {

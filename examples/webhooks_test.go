@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/server"
 	"github.com/moonbase-dev/moonbase/webhooks"
 )
@@ -172,7 +173,7 @@ func TestReconcileStripe(t *testing.T) {
 		if res.Status != 200 && res.Status != 202 {
 			t.Fatalf("run: %d %s", res.Status, res.Body)
 		}
-		waitFor(t, "the reconciliation", func() bool { return len(runs()) == run })
+		testsupport.WaitForWithin(t, exampleWait, "the reconciliation", func() bool { return len(runs()) == run })
 	}
 	for i, want := range []string{"reconciled 150 events, recovered 0", "reconciled 150 events, recovered 140"} {
 		if b, _ := json.Marshal(runs()[i]); !strings.Contains(string(b), want) || !strings.Contains(string(b), `"status":"ok"`) {
@@ -299,7 +300,7 @@ func TestShipOrderWebhooks(t *testing.T) {
 	if res := s.do(t, "POST", "/api/events", map[string]any{"name": "order_shipped", "data": map[string]any{"orderId": "ord_1"}}, s.register(t, "shop@example.com", "Shop").Token); res.Status != 202 {
 		t.Fatalf("publish: %d %s", res.Status, res.Body)
 	}
-	waitFor(t, "the deliveries", func() bool {
+	testsupport.WaitForWithin(t, exampleWait, "the deliveries", func() bool {
 		return len(oldFormat.requests()) == 1 && len(newFormat.requests()) == 1 && len(partner.requests()) == 1
 	})
 	for r, want := range map[*receiver]string{oldFormat: `"data":{"order_id":"ord_1","tracking_number":"1Z999"}`, newFormat: `"data":{"order":{"carrier":"UPS","id":"ord_1","tracking":"1Z999"}}`} {
@@ -317,7 +318,7 @@ func TestShipOrderWebhooks(t *testing.T) {
 	// The receiver that is down: dead after its 2 attempts, the operators
 	// emailed, and replayed once it answers again.
 	var dead string
-	waitFor(t, "the dead delivery", func() bool {
+	testsupport.WaitForWithin(t, exampleWait, "the dead delivery", func() bool {
 		res := s.admin(t, "GET", "/api/admin/webhooks/deliveries?status=dead&endpoint="+ids[down], nil)
 		ds := res.Map(t)["deliveries"].([]any)
 		if len(ds) == 1 {
@@ -337,7 +338,7 @@ func TestShipOrderWebhooks(t *testing.T) {
 	if res := s.admin(t, "POST", "/api/admin/webhooks/endpoints/"+ids[down]+"/replay", map[string]string{"since": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}); !strings.Contains(res.Body, `"replayed":1`) {
 		t.Fatalf("replay: %d %s", res.Status, res.Body)
 	}
-	waitFor(t, "the replayed delivery", func() bool {
+	testsupport.WaitForWithin(t, exampleWait, "the replayed delivery", func() bool {
 		res := s.admin(t, "GET", "/api/admin/webhooks/deliveries/"+dead, nil)
 		return strings.Contains(res.Body, `"status":"delivered"`)
 	})

@@ -112,14 +112,14 @@ func TestSMTPDeliversHeadersAndBothBodies(t *testing.T) {
 	if err := NewSMTP(srv.config()).Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	got := srv.received()
+	got := srv.Received()
 	if len(got) != 1 {
 		t.Fatalf("server received %d messages, want 1", len(got))
 	}
-	if got[0].from != "hello@acme.test" || strings.Join(got[0].to, ",") != "ada@example.com,bob@example.org" {
-		t.Fatalf("envelope from %q to %v", got[0].from, got[0].to)
+	if got[0].From != "hello@acme.test" || strings.Join(got[0].To, ",") != "ada@example.com,bob@example.org" {
+		t.Fatalf("envelope from %q to %v", got[0].From, got[0].To)
 	}
-	p := parseReceived(t, got[0].data)
+	p := parseReceived(t, got[0].Data)
 	requireAddresses(t, p.header, "From", "hello@acme.test")
 	requireAddresses(t, p.header, "To", "ada@example.com", "bob@example.org")
 	requireAddresses(t, p.header, "Reply-To", "support@acme.test")
@@ -156,14 +156,14 @@ func TestSMTPSingleBodyAndDefaultFrom(t *testing.T) {
 			if err := NewSMTP(srv.config()).Send(context.Background(), s.msg); err != nil {
 				t.Fatal(err)
 			}
-			got := srv.received()
+			got := srv.Received()
 			if len(got) != 1 {
 				t.Fatalf("received %d messages", len(got))
 			}
-			p := parseReceived(t, got[0].data)
+			p := parseReceived(t, got[0].Data)
 			requireAddresses(t, p.header, "From", "noreply@moonbase.test")
-			if got[0].from != "noreply@moonbase.test" {
-				t.Fatalf("envelope from %q", got[0].from)
+			if got[0].From != "noreply@moonbase.test" {
+				t.Fatalf("envelope from %q", got[0].From)
 			}
 			if p.header.Get("Reply-To") != "" {
 				t.Fatalf("unexpected Reply-To %q", p.header.Get("Reply-To"))
@@ -203,7 +203,7 @@ func TestSMTPServerRefusals(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			srv := startSMTP(t)
-			srv.fail(s.mail, s.rcpt, s.data)
+			srv.Fail(s.mail, s.rcpt, s.data)
 			err := NewSMTP(srv.config()).Send(context.Background(), Message{To: []string{"ada@example.com"}, Subject: "Hi", Text: "x"})
 			var se *SendError
 			if !errors.As(err, &se) {
@@ -215,7 +215,7 @@ func TestSMTPServerRefusals(t *testing.T) {
 			if !strings.Contains(err.Error(), s.text) || !strings.Contains(err.Error(), se.Server) {
 				t.Fatalf("error %q lacks the server's answer %q", err, s.text)
 			}
-			if n := len(srv.received()); n != 0 {
+			if n := len(srv.Received()); n != 0 {
 				t.Fatalf("server kept %d messages", n)
 			}
 		})
@@ -227,16 +227,16 @@ func TestSMTPTemporaryFailureThenDelivered(t *testing.T) {
 	srv := startSMTP(t)
 	sender := NewSMTP(srv.config())
 	m := Message{To: []string{"ada@example.com"}, Subject: "Retry me", Text: "x"}
-	srv.fail(nil, &smtp.SMTPError{Code: 450, Message: "Greylisted, come back later"}, nil)
+	srv.Fail(nil, &smtp.SMTPError{Code: 450, Message: "Greylisted, come back later"}, nil)
 	err := sender.Send(context.Background(), m)
 	if err == nil || IsPermanent(err) || !strings.Contains(err.Error(), `450 "4.0.0 Greylisted, come back later"`) {
 		t.Fatalf("first attempt: %v", err)
 	}
-	srv.fail(nil, nil, nil)
+	srv.Fail(nil, nil, nil)
 	if err := sender.Send(context.Background(), m); err != nil {
 		t.Fatalf("second attempt: %v", err)
 	}
-	if n := len(srv.received()); n != 1 {
+	if n := len(srv.Received()); n != 1 {
 		t.Fatalf("delivered %d times, want 1", n)
 	}
 }
@@ -331,7 +331,7 @@ func TestSMTPRefusesBeforeConnecting(t *testing.T) {
 			t.Fatalf("%s: got %v, want %q (permanent)", s.name, err, s.want)
 		}
 	}
-	if sessions, _ := srv.counts(); sessions != 0 {
+	if sessions, _ := srv.Counts(); sessions != 0 {
 		t.Fatalf("%d SMTP sessions were opened for messages refused up front", sessions)
 	}
 }
@@ -349,7 +349,7 @@ func TestSMTPSecurityPolicies(t *testing.T) {
 		if err == nil || IsPermanent(err) || !strings.Contains(err.Error(), "target host does not support STARTTLS") {
 			t.Fatalf("got %v", err)
 		}
-		if len(srv.received()) != 0 {
+		if len(srv.Received()) != 0 {
 			t.Fatal("mail was sent without TLS")
 		}
 	})
@@ -357,14 +357,14 @@ func TestSMTPSecurityPolicies(t *testing.T) {
 	t.Run("password never sent in clear", func(t *testing.T) {
 		t.Parallel()
 		srv := startSMTP(t)
-		srv.offerPlainAuth()
+		srv.OfferPlainAuth()
 		cfg := srv.config()
 		cfg.Username, cfg.Password = "moonbase", "s3cret"
 		err := NewSMTP(cfg).Send(context.Background(), m)
 		if err == nil || IsPermanent(err) || !strings.Contains(err.Error(), "not able to detect a supported authentication mechanism") {
 			t.Fatalf("got %v", err)
 		}
-		if _, auths := srv.counts(); auths != 0 {
+		if _, auths := srv.Counts(); auths != 0 {
 			t.Fatalf("client attempted AUTH PLAIN %d times over a plain connection", auths)
 		}
 	})

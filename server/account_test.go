@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // accountConfig is a test server whose mail lands in the outbox quickly
@@ -42,7 +43,7 @@ func (ts *testServer) mailsTo(t *testing.T, email string) []bson.M {
 func (ts *testServer) awaitLink(t *testing.T, email, subject string, n int) string {
 	t.Helper()
 	var docs []bson.M
-	waitFor(t, subject+" email to "+email, func() bool { docs = ts.mailsTo(t, email); return len(docs) >= n })
+	testsupport.WaitFor(t, subject+" email to "+email, func() bool { docs = ts.mailsTo(t, email); return len(docs) >= n })
 	msg := docs[n-1]
 	if msg["subject"] != subject {
 		t.Fatalf("email %d to %s is %q, want %q", n, email, msg["subject"], subject)

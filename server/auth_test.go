@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 func TestAuthFlow(t *testing.T) {
@@ -236,7 +238,7 @@ func TestSessionsExpire(t *testing.T) {
 	if res := ts.do(t, "GET", "/api/auth/me", "", u.token); res.status != http.StatusOK {
 		t.Fatalf("fresh session: %d %s", res.status, res.body)
 	}
-	waitFor(t, "the session to expire", func() bool {
+	testsupport.WaitFor(t, "the session to expire", func() bool {
 		return ts.do(t, "GET", "/api/auth/me", "", u.token).status == http.StatusUnauthorized
 	})
 	res := ts.do(t, "GET", "/api/db/notes", "", u.token)

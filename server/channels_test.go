@@ -10,6 +10,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // wsClient is a gorilla client of /api/ws with its frames in a channel.
@@ -111,7 +113,7 @@ func TestChannelsOverHTTP(t *testing.T) {
 		t.Fatalf("send: %v", sent)
 	}
 	byHeader.wait("the message", func(f map[string]any) bool { return f["type"] == "message" && f["offset"] == 1.0 })
-	waitFor(t, "the chan_in event", func() bool {
+	testsupport.WaitFor(t, "the chan_in event", func() bool {
 		for _, n := range ts.eventNames(t) {
 			if n == "chan_in" {
 				return true
@@ -227,7 +229,7 @@ end`, `[{"event":"chan_in","channel":"room:*"}]`)
 		t.Fatalf("send to room:1: %v", f)
 	}
 	var logged []bson.M
-	waitFor(t, "the room log", func() bool {
+	testsupport.WaitFor(t, "the room log", func() bool {
 		var err error
 		logged, err = ts.Store().C("room_log").Find(context.Background(), bson.M{}, nil)
 		return err == nil && len(logged) > 0

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 func TestDashboardCompileAndPreview(t *testing.T) {
@@ -158,7 +160,7 @@ func TestDashboardJobStatsCountQueue(t *testing.T) {
 		Buckets []struct{ Created, Done, Dead int } `json:"buckets"`
 		Now     map[string]int                      `json:"now"`
 	}
-	waitFor(t, "two done and two dead jobs", func() bool {
+	testsupport.WaitFor(t, "two done and two dead jobs", func() bool {
 		res := ts.do(t, "GET", "/api/admin/jobs/stats", "", testAdminToken)
 		if json.Unmarshal([]byte(res.body), &st) != nil {
 			return false

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 func TestErrorMapping(t *testing.T) {
@@ -60,7 +61,7 @@ func TestErrorMapping(t *testing.T) {
 // cause out of the answer and in the log, and details are answered.
 func TestErrorAnswers(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	cfg := testConfig(t)
 	s, err := New(cfg, Deps{Logger: slogTo(logs), Stderr: io.Discard})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
@@ -116,7 +117,7 @@ end`})
 		t.Fatalf("create order: %d %s", res.status, res.body)
 	}
 	orderID := res.json(t)["_id"].(string)
-	waitFor(t, "the receipt", func() bool { return len(ts.docs(t, "receipts", bson.M{"order": orderID})) == 1 })
+	testsupport.WaitFor(t, "the receipt", func() bool { return len(ts.docs(t, "receipts", bson.M{"order": orderID})) == 1 })
 	for col, depth := range map[string]int{"orders": 0, "invoices": 1, "receipts": 2} {
 		evs := ts.eventDocs(t, events.DocCreated, col)
 		if len(evs) != 1 || evs[0]["depth"] != int32(depth) && evs[0]["depth"] != int64(depth) || evs[0][events.LoopStopped] != nil {
@@ -134,10 +135,10 @@ end`})
 		t.Fatalf("patch counter: %d %s", res.status, res.body)
 	}
 	const limit = 4
-	waitFor(t, "the stopped event", func() bool {
+	testsupport.WaitFor(t, "the stopped event", func() bool {
 		return len(ts.docs(t, db.Events, bson.M{"name": events.DocUpdated, events.LoopStopped: true})) == 1
 	})
-	waitFor(t, "every run of bump to end", func() bool {
+	testsupport.WaitFor(t, "every run of bump to end", func() bool {
 		jobs := ts.jobsOf(t, "bump")
 		return len(jobs[events.StatusPending])+len(jobs[events.StatusRunning]) == 0
 	})
@@ -162,7 +163,7 @@ end`})
 		t.Errorf("counter n = %v, want %d", doc["n"], limit+2)
 	}
 	warned := 0
-	waitFor(t, "bump's execution records", func() bool { return len(ts.executions(t, "bump")) == limit+1 })
+	testsupport.WaitFor(t, "bump's execution records", func() bool { return len(ts.executions(t, "bump")) == limit+1 })
 	for _, ex := range ts.executions(t, "bump") {
 		for _, l := range ex.Output {
 			if l.Level == "warn" && strings.HasPrefix(l.Message, "loop_stopped") {

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db/embedded"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // TestFunctionsRunOnEvents checks the registry and the events service are
@@ -35,7 +36,7 @@ end`, `[{"event": "doc_created", "collection": "orders"}]`)
 		t.Fatalf("placeOrder: %d %s", res.status, res.body)
 	}
 	var fulfilled []bson.M
-	waitFor(t, "the subscribed function to run", func() bool {
+	testsupport.WaitFor(t, "the subscribed function to run", func() bool {
 		var err error
 		fulfilled, err = ts.Store().C("fulfilled").Find(context.Background(), nil, nil)
 		return err == nil && len(fulfilled) > 0
@@ -51,7 +52,7 @@ end`, `[{"event": "doc_created", "collection": "orders"}]`)
 		}
 	}
 	var audit []bson.M
-	waitFor(t, "the doc_created function to run", func() bool {
+	testsupport.WaitFor(t, "the doc_created function to run", func() bool {
 		var err error
 		audit, err = ts.Store().C("audit").Find(context.Background(), nil, nil)
 		return err == nil && len(audit) > 0
@@ -78,7 +79,7 @@ func TestShutdownWritesExecutionRecords(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: s, logs: &syncBuffer{}}
+	ts := &testServer{Server: s, logs: &testsupport.LockedBuffer{}}
 	ts.putFunction(t, "tick", `function handle() print("tick") return 1 end`, `[{"invoke": true}]`)
 	for range 5 {
 		if res := ts.do(t, "POST", "/api/functions/tick", "", ""); res.status != http.StatusOK {
@@ -118,7 +119,7 @@ end`, `[{"event": "trial_started"}]`)
 		t.Fatalf("publish: %d %s", res.status, res.body)
 	}
 	var seen []bson.M
-	waitFor(t, "both handlers", func() bool {
+	testsupport.WaitFor(t, "both handlers", func() bool {
 		var err error
 		seen, err = ts.Store().C("seen").Find(context.Background(), nil, nil)
 		return err == nil && len(seen) == 2

@@ -12,6 +12,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // definitionJSON is a function definition as the admin API takes it.
@@ -64,7 +65,7 @@ func TestFunctionRetryPolicy(t *testing.T) {
 		t.Fatalf("publish: %d %s", res.status, res.body)
 	}
 	var job map[string]any
-	waitFor(t, "the first attempt to fail", func() bool {
+	testsupport.WaitFor(t, "the first attempt to fail", func() bool {
 		var ans struct {
 			Jobs []map[string]any `json:"jobs"`
 		}

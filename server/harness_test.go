@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,13 +9,13 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 const testAdminToken = "test-admin-token-0123456789"
@@ -65,32 +64,14 @@ func containsLine(logs string, parts ...string) bool {
 // testServer is a started server and a client for it.
 type testServer struct {
 	*Server
-	logs *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines to log into.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *testsupport.LockedBuffer
 }
 
 // startServer builds and starts a server on cfg and shuts it down when the
 // test ends.
 func startServer(t *testing.T, cfg Config, deps Deps) *testServer {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	if deps.Logger == nil {
 		deps.Logger = slogTo(logs)
 	}
@@ -289,18 +270,6 @@ func runScenarios(t *testing.T, ts *testServer, vars map[string]string, scenario
 		if !ok {
 			t.Fatalf("scenario %q failed; later ones build on it", sc.name)
 		}
-	}
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

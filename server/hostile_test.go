@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // The memory a server process holds, read from /proc.
@@ -169,7 +171,7 @@ func TestShutdownWithHostileRunsInFlight(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: s, logs: &syncBuffer{}}
+	ts := &testServer{Server: s, logs: &testsupport.LockedBuffer{}}
 	src := `function handle(input)
   backend.create("guestbook", {started = true})
   return (input.body:match("^%s*(.-)%s*$"))
@@ -194,7 +196,7 @@ end`
 			answers <- response{status: res.StatusCode}
 		}()
 	}
-	waitFor(t, "the runs to start", func() bool {
+	testsupport.WaitFor(t, "the runs to start", func() bool {
 		res := ts.do(t, "GET", "/api/db/guestbook", "", "")
 		return strings.Count(res.body, `"started":true`) == runs
 	})

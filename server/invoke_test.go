@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 func TestInvokeTrigger(t *testing.T) {
@@ -321,7 +323,7 @@ end`, `[{"invoke": true}]`, "timeout", `"3s"`)
 		spun.Store(true)
 		done <- res
 	}()
-	waitFor(t, "the loop to start", func() bool {
+	testsupport.WaitFor(t, "the loop to start", func() bool {
 		n, err := ts.Store().C("marks").Count(context.Background(), bson.M{})
 		return err == nil && n > 0
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // The admin job routes list by status, replay one job or every dead one,
@@ -28,10 +29,10 @@ func TestAdminJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "two dead jobs", func() bool { return len(ts.emailJobs(t, events.StatusDead)) == 2 })
+	testsupport.WaitFor(t, "two dead jobs", func() bool { return len(ts.emailJobs(t, events.StatusDead)) == 2 })
 	// A job that dies is announced as job_dead just after; let both
 	// announcements land before the scenarios count the events of each request.
-	waitFor(t, "two job_dead events", func() bool {
+	testsupport.WaitFor(t, "two job_dead events", func() bool {
 		return slices.Equal(ts.requestEventNames(t), []string{events.JobDead, events.JobDead})
 	})
 	dead := ts.emailJobs(t, events.StatusDead)[0]
@@ -64,7 +65,7 @@ func TestAdminJobs(t *testing.T) {
 			}},
 	}
 	runScenarios(t, ts, vars, scenarios)
-	waitFor(t, "the replayed jobs to die again", func() bool {
+	testsupport.WaitFor(t, "the replayed jobs to die again", func() bool {
 		jobs := ts.emailJobs(t, events.StatusDead)
 		return len(jobs) == 2 && jobs[0].Replays >= 1 && jobs[1].Replays >= 1
 	})
@@ -150,7 +151,7 @@ func TestAdminSchedules(t *testing.T) {
 		{name: "delete the function", method: "DELETE", path: "/api/admin/functions/monthly-rrule", token: testAdminToken, wantStatus: 204},
 	}
 	runScenarios(t, ts, nil, scenarios)
-	waitFor(t, "the run", func() bool { return len(ts.docs(t, "runs", nil)) == 1 })
+	testsupport.WaitFor(t, "the run", func() bool { return len(ts.docs(t, "runs", nil)) == 1 })
 	if l := ts.schedules(t); len(l.Schedules) != 1 || l.Schedules[0].Function != "monthly-phrase" {
 		t.Errorf("schedules after the delete: %+v", l)
 	}

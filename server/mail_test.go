@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // mailer is a function that sends what its input says and returns the
@@ -79,7 +80,7 @@ func TestEmailWithoutSMTPGoesToTheOutbox(t *testing.T) {
 	if errMsg != "" || len(ids) != 2 {
 		t.Fatalf("sendEmail: ids %v, error %q", ids, errMsg)
 	}
-	waitFor(t, "both emails", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 2 })
+	testsupport.WaitFor(t, "both emails", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 2 })
 	res := ts.do(t, "GET", "/api/admin/outbox", "", testAdminToken)
 	var ans struct {
 		Messages []outboxMessage `json:"messages"`
@@ -162,16 +163,16 @@ func TestEmailOverSMTP(t *testing.T) {
 	if errMsg != "" {
 		t.Fatal(errMsg)
 	}
-	waitFor(t, "both messages", func() bool { return len(srv.received()) == 2 })
-	got := map[string]smtpMessage{}
-	for _, m := range srv.received() {
-		got[strings.Join(m.to, ",")] = m
+	testsupport.WaitFor(t, "both messages", func() bool { return len(srv.Received()) == 2 })
+	got := map[string]testsupport.SMTPMessage{}
+	for _, m := range srv.Received() {
+		got[strings.Join(m.To, ",")] = m
 	}
 	rich, plain := got["ada@example.com"], got["bob@example.com"]
-	if rich.from != "shop@example.com" || plain.from != "noreply@moonbase.test" {
-		t.Errorf("envelope senders %q and %q", rich.from, plain.from)
+	if rich.From != "shop@example.com" || plain.From != "noreply@moonbase.test" {
+		t.Errorf("envelope senders %q and %q", rich.From, plain.From)
 	}
-	p := parseMail(t, rich.data)
+	p := parseMail(t, rich.Data)
 	for name, want := range map[string]string{
 		"Subject": "Bienvenue à bord", "From": `"Shop" <shop@example.com>`, "To": `"Ada Lovelace" <ada@example.com>`, "Reply-To": "<help@example.com>",
 	} {
@@ -182,14 +183,14 @@ func TestEmailOverSMTP(t *testing.T) {
 	if p.bodies["text/plain"] != "Hello Ada,\nwelcome." || p.bodies["text/html"] != "<p>Hello <b>Ada</b></p>" {
 		t.Errorf("bodies %q", p.bodies)
 	}
-	q := parseMail(t, plain.data)
+	q := parseMail(t, plain.Data)
 	if from := q.decodedHeader(t, "From"); from != `"Moonbase" <noreply@moonbase.test>` {
 		t.Errorf("default From %q", from)
 	}
 	if q.bodies["text/plain"] != "Just text" || len(q.bodies) != 1 {
 		t.Errorf("plain bodies %q", q.bodies)
 	}
-	waitFor(t, "the jobs to be done", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 2 })
+	testsupport.WaitFor(t, "the jobs to be done", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 2 })
 	if res := ts.do(t, "GET", "/api/admin/outbox", "", testAdminToken); res.body != `{"messages":[]}` {
 		t.Errorf("outbox with SMTP configured: %s", res.body)
 	}
@@ -203,15 +204,15 @@ func TestEmailSMTPRefusals(t *testing.T) {
 	t.Run("4xx retried then delivered", func(t *testing.T) {
 		t.Parallel()
 		srv := startSMTP(t)
-		srv.refuseRcpt(&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Mailbox busy, try later"}, 2)
+		srv.RefuseRcpt(&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Mailbox busy, try later"}, 2)
 		ts := startMailServer(t, smtpConfig(t, srv))
 		if _, errMsg := ts.sendMail(t, map[string]any{"to": "ada@example.com", "subject": "Hi", "body": "x"}); errMsg != "" {
 			t.Fatal(errMsg)
 		}
-		waitFor(t, "the delivery", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 1 })
+		testsupport.WaitFor(t, "the delivery", func() bool { return len(ts.emailJobs(t, events.StatusDone)) == 1 })
 		job := ts.emailJobs(t, events.StatusDone)[0]
-		if len(srv.received()) != 1 || job.Attempt != 3 || len(job.Errors) != 2 {
-			t.Fatalf("received %d, job attempt %d with errors %v", len(srv.received()), job.Attempt, job.Errors)
+		if len(srv.Received()) != 1 || job.Attempt != 3 || len(job.Errors) != 2 {
+			t.Fatalf("received %d, job attempt %d with errors %v", len(srv.Received()), job.Attempt, job.Errors)
 		}
 		if e := job.Errors[0].Error; !strings.Contains(e, `451 "4.3.0 Mailbox busy, try later"`) {
 			t.Errorf("first error %q", e)
@@ -220,18 +221,18 @@ func TestEmailSMTPRefusals(t *testing.T) {
 	t.Run("5xx dead with the answer", func(t *testing.T) {
 		t.Parallel()
 		srv := startSMTP(t)
-		srv.refuseRcpt(&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}, -1)
+		srv.RefuseRcpt(&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}, -1)
 		ts := startMailServer(t, smtpConfig(t, srv))
 		if _, errMsg := ts.sendMail(t, map[string]any{"to": "nobody@example.com", "subject": "Hi", "body": "x"}); errMsg != "" {
 			t.Fatal(errMsg)
 		}
-		waitFor(t, "the dead letter", func() bool { return len(ts.emailJobs(t, events.StatusDead)) == 1 })
+		testsupport.WaitFor(t, "the dead letter", func() bool { return len(ts.emailJobs(t, events.StatusDead)) == 1 })
 		job := ts.emailJobs(t, events.StatusDead)[0]
-		want := `smtp 127.0.0.1:` + strconv.Itoa(srv.port) + `: send failed: sending SMTP RCPT TO command: 550 "5.1.1 No such user here", affected recipient(s): <nobody@example.com>`
+		want := `smtp 127.0.0.1:` + strconv.Itoa(srv.Port) + `: send failed: sending SMTP RCPT TO command: 550 "5.1.1 No such user here", affected recipient(s): <nobody@example.com>`
 		if job.Attempt != 1 || job.LastError != want {
 			t.Errorf("dead after attempt %d with %q, want attempt 1 with %q", job.Attempt, job.LastError, want)
 		}
-		if len(srv.received()) != 0 {
+		if len(srv.Received()) != 0 {
 			t.Errorf("a refused message was received")
 		}
 	})

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 func TestRequestIDs(t *testing.T) {
@@ -34,7 +36,7 @@ func TestRequestIDs(t *testing.T) {
 				t.Errorf("id %q, want a fresh one", id)
 			}
 			line := "request_id=" + id + " method=GET path=/api/auth/me status=401"
-			waitFor(t, "the request's log line", func() bool { return strings.Contains(ts.logs.String(), line) })
+			testsupport.WaitFor(t, "the request's log line", func() bool { return strings.Contains(ts.logs.String(), line) })
 		})
 	}
 }

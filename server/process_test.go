@@ -21,6 +21,7 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // serveHelper, set in a process's environment, makes TestServeProcess run
@@ -71,7 +72,7 @@ type serverProcess struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	url   string
-	logs  *syncBuffer
+	logs  *testsupport.LockedBuffer
 	done  chan struct{}
 }
 
@@ -96,7 +97,7 @@ func startServerProcess(t *testing.T, dir string, env ...string) *serverProcess 
 		"MOONBASE_EVENTS_BACKOFF_MAX=200ms",
 	)
 	cmd.Env = append(cmd.Env, env...)
-	p := &serverProcess{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	p := &serverProcess{cmd: cmd, logs: &testsupport.LockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.logs
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

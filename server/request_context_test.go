@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // closedSoon reports whether done closes within a few seconds.
@@ -121,14 +123,14 @@ func TestRequestLogLine(t *testing.T) {
 		t.Fatalf("me: %d %s", res.status, res.body)
 	}
 	line := "request_id=trace-7 method=GET path=/api/auth/me status=200 duration_ms="
-	waitFor(t, "the request's log line", func() bool {
+	testsupport.WaitFor(t, "the request's log line", func() bool {
 		return containsLine(ts.logs.String(), line, " ip=127.0.0.1 user_id="+alice.id)
 	})
 	// Health checks log at debug level, so a server at info level does not
 	// fill its log with them.
 	ts.do(t, "GET", "/healthz", "", "", HeaderRequestID, "probe-1")
 	ts.do(t, "GET", "/api/nothing", "", "", HeaderRequestID, "after-probe")
-	waitFor(t, "the next request's log line", func() bool { return strings.Contains(ts.logs.String(), "request_id=after-probe") })
+	testsupport.WaitFor(t, "the next request's log line", func() bool { return strings.Contains(ts.logs.String(), "request_id=after-probe") })
 	if !strings.Contains(ts.logs.String(), "request_id=probe-1 method=GET path=/healthz status=200") {
 		t.Errorf("health check not logged at debug level:\n%s", ts.logs.String())
 	}
@@ -175,7 +177,7 @@ func TestRequestContextCause(t *testing.T) {
 			if sc.timeout == time.Hour {
 				rc.end()
 			} else {
-				waitFor(t, "the deadline", func() bool { return !time.Now().Before(rc.deadline) })
+				testsupport.WaitFor(t, "the deadline", func() bool { return !time.Now().Before(rc.deadline) })
 			}
 			if err, cause := rc.Err(), context.Cause(rc); err == nil || cause == nil {
 				t.Errorf("Err %v, Cause %v: want both set", err, cause)

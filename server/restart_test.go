@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 var printedAdminToken = regexp.MustCompile(`mbadmin_[A-Za-z0-9_-]{43}`)
@@ -19,7 +21,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.AdminToken = "" // generated on first start
 
-	var firstOut syncBuffer
+	var firstOut testsupport.LockedBuffer
 	first, err := New(cfg, Deps{Logger: discardLogger(), Stderr: &firstOut})
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +30,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	if err := first.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: first, logs: &syncBuffer{}}
+	ts := &testServer{Server: first, logs: &testsupport.LockedBuffer{}}
 	adminToken := printedAdminToken.FindString(firstOut.String())
 	if adminToken == "" {
 		t.Fatalf("first start printed no admin token: %q", firstOut.String())
@@ -49,7 +51,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 		t.Error("the first server still answers after Shutdown")
 	}
 
-	var secondOut syncBuffer
+	var secondOut testsupport.LockedBuffer
 	second := startServer(t, cfg, Deps{Stderr: &secondOut})
 	if secondOut.String() != "" {
 		t.Errorf("second start printed %q; the token is shown only once", secondOut.String())

@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // probeSource tries every data call on one collection per access rule,
@@ -236,7 +237,7 @@ func checkProbe(t *testing.T, got map[string]any, own, service map[string]any, u
 func waitProbe(t *testing.T, ts *testServer, trigger string) map[string]any {
 	t.Helper()
 	var doc bson.M
-	waitFor(t, "a "+trigger+" run of the probe", func() bool {
+	testsupport.WaitFor(t, "a "+trigger+" run of the probe", func() bool {
 		d, err := ts.Store().C("probes").FindOne(context.Background(), bson.M{"trigger": trigger}, nil)
 		doc = d
 		return err == nil

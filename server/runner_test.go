@@ -15,6 +15,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/lua/engine"
 	"github.com/moonbase-dev/moonbase/lua/functions"
 )
@@ -96,7 +97,7 @@ func TestEventRunsSubscribedFunctions(t *testing.T) {
 	ts.saveFn(t, "on-order", map[string]any{"source": recorder, "triggers": []any{map[string]any{"event": "order_placed"}}})
 
 	alice := ts.register(t, "alice@example.com", "password123")
-	waitFor(t, "the welcome function", func() bool { return len(ts.docs(t, "runs", bson.M{"fn": "welcome"})) == 1 })
+	testsupport.WaitFor(t, "the welcome function", func() bool { return len(ts.docs(t, "runs", bson.M{"fn": "welcome"})) == 1 })
 	run := ts.docs(t, "runs", bson.M{"fn": "welcome"})[0]
 	input, _ := run["input"].(bson.M)
 	user, _ := input["user"].(bson.M)
@@ -110,7 +111,7 @@ func TestEventRunsSubscribedFunctions(t *testing.T) {
 	if _, ok := run["at"].(primitive.DateTime); !ok {
 		t.Errorf("ctx.at = %T %v, want a date", run["at"], run["at"])
 	}
-	waitFor(t, "the welcome job to be done", func() bool { return len(ts.jobsOf(t, "welcome")[events.StatusDone]) == 1 })
+	testsupport.WaitFor(t, "the welcome job to be done", func() bool { return len(ts.jobsOf(t, "welcome")[events.StatusDone]) == 1 })
 	for _, fn := range []string{"on-login", "on-order"} {
 		if jobs := ts.jobsOf(t, fn); len(jobs) != 0 {
 			t.Errorf("%s got jobs for user_registered: %v", fn, jobs)
@@ -121,7 +122,7 @@ func TestEventRunsSubscribedFunctions(t *testing.T) {
 	if res.status != http.StatusAccepted {
 		t.Fatalf("publish: %d %s", res.status, res.body)
 	}
-	waitFor(t, "the order function", func() bool { return len(ts.docs(t, "runs", bson.M{"fn": "on-order"})) == 1 })
+	testsupport.WaitFor(t, "the order function", func() bool { return len(ts.docs(t, "runs", bson.M{"fn": "on-order"})) == 1 })
 	order, _ := ts.docs(t, "runs", bson.M{"fn": "on-order"})[0]["input"].(bson.M)
 	if order["orderId"] != int64(123) {
 		t.Errorf("order input = %v", order)
@@ -151,7 +152,7 @@ end`, "triggers": []any{map[string]any{"event": "doc_created"}}})
 		t.Fatalf("create order: %d %s", res.status, res.body)
 	}
 	orderID, _ := res.json(t)["_id"].(string)
-	waitFor(t, "orders-only and any-doc", func() bool { return len(ts.docs(t, "runs", nil)) == 2 })
+	testsupport.WaitFor(t, "orders-only and any-doc", func() bool { return len(ts.docs(t, "runs", nil)) == 2 })
 	run := ts.docs(t, "runs", bson.M{"fn": "orders-only"})
 	if len(run) != 1 {
 		t.Fatalf("orders-only runs: %v", ts.docs(t, "runs", nil))
@@ -163,7 +164,7 @@ end`, "triggers": []any{map[string]any{"event": "doc_created"}}})
 		t.Errorf("input = %v", input)
 	}
 	// any-doc runs for the order and for the two runs recorded.
-	waitFor(t, "every job to finish", func() bool {
+	testsupport.WaitFor(t, "every job to finish", func() bool {
 		return len(ts.jobsOf(t, "orders-only")[events.StatusDone]) == 1 && len(ts.jobsOf(t, "any-doc")[events.StatusDone]) == 3
 	})
 	if jobs := ts.jobsOf(t, "notes-only"); len(jobs) != 0 {
@@ -187,7 +188,7 @@ end`
 	if res := ts.do(t, "POST", "/api/events", publishBody(t, "order_placed", map[string]any{"orderId": 7}), alice.token); res.status != 202 {
 		t.Fatalf("publish: %d %s", res.status, res.body)
 	}
-	waitFor(t, "the job to be dead", func() bool { return len(ts.listJobs(t, events.StatusDead)) == 1 })
+	testsupport.WaitFor(t, "the job to be dead", func() bool { return len(ts.listJobs(t, events.StatusDead)) == 1 })
 	dead := ts.listJobs(t, events.StatusDead)[0]
 	if dead.Attempt != 3 || dead.MaxAttempts != 3 || len(dead.Errors) != 3 {
 		t.Fatalf("dead job: attempt %d of %d, %d errors", dead.Attempt, dead.MaxAttempts, len(dead.Errors))
@@ -212,8 +213,8 @@ end`
 	if res.status != http.StatusOK || !strings.Contains(res.body, `"replays":1`) {
 		t.Fatalf("replay: %d %s", res.status, res.body)
 	}
-	waitFor(t, "the replayed run", func() bool { return len(ts.docs(t, "runs", bson.M{"fn": "charge"})) == 1 })
-	waitFor(t, "the replayed job to be done", func() bool { return len(ts.jobsOf(t, "charge")[events.StatusDone]) == 1 })
+	testsupport.WaitFor(t, "the replayed run", func() bool { return len(ts.docs(t, "runs", bson.M{"fn": "charge"})) == 1 })
+	testsupport.WaitFor(t, "the replayed job to be done", func() bool { return len(ts.jobsOf(t, "charge")[events.StatusDone]) == 1 })
 	again := ts.docs(t, "runs", bson.M{"fn": "charge"})
 	if len(again) != 1 || again[0]["id"] != runs[0]["id"] || again[0]["attempt"] != int64(1) {
 		t.Errorf("replayed run %v, first runs had id %v", again, runs[0]["id"])
@@ -272,7 +273,7 @@ end`, "triggers": []any{map[string]any{"invoke": true}}})
 	if ans.Result.Refused != wantRefusal {
 		t.Errorf("refusal %q, want %q", ans.Result.Refused, wantRefusal)
 	}
-	waitFor(t, "the subscribed function", func() bool { return len(ts.docs(t, "runs", nil)) == 1 })
+	testsupport.WaitFor(t, "the subscribed function", func() bool { return len(ts.docs(t, "runs", nil)) == 1 })
 	run := ts.docs(t, "runs", nil)[0]
 	if input, _ := run["input"].(bson.M); run["id"] != ans.Result.ID || input["orderId"] != int64(5) {
 		t.Errorf("run %v, published id %s", run, ans.Result.ID)
@@ -290,7 +291,7 @@ func TestScheduledRunInput(t *testing.T) {
 	if res.status != http.StatusAccepted || !strings.Contains(res.body, `"job_id":"`) {
 		t.Fatalf("run: %d %s", res.status, res.body)
 	}
-	waitFor(t, "the scheduled run", func() bool { return len(ts.docs(t, "runs", nil)) == 1 })
+	testsupport.WaitFor(t, "the scheduled run", func() bool { return len(ts.docs(t, "runs", nil)) == 1 })
 	run := ts.docs(t, "runs", nil)[0]
 	input, _ := run["input"].(bson.M)
 	at, ok := input["scheduled_at"].(primitive.DateTime)

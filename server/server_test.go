@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 func TestStartReportsBoundAddress(t *testing.T) {
@@ -127,7 +128,7 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 		shutdownErr <- s.Shutdown(ctx)
 		shutDown.Store(true)
 	}()
-	waitFor(t, "the listener to close", func() bool {
+	testsupport.WaitFor(t, "the listener to close", func() bool {
 		fresh := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 		c, err := fresh.Get(s.URL() + "/healthz")
 		if err == nil {

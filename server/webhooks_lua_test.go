@@ -9,6 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/webhooks"
 )
 
@@ -163,7 +164,7 @@ end`})
 	if res.status != 200 || !strings.Contains(res.body, `"deliveries":2`) {
 		t.Fatalf("invoke: %d %s", res.status, res.body)
 	}
-	waitFor(t, "three deliveries", func() bool {
+	testsupport.WaitFor(t, "three deliveries", func() bool {
 		return len(v1.requests()) == 1 && len(v2.requests()) == 1 && len(direct.requests()) == 1
 	})
 	for recv, want := range map[*hookReceiver]string{v1: `"data":{"id":7}`, v2: `"data":{"order":{"id":7}}`} {
@@ -203,7 +204,7 @@ function handle(input)
 end`})
 	ts.do(t, "POST", "/api/admin/webhooks/emit", `{"type":"order.paid","payload":{"id":1}}`, testAdminToken)
 	var dead string
-	waitFor(t, "the dead delivery", func() bool {
+	testsupport.WaitFor(t, "the dead delivery", func() bool {
 		res := ts.do(t, "POST", "/api/functions/myDeliveries", `{"endpoint":"`+ep+`","status":"dead"}`, "")
 		var list []map[string]any
 		if err := json.Unmarshal([]byte(res.body), &list); err == nil && len(list) == 1 {
@@ -225,5 +226,5 @@ end`})
 	if res := ts.do(t, "POST", "/api/functions/myDeliveries", `{"endpoint":"`+ep+`","resend":"`+dead+`"}`, ""); res.status != 200 {
 		t.Fatalf("resend: %d %s", res.status, res.body)
 	}
-	waitFor(t, "the resent delivery", func() bool { return len(recv.requests()) == 2 })
+	testsupport.WaitFor(t, "the resent delivery", func() bool { return len(recv.requests()) == 2 })
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/webhooks"
 )
 
@@ -99,7 +100,7 @@ func TestWebhooksAdminApi(t *testing.T) {
 	}
 	runScenarios(t, ts, vars, scenarios)
 	var delivery string
-	waitFor(t, "the delivery", func() bool {
+	testsupport.WaitFor(t, "the delivery", func() bool {
 		res := ts.do(t, "GET", "/api/admin/webhooks/deliveries?status=delivered&endpoint="+vars["ep"], "", testAdminToken)
 		ds := res.json(t)["deliveries"].([]any)
 		if len(ds) == 1 {
@@ -143,7 +144,7 @@ func TestWebhooksAdminApi(t *testing.T) {
 		{name: "deleted", method: "GET", path: "/api/admin/webhooks/endpoints/{ep}", token: "admin", wantStatus: 404,
 			wantContent: []string{`"code":"not_found"`}},
 	})
-	waitFor(t, "the replayed delivery", func() bool { return len(recv.requests()) == 2 })
+	testsupport.WaitFor(t, "the replayed delivery", func() bool { return len(recv.requests()) == 2 })
 	if a, b := recv.requests()[0].Header.Get("webhook-id"), recv.requests()[1].Header.Get("webhook-id"); a != b {
 		t.Fatalf("a replay carries webhook-id %q, the first delivery %q", b, a)
 	}
@@ -182,7 +183,7 @@ func TestWebhookURLGuard(t *testing.T) {
 		t.Fatalf("emit: %d %s", res.status, res.body)
 	}
 	var dead map[string]any
-	waitFor(t, "the refused delivery to die", func() bool {
+	testsupport.WaitFor(t, "the refused delivery to die", func() bool {
 		res := ts2.do(t, "GET", "/api/admin/webhooks/deliveries?status=dead", "", testAdminToken)
 		ds := res.json(t)["deliveries"].([]any)
 		if len(ds) == 1 {
@@ -196,7 +197,7 @@ func TestWebhookURLGuard(t *testing.T) {
 	if n := len(recv.requests()); n != 0 {
 		t.Fatalf("the receiver was reached %d times", n)
 	}
-	waitFor(t, "webhook_dead", func() bool { return slices.Contains(ts2.eventNames(t), "webhook_dead") })
+	testsupport.WaitFor(t, "webhook_dead", func() bool { return slices.Contains(ts2.eventNames(t), "webhook_dead") })
 	b, _ := json.Marshal(ts2.lastEvent(t, "webhook_dead"))
 	if !strings.Contains(string(b), dead["id"].(string)) {
 		t.Fatalf("webhook_dead = %s", b)

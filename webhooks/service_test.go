@@ -17,6 +17,7 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
 	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -98,17 +99,6 @@ func (r *receiver) requests() []Request {
 	return append([]Request(nil), r.got...)
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func ptr[T any](v T) *T { return &v }
 
 func (e *env) endpoint(t *testing.T, url string, filter []string, mod func(*EndpointInput)) Endpoint {
@@ -127,7 +117,7 @@ func (e *env) endpoint(t *testing.T, url string, filter []string, mod func(*Endp
 func (e *env) waitStatus(t *testing.T, id, status string) Delivery {
 	t.Helper()
 	var d Delivery
-	waitFor(t, 10*time.Second, "delivery "+id+" to be "+status, func() bool {
+	testsupport.WaitForWithin(t, 10*time.Second, "delivery "+id+" to be "+status, func() bool {
 		var err error
 		d, err = e.svc.Delivery(context.Background(), id)
 		if err != nil {
@@ -281,7 +271,7 @@ func TestRetriesThenDeliveredOrDead(t *testing.T) {
 	if dd.Attempts != 2 || dd.LastStatus != 502 {
 		t.Fatalf("dead delivery = %+v", dd)
 	}
-	waitFor(t, 5*time.Second, "webhook_dead and job_dead", func() bool {
+	testsupport.WaitForWithin(t, 5*time.Second, "webhook_dead and job_dead", func() bool {
 		return e.countEvents(t, events.WebhookDead) == 1 && e.countEvents(t, events.JobDead) == 1
 	})
 	if _, err := e.svc.Replay(context.Background(), "dlv_nope"); !errors.Is(err, ErrDeliveryNotFound) {
@@ -344,7 +334,7 @@ func TestRetryAfterAndGone(t *testing.T) {
 	if !got.Disabled || !strings.Contains(got.DisabledReason, "410") {
 		t.Fatalf("endpoint after 410: %+v", got)
 	}
-	waitFor(t, 5*time.Second, "webhook_endpoint_disabled", func() bool { return e.countEvents(t, events.WebhookEndpointDisabled) == 1 })
+	testsupport.WaitForWithin(t, 5*time.Second, "webhook_endpoint_disabled", func() bool { return e.countEvents(t, events.WebhookEndpointDisabled) == 1 })
 	if len(gone.requests()) != 1 {
 		t.Fatalf("a 410 was retried")
 	}
@@ -375,7 +365,7 @@ func TestFailingForDaysDisables(t *testing.T) {
 	if !got.Disabled || !strings.Contains(got.DisabledReason, "120h") {
 		t.Fatalf("endpoint = %+v", got)
 	}
-	waitFor(t, 5*time.Second, "webhook_endpoint_disabled", func() bool { return e.countEvents(t, events.WebhookEndpointDisabled) == 1 })
+	testsupport.WaitForWithin(t, 5*time.Second, "webhook_endpoint_disabled", func() bool { return e.countEvents(t, events.WebhookEndpointDisabled) == 1 })
 	again, err := e.svc.SetDisabled(context.Background(), ep.ID, false, "")
 	if err != nil || again.Disabled || !again.FailingSince.IsZero() {
 		t.Fatalf("enable: %+v, %v", again, err)
@@ -533,7 +523,7 @@ func TestRateLimitPaces(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 10*time.Second, "8 deliveries", func() bool { return len(r.requests()) == 8 })
+	testsupport.WaitForWithin(t, 10*time.Second, "8 deliveries", func() bool { return len(r.requests()) == 8 })
 	if took := time.Since(start); took < 330*time.Millisecond {
 		t.Fatalf("8 deliveries at 20/s took %s, want at least 350ms", took)
 	}

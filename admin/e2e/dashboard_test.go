@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/moonbase-dev/moonbase/admin"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/server"
 )
 
@@ -85,18 +86,6 @@ func call(t *testing.T, s *server.Server, method, path, body, token string, cook
 	return answer{status: res.StatusCode, body: string(b)}
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // deadJob makes a function that fails on the event "boom" with no retry,
 // publishes the event, and returns the id of the dead job it leaves.
 func deadJob(t *testing.T, s *server.Server) string {
@@ -109,7 +98,7 @@ func deadJob(t *testing.T, s *server.Server) string {
 		t.Fatalf("publish boom: %d %s", res.status, res.body)
 	}
 	var id string
-	waitFor(t, 20*time.Second, "the exploder's job to go dead", func() bool {
+	testsupport.WaitForWithin(t, 20*time.Second, "the exploder's job to go dead", func() bool {
 		var ans struct {
 			Jobs []struct{ ID, Kind string } `json:"jobs"`
 		}
@@ -272,7 +261,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	res = call(t, s, "GET", "/api/admin/jobs?status=dead", "", adminToken)
 	if strings.Contains(res.body, jobID) {
 		// It may have run and died again since; its replays count says so.
-		waitFor(t, 10*time.Second, "the replayed job to show its replay", func() bool {
+		testsupport.WaitForWithin(t, 10*time.Second, "the replayed job to show its replay", func() bool {
 			return strings.Contains(call(t, s, "GET", "/api/admin/jobs?status=dead", "", adminToken).body, `"replays":1`)
 		})
 	}

@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/moonbase-dev/moonbase/db"
 	"go.mongodb.org/mongo-driver/bson"
@@ -50,18 +49,6 @@ func mustIndex(t *testing.T, c db.Collection, unique bool, fields ...string) {
 	}
 	if err := c.EnsureIndex(context.Background(), idx); err != nil {
 		t.Fatalf("EnsureIndex(%v): %v", fields, err)
-	}
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

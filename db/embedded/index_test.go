@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"go.mongodb.org/mongo-driver/bson"
 )
 
@@ -75,7 +76,7 @@ func TestDropIndexSharedDirectory(t *testing.T) {
 	if _, err := cb.InsertOne(ctx, bson.M{"status": "new", "at": 2, "key": "k1"}); err != nil {
 		t.Errorf("insert of a key whose unique index is dropped: %v", err)
 	}
-	waitFor(t, "the second store to forget the dropped indexes", func() bool {
+	testsupport.WaitFor(t, "the second store to forget the dropped indexes", func() bool {
 		specs, err := b.indexSpecs(ctx, "jobs")
 		return err == nil && len(specs) == 0
 	})

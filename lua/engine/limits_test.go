@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/lua/functions"
 	"net/http"
 	"net/http/httptest"
@@ -246,7 +247,7 @@ func TestMemoryLimitSparesAWaitingRun(t *testing.T) {
 		defer wg.Done()
 		_, waitingErr = runSource(t, r, `function handle(input) return backend.http.request(input.url).body end`, map[string]any{"url": slow.URL}, RunOptions{})
 	}()
-	waitFor(t, "the waiting run to start", func() bool {
+	testsupport.WaitFor(t, "the waiting run to start", func() bool {
 		r.watch.mu.Lock()
 		defer r.watch.mu.Unlock()
 		return len(r.watch.runs) == 1

@@ -8,6 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
@@ -188,14 +189,14 @@ func TestRunPicksUpAVersionSavedElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSave(t, b, functions.Definition{Name: "hello", Source: helloV2, Triggers: []functions.Trigger{{Invoke: true}}})
-	waitFor(t, "the new version", func() bool {
+	testsupport.WaitFor(t, "the new version", func() bool {
 		res, err := a.Run(ctx, "hello", map[string]any{"name": "x"}, RunOptions{Trigger: functions.TriggerInvoke})
 		return err == nil && res.Version == 2
 	})
 	if err := b.Delete(ctx, "hello"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the delete", func() bool {
+	testsupport.WaitFor(t, "the delete", func() bool {
 		_, err := a.Run(ctx, "hello", nil, RunOptions{Trigger: functions.TriggerInvoke})
 		return errors.Is(err, functions.ErrFunctionNotFound)
 	})

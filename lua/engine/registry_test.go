@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/moonbase-dev/moonbase/db/embedded"
 	"github.com/moonbase-dev/moonbase/lua/functions"
@@ -33,16 +32,4 @@ func newTestRegistry(t testing.TB, cfg Config, deps Deps) *Registry {
 func runSource(t testing.TB, r *Registry, src string, input any, opts RunOptions) (Result, error) {
 	t.Helper()
 	return r.Test(context.Background(), functions.Definition{Name: "t", Source: src}, input, opts)
-}
-
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

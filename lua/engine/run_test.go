@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db/embedded"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
@@ -232,7 +233,7 @@ func TestShutdownWaitsForRunsThenStopsThem(t *testing.T) {
 			results <- err
 		}()
 	}
-	waitFor(t, "both runs to start", func() bool {
+	testsupport.WaitFor(t, "both runs to start", func() bool {
 		r.watch.mu.Lock()
 		defer r.watch.mu.Unlock()
 		return len(r.watch.runs) == 2

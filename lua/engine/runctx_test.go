@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // Contexts derived from a run's (gopher-lua derives one per coroutine)
@@ -35,7 +37,7 @@ func TestRunContextChildrenNeedNoGoroutines(t *testing.T) {
 	}
 	late, cancel := context.WithCancel(rc)
 	defer cancel()
-	waitFor(t, "a child made after the end to end", func() bool { return late.Err() != nil })
+	testsupport.WaitFor(t, "a child made after the end to end", func() bool { return late.Err() != nil })
 }
 
 func TestConfigValidate(t *testing.T) {

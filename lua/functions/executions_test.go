@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // maxLogBytes is the runtime's default cap on a run's output.
@@ -287,9 +288,9 @@ func TestExecutionsAreWrittenWithoutAFlush(t *testing.T) {
 	for range 3 {
 		recordRun(r, "few", start)
 	}
-	waitFor(t, "3 records written by the timer", func() bool { return runs() == 3 })
+	testsupport.WaitFor(t, "3 records written by the timer", func() bool { return runs() == 3 })
 	for range flushSize {
 		recordRun(r, "many", start)
 	}
-	waitFor(t, "a full queue written", func() bool { return runs() == 3+flushSize })
+	testsupport.WaitFor(t, "a full queue written", func() bool { return runs() == 3+flushSize })
 }

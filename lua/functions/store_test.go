@@ -3,7 +3,6 @@ package functions
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/moonbase-dev/moonbase/db/embedded"
 )
@@ -36,16 +35,4 @@ func mustSave(t testing.TB, s *Store, def Definition) Function {
 		t.Fatal(err)
 	}
 	return fn
-}
-
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
