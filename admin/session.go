@@ -16,7 +16,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db"
 )
@@ -96,7 +95,7 @@ func (d *Dashboard) session(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(sessionAnswer{CSRFToken: str(doc["csrf"]), ExpiresAt: timeOf(doc["expires_at"])})
+	return c.JSON(sessionAnswer{CSRFToken: str(doc["csrf"]), ExpiresAt: db.TimeOf(doc["expires_at"])})
 }
 
 // signOut ends the session (its cookie stops working at once, in every
@@ -153,7 +152,7 @@ func (d *Dashboard) lookup(c *fiber.Ctx) (bson.M, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read dashboard session: %w", err)
 	}
-	if !d.deps.Now().Before(timeOf(doc["expires_at"])) {
+	if !d.deps.Now().Before(db.TimeOf(doc["expires_at"])) {
 		return nil, ErrNoSession
 	}
 	return doc, nil
@@ -194,16 +193,3 @@ func sameOrigin(c *fiber.Ctx) error {
 func (d *Dashboard) secure(c *fiber.Ctx) bool { return d.cfg.SecureCookie || c.Protocol() == "https" }
 
 func str(v any) string { s, _ := v.(string); return s }
-
-// timeOf reads a date as the stores give it back: a BSON date (or, from
-// some drivers, a time.Time). Anything else is the zero time, which has
-// always passed.
-func timeOf(v any) time.Time {
-	switch t := v.(type) {
-	case primitive.DateTime:
-		return t.Time().UTC()
-	case time.Time:
-		return t.UTC()
-	}
-	return time.Time{}
-}

@@ -58,7 +58,7 @@ func (h *Hub) Channels(ctx context.Context, limit int) ([]ChannelInfo, error) {
 	byName := map[string]*ChannelInfo{}
 	for _, d := range docs {
 		name := str(d["_id"])
-		byName[name] = &ChannelInfo{Name: name, Offset: int64Of(d["offset"]), Members: []User{}}
+		byName[name] = &ChannelInfo{Name: name, Offset: db.Int64Of(d["offset"]), Members: []User{}}
 	}
 	pres, err := h.store.C(db.ChannelPresence).Find(ctx, bson.M{}, &db.FindOptions{Projection: bson.M{"channel": 1}})
 	if err != nil {

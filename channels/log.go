@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db"
 )
@@ -57,7 +56,7 @@ func (l msgLog) allocate(ctx context.Context, channel string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("allocate an offset on %s: %w", channel, err)
 	}
-	return int64Of(doc["offset"]), nil
+	return db.Int64Of(doc["offset"]), nil
 }
 
 // current returns the channel's latest offset, 0 for a channel that never
@@ -70,7 +69,7 @@ func (l msgLog) current(ctx context.Context, channel string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read the offset of %s: %w", channel, err)
 	}
-	return int64Of(doc["offset"]), nil
+	return db.Int64Of(doc["offset"]), nil
 }
 
 // currents returns the latest offsets of channels; a channel that never
@@ -88,7 +87,7 @@ func (l msgLog) currents(ctx context.Context, channels []string) (map[string]int
 			return nil, fmt.Errorf("read channel offsets: %w", err)
 		}
 		for _, d := range docs {
-			out[str(d["_id"])] = int64Of(d["offset"])
+			out[str(d["_id"])] = db.Int64Of(d["offset"])
 		}
 	}
 	return out, nil
@@ -180,7 +179,7 @@ func (l msgLog) trim(ctx context.Context, channel string, upTo int64) error {
 }
 
 func messageFromDoc(d bson.M) Message {
-	m := Message{Channel: str(d["channel"]), Offset: int64Of(d["offset"]), Data: []byte(str(d["data"])), At: timeOf(d["at"])}
+	m := Message{Channel: str(d["channel"]), Offset: db.Int64Of(d["offset"]), Data: []byte(str(d["data"])), At: db.TimeOf(d["at"])}
 	if u, ok := d["user"].(bson.M); ok {
 		m.User = &User{ID: str(u["id"]), Name: str(u["name"])}
 	}
@@ -193,28 +192,4 @@ func storeTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func int64Of(v any) int64 {
-	switch n := v.(type) {
-	case int64:
-		return n
-	case int32:
-		return int64(n)
-	case int:
-		return int64(n)
-	case float64:
-		return int64(n)
-	}
-	return 0
-}
-
-func timeOf(v any) time.Time {
-	switch t := v.(type) {
-	case primitive.DateTime:
-		return t.Time().UTC()
-	case time.Time:
-		return t.UTC()
-	}
-	return time.Time{}
 }

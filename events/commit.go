@@ -225,7 +225,7 @@ func eventDoc(ev Event) bson.M {
 // eventFromDoc reads an _events document.
 func eventFromDoc(d bson.M) Event {
 	return Event{
-		ID: str(d["_id"]), Name: str(d["name"]), Data: mapOf(d["data"]), At: timeOf(d["at"]),
+		ID: str(d["_id"]), Name: str(d["name"]), Data: mapOf(d["data"]), At: db.TimeOf(d["at"]),
 		Cause: str(d["cause"]), Depth: intOf(d["depth"]), Stopped: d[LoopStopped] == true,
 	}
 }

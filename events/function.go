@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"errors"
+	"github.com/moonbase-dev/moonbase/db"
 	"strings"
 	"time"
 
@@ -66,7 +67,7 @@ func FunctionJobHandler(r FunctionRunner) JobHandler {
 			Trigger:   str(p["trigger"]),
 			EventName: str(p["event_name"]),
 			EventID:   str(p["event_id"]),
-			At:        timeOf(p["at"]),
+			At:        db.TimeOf(p["at"]),
 			Attempt:   job.Attempt,
 			JobID:     job.ID,
 			Depth:     intOf(p["depth"]),

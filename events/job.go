@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"github.com/moonbase-dev/moonbase/db"
 	"strings"
 	"time"
 
@@ -79,24 +80,24 @@ func jobFromDoc(d bson.M) Job {
 		Attempt:     intOf(d["attempt"]),
 		MaxAttempts: intOf(d["max_attempts"]),
 		Backoff:     backoffFromDoc(d["backoff"]),
-		RunAt:       timeOf(d["run_at"]),
+		RunAt:       db.TimeOf(d["run_at"]),
 		Worker:      str(d["worker"]),
-		LeaseUntil:  timeOf(d["lease_until"]),
+		LeaseUntil:  db.TimeOf(d["lease_until"]),
 		LastError:   str(d["last_error"]),
 		Replays:     intOf(d["replays"]),
-		CreatedAt:   timeOf(d["created_at"]),
-		UpdatedAt:   timeOf(d["updated_at"]),
-		StartedAt:   timeOf(d["started_at"]),
-		FinishedAt:  timeOf(d["finished_at"]),
+		CreatedAt:   db.TimeOf(d["created_at"]),
+		UpdatedAt:   db.TimeOf(d["updated_at"]),
+		StartedAt:   db.TimeOf(d["started_at"]),
+		FinishedAt:  db.TimeOf(d["finished_at"]),
 	}
 	if errs, ok := d["errors"].(bson.A); ok {
 		for _, e := range errs {
 			m := mapOf(e)
 			j.Errors = append(j.Errors, JobError{
 				Attempt: intOf(m["attempt"]),
-				At:      timeOf(m["at"]),
+				At:      db.TimeOf(m["at"]),
 				Error:   str(m["error"]),
-				RetryAt: timeOf(m["retry_at"]),
+				RetryAt: db.TimeOf(m["retry_at"]),
 			})
 		}
 	}
@@ -116,20 +117,6 @@ func str(v any) string {
 	return ""
 }
 
-func intOf(v any) int {
-	switch n := v.(type) {
-	case int32:
-		return int(n)
-	case int64:
-		return int(n)
-	case int:
-		return n
-	case float64:
-		return int(n)
-	}
-	return 0
-}
-
 // isNumber reports whether v is a number a store may return.
 func isNumber(v any) bool {
 	switch v.(type) {
@@ -137,16 +124,6 @@ func isNumber(v any) bool {
 		return true
 	}
 	return false
-}
-
-func timeOf(v any) time.Time {
-	switch t := v.(type) {
-	case primitive.DateTime:
-		return t.Time().UTC()
-	case time.Time:
-		return t.UTC()
-	}
-	return time.Time{}
 }
 
 func mapOf(v any) map[string]any {
@@ -180,3 +157,5 @@ func summarize(err error) string {
 	// The store keeps only UTF-8, and an error may quote any bytes.
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
+
+func intOf(v any) int { return int(db.Int64Of(v)) }

@@ -64,7 +64,7 @@ func (q *Queue) Stats(ctx context.Context, since time.Time, bucket time.Duration
 		return st, fmt.Errorf("job stats: %w", err)
 	}
 	for _, d := range created {
-		if i := slot(timeOf(d["created_at"])); i >= 0 {
+		if i := slot(db.TimeOf(d["created_at"])); i >= 0 {
 			st.Buckets[i].Created++
 		}
 	}
@@ -75,7 +75,7 @@ func (q *Queue) Stats(ctx context.Context, since time.Time, bucket time.Duration
 			return st, fmt.Errorf("job stats: %w", err)
 		}
 		for _, d := range docs {
-			i := slot(timeOf(d["finished_at"]))
+			i := slot(db.TimeOf(d["finished_at"]))
 			switch {
 			case i < 0:
 			case status == StatusDone:

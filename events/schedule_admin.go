@@ -48,7 +48,7 @@ func (s *Scheduler) List(ctx context.Context) ([]ScheduleInfo, error) {
 			Expression: str(d["expression"]),
 			Timezone:   str(d["timezone"]),
 			Paused:     d["paused"] == true,
-			LastRunAt:  timeOf(d["last_run_at"]),
+			LastRunAt:  db.TimeOf(d["last_run_at"]),
 			Next:       []time.Time{},
 		}
 		sch, err := s.parse(info.Expression, info.Timezone)
@@ -62,7 +62,7 @@ func (s *Scheduler) List(ctx context.Context) ([]ScheduleInfo, error) {
 		if !info.LastRunAt.IsZero() {
 			info.LastRunAt = info.LastRunAt.In(loc)
 		}
-		t := timeOf(d["next_at"])
+		t := db.TimeOf(d["next_at"])
 		if info.Paused || t.IsZero() {
 			t = sch.Next(now)
 		}

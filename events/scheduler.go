@@ -302,7 +302,7 @@ func (s *Scheduler) fireDue(ctx context.Context) (int, error) {
 // a missed occurrence runs once, not once per occurrence missed.
 func (s *Scheduler) fire(ctx context.Context, d bson.M, now time.Time) error {
 	id, function := str(d["_id"]), str(d["function"])
-	occurrence := timeOf(d["next_at"])
+	occurrence := db.TimeOf(d["next_at"])
 	sch, err := s.parse(str(d["expression"]), str(d["timezone"]))
 	var next time.Time
 	if err != nil {

@@ -44,8 +44,8 @@ func firedAt(t *testing.T, store db.Store, function string) []time.Time {
 	out := make([]time.Time, len(docs))
 	for i, d := range docs {
 		job := jobFromDoc(d)
-		out[i] = timeOf(mapOf(job.Payload["input"])["scheduled_at"])
-		if job.Payload["trigger"] != TriggerSchedule || !timeOf(job.Payload["at"]).Equal(out[i]) {
+		out[i] = db.TimeOf(mapOf(job.Payload["input"])["scheduled_at"])
+		if job.Payload["trigger"] != TriggerSchedule || !db.TimeOf(job.Payload["at"]).Equal(out[i]) {
 			t.Fatalf("schedule job payload = %v", job.Payload)
 		}
 	}
@@ -90,7 +90,7 @@ func TestSyncSchedules(t *testing.T) {
 	if err := s.Sync(ctx, "report", []ScheduleTrigger{monday, paris}); err != nil {
 		t.Fatal(err)
 	}
-	if d := mustFind(t, store, db.Schedules, bson.M{"expression": "0 9 * * *"}); !timeOf(d["next_at"]).Equal(time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)) || timeOf(d["created_at"]).After(time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)) {
+	if d := mustFind(t, store, db.Schedules, bson.M{"expression": "0 9 * * *"}); !db.TimeOf(d["next_at"]).Equal(time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)) || db.TimeOf(d["created_at"]).After(time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)) {
 		t.Fatalf("entry rewritten by an unchanged save: %v", d)
 	}
 
@@ -207,7 +207,7 @@ func TestMissedOccurrenceFiresOnceAfterRestart(t *testing.T) {
 		t.Fatalf("fired %v; want once, for 2025-01-02 03:00", got)
 	}
 	d := mustFind(t, store, db.Schedules, bson.M{"function": "nightly"})
-	if !timeOf(d["next_at"]).Equal(time.Date(2025, 1, 6, 3, 0, 0, 0, time.UTC)) {
+	if !db.TimeOf(d["next_at"]).Equal(time.Date(2025, 1, 6, 3, 0, 0, 0, time.UTC)) {
 		t.Fatalf("next_at = %v, want the first occurrence after the restart", d["next_at"])
 	}
 	if n := count(t, store, db.Schedules, bson.M{"function": "ghost"}); n != 0 {
@@ -244,7 +244,7 @@ func TestPauseResumeRunNow(t *testing.T) {
 		t.Fatalf("RunNow of a paused schedule: %v", err)
 	}
 	job, err := s.queue.Get(ctx, id)
-	if err != nil || job.MaxAttempts != 2 || !timeOf(mapOf(job.Payload["input"])["scheduled_at"]).Equal(clk.Now()) || !strings.HasPrefix(str(job.Payload["event_id"]), "run:hourly@") {
+	if err != nil || job.MaxAttempts != 2 || !db.TimeOf(mapOf(job.Payload["input"])["scheduled_at"]).Equal(clk.Now()) || !strings.HasPrefix(str(job.Payload["event_id"]), "run:hourly@") {
 		t.Fatalf("RunNow job = %+v, %v", job, err)
 	}
 
@@ -375,7 +375,7 @@ func TestScheduledRunReachesRunner(t *testing.T) {
 	})
 	if run.Function != "report" || run.Trigger != TriggerSchedule || run.EventName != "" ||
 		!strings.HasPrefix(run.EventID, "schedule:report#") || !run.At.Equal(occurrence) ||
-		!timeOf(run.Input["scheduled_at"]).Equal(occurrence) || run.Attempt != 1 {
+		!db.TimeOf(run.Input["scheduled_at"]).Equal(occurrence) || run.Attempt != 1 {
 		t.Fatalf("run = %+v", run)
 	}
 }

@@ -304,8 +304,8 @@ func endpointFromDoc(d bson.M) Endpoint {
 		ID: str(d["_id"]), URL: str(d["url"]), Description: str(d["description"]),
 		Version: intOf(d["version"]), RateLimit: intOf(d["rate_limit"]), MaxAttempts: intOf(d["max_attempts"]),
 		Disabled: d["disabled"] == true, DisabledReason: str(d["disabled_reason"]),
-		PreviousSecretUntil: timeOf(d["previous_secret_until"]), FailingSince: timeOf(d["failing_since"]),
-		CreatedAt: timeOf(d["created_at"]), UpdatedAt: timeOf(d["updated_at"]),
+		PreviousSecretUntil: db.TimeOf(d["previous_secret_until"]), FailingSince: db.TimeOf(d["failing_since"]),
+		CreatedAt: db.TimeOf(d["created_at"]), UpdatedAt: db.TimeOf(d["updated_at"]),
 		secret: str(d["secret"]), previous: str(d["previous_secret"]),
 	}
 	ep.Events = strings1(d["events"])

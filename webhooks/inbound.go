@@ -139,7 +139,7 @@ func (s *Service) InboundRequest(ctx context.Context, id string) (Inbound, error
 func inboundFromDoc(d bson.M) Inbound {
 	in := Inbound{
 		ID: str(d["_id"]), Function: str(d["function"]), Method: str(d["method"]), URL: str(d["url"]),
-		Path: str(d["path"]), Query: str(d["query"]), Body: str(d["body"]), ReceivedAt: timeOf(d["received_at"]),
+		Path: str(d["path"]), Query: str(d["query"]), Body: str(d["body"]), ReceivedAt: db.TimeOf(d["received_at"]),
 		Status: intOf(d["status"]), Answer: str(d["answer"]), Error: str(d["error"]),
 		DurationMS: int64(intOf(d["duration_ms"])), ExecutionID: str(d["execution_id"]), ReplayOf: str(d["replay_of"]),
 		Headers: map[string]string{},

@@ -39,16 +39,16 @@ func deliveryFromDoc(d bson.M) Delivery {
 		URL: str(d["url"]), Type: str(d["type"]), Version: str(d["version"]), Status: str(d["status"]),
 		Attempts: intOf(d["attempt_count"]), MaxAttempts: intOf(d["max_attempts"]), Replays: intOf(d["replays"]),
 		LastStatus: intOf(d["last_status"]), LastError: str(d["last_error"]),
-		NextAttempt: timeOf(d["next_attempt_at"]), DeliveredAt: timeOf(d["delivered_at"]),
-		CreatedAt: timeOf(d["created_at"]), UpdatedAt: timeOf(d["updated_at"]),
+		NextAttempt: db.TimeOf(d["next_attempt_at"]), DeliveredAt: db.TimeOf(d["delivered_at"]),
+		CreatedAt: db.TimeOf(d["created_at"]), UpdatedAt: db.TimeOf(d["updated_at"]),
 	}
 	if a, ok := d["attempts"].(bson.A); ok {
 		for _, e := range a {
 			m := mapOf(e)
 			att := Attempt{
-				N: intOf(m["n"]), At: timeOf(m["at"]), Status: intOf(m["status"]),
+				N: intOf(m["n"]), At: db.TimeOf(m["at"]), Status: intOf(m["status"]),
 				DurationMS: int64(intOf(m["duration_ms"])), ResponseBody: str(m["response_body"]),
-				Error: str(m["error"]), RetryAt: timeOf(m["retry_at"]),
+				Error: str(m["error"]), RetryAt: db.TimeOf(m["retry_at"]),
 			}
 			if h := mapOf(m["response_headers"]); len(h) > 0 {
 				att.ResponseHeaders = map[string]string{}
@@ -145,7 +145,7 @@ func (s *Service) ListMessages(ctx context.Context, typ, before string, limit in
 	}
 	out := make([]Message, 0, len(docs))
 	for _, d := range docs {
-		m := Message{ID: str(d["_id"]), Type: str(d["type"]), URL: str(d["url"]), Deliveries: intOf(d["deliveries"]), CreatedAt: timeOf(d["created_at"])}
+		m := Message{ID: str(d["_id"]), Type: str(d["type"]), URL: str(d["url"]), Deliveries: intOf(d["deliveries"]), CreatedAt: db.TimeOf(d["created_at"])}
 		m.Payloads = map[string]any{}
 		for k, v := range mapOf(d["bodies"]) {
 			m.Payloads[k] = db.ToJSONValue(rawJSON(str(v)))

@@ -3,7 +3,7 @@ package webhooks
 import (
 	"encoding/json"
 	"errors"
-	"time"
+	"github.com/moonbase-dev/moonbase/db"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -21,30 +21,6 @@ func str(v any) string {
 		return s.Hex()
 	}
 	return ""
-}
-
-func intOf(v any) int {
-	switch n := v.(type) {
-	case int32:
-		return int(n)
-	case int64:
-		return int(n)
-	case int:
-		return n
-	case float64:
-		return int(n)
-	}
-	return 0
-}
-
-func timeOf(v any) time.Time {
-	switch t := v.(type) {
-	case primitive.DateTime:
-		return t.Time().UTC()
-	case time.Time:
-		return t.UTC()
-	}
-	return time.Time{}
 }
 
 func strings1(v any) []string {
@@ -89,3 +65,5 @@ func rawJSON(s string) any {
 	}
 	return v
 }
+
+func intOf(v any) int { return int(db.Int64Of(v)) }

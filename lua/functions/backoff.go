@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/moonbase-dev/moonbase/db"
 	"strings"
 	"time"
 
@@ -98,6 +99,6 @@ func backoffFromDoc(v any) *Backoff {
 	if !ok {
 		return nil
 	}
-	ms := func(k string) Duration { return Duration(time.Duration(int64Of(m[k])) * time.Millisecond) }
+	ms := func(k string) Duration { return Duration(time.Duration(db.Int64Of(m[k])) * time.Millisecond) }
 	return &Backoff{Initial: ms("initial_ms"), Max: ms("max_ms")}
 }

@@ -193,7 +193,7 @@ func (s *Store) executions(ctx context.Context, filter bson.M, name string, afte
 		if int64(len(docs)) < page {
 			break
 		}
-		if len(out) == limit && out[limit-1].StartedAt.After(timeOf(docs[len(docs)-1]["started_at"])) {
+		if len(out) == limit && out[limit-1].StartedAt.After(db.TimeOf(docs[len(docs)-1]["started_at"])) {
 			break
 		}
 		skip += page
@@ -329,18 +329,18 @@ func appendIndexKey(b []byte, t byte, i int) []byte {
 func executionFromDoc(d bson.M) Execution {
 	e := Execution{
 		Function:  str(d["function"]),
-		Version:   int64Of(d["version"]),
+		Version:   db.Int64Of(d["version"]),
 		Trigger:   str(d["trigger"]),
-		StartedAt: timeOf(d["started_at"]),
+		StartedAt: db.TimeOf(d["started_at"]),
 		Status:    str(d["status"]),
 		Error:     str(d["error"]),
-		Line:      int(int64Of(d["line"])),
+		Line:      int(db.Int64Of(d["line"])),
 		Traceback: str(d["traceback"]),
 		User:      str(d["user"]),
 		Identity:  str(d["identity"]),
 		Event:     str(d["event"]),
 		EventID:   str(d["event_id"]),
-		Attempt:   int(int64Of(d["attempt"])),
+		Attempt:   int(db.Int64Of(d["attempt"])),
 		Logs:      []LogLine{},
 	}
 	switch id := d["_id"].(type) {
@@ -352,12 +352,12 @@ func executionFromDoc(d bson.M) Execution {
 	if f, ok := d["duration_ms"].(float64); ok {
 		e.DurationMs = f
 	} else {
-		e.DurationMs = float64(int64Of(d["duration_ms"]))
+		e.DurationMs = float64(db.Int64Of(d["duration_ms"]))
 	}
 	if ls, ok := d["logs"].(bson.A); ok {
 		for _, l := range ls {
 			m, _ := l.(bson.M)
-			e.Logs = append(e.Logs, LogLine{At: timeOf(m["at"]), Level: str(m["level"]), Message: str(m["message"])})
+			e.Logs = append(e.Logs, LogLine{At: db.TimeOf(m["at"]), Level: str(m["level"]), Message: str(m["message"])})
 		}
 	}
 	return e

@@ -146,7 +146,7 @@ func TestExecutionPackDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := max(first.Hex(), second.Hex())
-	if id, _ := doc["_id"].(primitive.ObjectID); id.Hex() != last || !timeOf(doc["started_at"]).Equal(base.Add(2*time.Second)) {
+	if id, _ := doc["_id"].(primitive.ObjectID); id.Hex() != last || !db.TimeOf(doc["started_at"]).Equal(base.Add(2*time.Second)) {
 		t.Errorf("pack %v", doc)
 	}
 	runs, _ := doc["runs"].(bson.A)
@@ -156,13 +156,13 @@ func TestExecutionPackDocument(t *testing.T) {
 	run, _ := runs[1].(bson.M)
 	keys := slices.Sorted(maps.Keys(run))
 	if !slices.Equal(keys, []string{"_id", "duration_ms", "logs", "started_at", "status", "trigger", "version"}) ||
-		run["_id"] != second || run["version"] != int64(1) || run["trigger"] != "event" || !timeOf(run["started_at"]).Equal(base) ||
+		run["_id"] != second || run["version"] != int64(1) || run["trigger"] != "event" || !db.TimeOf(run["started_at"]).Equal(base) ||
 		run["duration_ms"] != 1.0 || run["status"] != "ok" {
 		t.Errorf("run %v", run)
 	}
 	if logs, _ := run["logs"].(bson.A); len(logs) != 1 {
 		t.Errorf("logs %v", run["logs"])
-	} else if l, _ := logs[0].(bson.M); !timeOf(l["at"]).Equal(base) || l["level"] != "print" || l["message"] != "hi" {
+	} else if l, _ := logs[0].(bson.M); !db.TimeOf(l["at"]).Equal(base) || l["level"] != "print" || l["message"] != "hi" {
 		t.Errorf("log line %v", l)
 	}
 	if n, _ := r.store.C(db.Executions).Count(ctx, nil); n != 2 {

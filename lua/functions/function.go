@@ -404,12 +404,12 @@ func versionDoc(f Function) bson.M {
 func functionFromDoc(d bson.M) Function {
 	f := Function{
 		Name:      str(d["name"]),
-		Version:   int64Of(d["version"]),
+		Version:   db.Int64Of(d["version"]),
 		Source:    str(d["source"]),
 		Handler:   str(d["handler"]),
-		Timeout:   Duration(time.Duration(int64Of(d["timeout_ms"])) * time.Millisecond),
-		CreatedAt: timeOf(d["created_at"]),
-		UpdatedAt: timeOf(d["updated_at"]),
+		Timeout:   Duration(time.Duration(db.Int64Of(d["timeout_ms"])) * time.Millisecond),
+		CreatedAt: db.TimeOf(d["created_at"]),
+		UpdatedAt: db.TimeOf(d["updated_at"]),
 		Triggers:  []Trigger{},
 	}
 	if f.UpdatedAt.IsZero() {
@@ -419,7 +419,7 @@ func functionFromDoc(d bson.M) Function {
 		f.Handler = DefaultHandler
 	}
 	if _, ok := d["retries"]; ok {
-		n := int(int64Of(d["retries"]))
+		n := int(db.Int64Of(d["retries"]))
 		f.Retries = &n
 	}
 	f.Backoff = backoffFromDoc(d["backoff"])
@@ -456,30 +456,6 @@ func strs(v any) []string {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func int64Of(v any) int64 {
-	switch n := v.(type) {
-	case int64:
-		return n
-	case int32:
-		return int64(n)
-	case int:
-		return int64(n)
-	case float64:
-		return int64(n)
-	}
-	return 0
-}
-
-func timeOf(v any) time.Time {
-	switch t := v.(type) {
-	case time.Time:
-		return t.UTC()
-	case interface{ Time() time.Time }:
-		return t.Time().UTC()
-	}
-	return time.Time{}
 }
 
 // channelPattern reports whether p is a realtime channel name or a prefix

@@ -121,7 +121,7 @@ func (s *Store) latestVersion(ctx context.Context, name string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("save function %q: %w", name, err)
 	}
-	return int64Of(doc["version"]), nil
+	return db.Int64Of(doc["version"]), nil
 }
 
 // Get returns the current version of a function, or ErrFunctionNotFound.
@@ -147,7 +147,7 @@ func (s *Store) CurrentVersion(ctx context.Context, name string) (int64, error) 
 	if err != nil {
 		return 0, fmt.Errorf("load function %q: %w", name, err)
 	}
-	return int64Of(doc["version"]), nil
+	return db.Int64Of(doc["version"]), nil
 }
 
 // List returns every function by name, without their sources (Get has
