@@ -3,11 +3,12 @@ package events
 import (
 	"context"
 	"errors"
-	"github.com/moonbase-dev/moonbase/db"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/db"
 )
 
 // KindFunction is the kind of the jobs that run a function because of an

@@ -2,12 +2,13 @@ package events
 
 import (
 	"context"
-	"github.com/moonbase-dev/moonbase/db"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/moonbase-dev/moonbase/db"
 )
 
 // Job statuses. A job is pending until a worker claims it, running while a

@@ -3,10 +3,11 @@ package webhooks
 import (
 	"encoding/json"
 	"errors"
-	"github.com/moonbase-dev/moonbase/db"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/moonbase-dev/moonbase/db"
 )
 
 // The helpers below read the canonical values a store returns.

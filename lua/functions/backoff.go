@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/moonbase-dev/moonbase/db"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/db"
 )
 
 // Bounds of a function's backoff.
