@@ -41,6 +41,7 @@ func bindChannelsApi(s *Server, r fiber.Router) {
 	r.Get("/api/ws", s.upgradeChannels)
 	r.Get("/api/admin/channels", s.adminChannels)
 	r.Get("/api/admin/channels/:name/messages", s.adminChannelMessages)
+	r.Post("/api/admin/channels/:name/messages", s.adminPublishChannel)
 }
 
 // upgradeChannels hands a WebSocket handshake to the hub; anything else
