@@ -42,6 +42,7 @@ func bindChannelsApi(s *Server, r fiber.Router) {
 	r.Get("/api/admin/channels", s.adminChannels)
 	r.Get("/api/admin/channels/:name/messages", s.adminChannelMessages)
 	r.Post("/api/admin/channels/:name/messages", s.adminPublishChannel)
+	r.Get("/api/admin/channels/:name/members", s.adminChannelMembers)
 }
 
 // upgradeChannels hands a WebSocket handshake to the hub; anything else

@@ -6,6 +6,8 @@ import (
 	"net/url"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/moonbase-dev/moonbase/channels"
 )
 
 // adminPublishChannel publishes a message into a channel as the system,
@@ -33,4 +35,21 @@ func (s *Server) adminPublishChannel(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(http.StatusCreated).JSON(fiber.Map{"channel": name, "offset": offset})
+}
+
+// adminChannelMembers lists who is present on a channel now, on every
+// server process: {channel, members: [{id, name}]}.
+func (s *Server) adminChannelMembers(c *fiber.Ctx) error {
+	name, err := url.PathUnescape(c.Params("name"))
+	if err != nil {
+		return badInput("channel name is not a valid URL path segment")
+	}
+	members, err := s.channels.Members(c.UserContext(), name)
+	if err != nil {
+		return err
+	}
+	if members == nil {
+		members = []channels.User{}
+	}
+	return c.JSON(fiber.Map{"channel": name, "members": members})
 }

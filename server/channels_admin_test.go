@@ -7,10 +7,10 @@ import (
 	"github.com/moonbase-dev/moonbase/channels"
 )
 
-// TestAdminPublishChannel: the admin publishes into a channel as the
-// system; a member joined over the WebSocket receives it, it is stored
+// TestAdminChannelRoutes: the admin sees a channel's members and
+// publishes into it as the system; a member joined over the WebSocket receives it, it is stored
 // with no user and records no chan_in event, and bad input is refused.
-func TestAdminPublishChannel(t *testing.T) {
+func TestAdminChannelRoutes(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
 	cfg.Channels.Rules = map[string]channels.Rule{"tiny": {MaxMessageBytes: 16}}
@@ -30,6 +30,14 @@ func TestAdminPublishChannel(t *testing.T) {
 			wantStatus: 201, wantContent: []string{`"channel":"room:1"`, `"offset":1`}},
 		{name: "the message is stored without a user", method: "GET", path: "/api/admin/channels/lobby/messages", token: "admin",
 			wantStatus: 200, wantContent: []string{`"offset":1`, `"text":"maintenance at noon"`}, notContent: []string{`"user":{`}},
+		{name: "members", method: "GET", path: "/api/admin/channels/lobby/members", token: "admin",
+			wantStatus: 200, wantContent: []string{`"channel":"lobby"`, `"id":"` + alice.id + `"`}},
+		{name: "no members", method: "GET", path: "/api/admin/channels/room%3A1/members", token: "admin",
+			wantStatus: 200, wantContent: []string{`"channel":"room:1"`, `"members":[]`}},
+		{name: "members of a bad channel name", method: "GET", path: "/api/admin/channels/a%20b/members", token: "admin",
+			wantStatus: 400, wantContent: []string{`"invalid_channel"`}},
+		{name: "members without the admin token", method: "GET", path: "/api/admin/channels/lobby/members",
+			wantStatus: 401, wantContent: []string{`"unauthenticated"`}},
 		{name: "without the admin token", method: "POST", path: "/api/admin/channels/lobby/messages",
 			body: `{"data":1}`, wantStatus: 401, wantContent: []string{`"unauthenticated"`}},
 		{name: "with a user's token", method: "POST", path: "/api/admin/channels/lobby/messages", token: alice.token,
