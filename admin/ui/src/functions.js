@@ -21,7 +21,7 @@ end
 
 export function triggerSummary(t) {
   if (t.invoke) return "invoke";
-  if (t.http) return "http";
+  if (t.http) return t.methods && t.methods.length ? `http ${t.methods.join(" ")}` : "http";
   if (t.event) return t.collection ? `${t.event} on ${t.collection}` : t.event;
   if (t.schedule) return `schedule ${t.schedule}${t.timezone ? ` (${t.timezone})` : ""}`;
   return "?";
@@ -91,7 +91,7 @@ export async function functionScreen(main, ui, name) {
     const id = `trigger-${i}`;
     const remove = h("button", { type: "button", class: "secondary", onclick: () => { triggers.splice(i, 1); renderTriggers(); } }, "Remove");
     if (t.invoke) return h("fieldset", { class: "trigger" }, h("legend", {}, "Invoke"), h("p", {}, "Clients may call it with executeFunction (POST /api/functions/", fn.name || "name", ")."), remove);
-    if (t.http) return h("fieldset", { class: "trigger" }, h("legend", {}, "HTTP"), h("p", {}, "A public endpoint: any method on /functions/", fn.name || "name", "; the handler reads input.method."), remove);
+    if (t.http) return httpTriggerRow(t, id, fn.name, remove);
     if (t.event !== undefined) {
       const col = h("input", { id: `${id}-col`, value: t.collection || "", placeholder: "any collection", oninput: (e) => { t.collection = e.target.value || undefined; } });
       const colRow = h("div", { class: "row", hidden: !docEvents.has(t.event) }, h("label", { for: `${id}-col` }, "Collection"), col);
@@ -271,7 +271,7 @@ export async function functionScreen(main, ui, name) {
       result));
   panels.triggers = h("section", { id: "panel-triggers", role: "tabpanel", "aria-labelledby": "tab-triggers", hidden: true },
     h("p", { class: "hint" }, "Triggers are saved with the function (Save on the code tab)."), triggerList,
-    h("button", { type: "button", onclick: save }, "Save"));
+    h("button", { type: "button", id: "save-triggers", onclick: save }, "Save"));
   const versionsBox = h("div", {});
   panels.versions = h("section", { id: "panel-versions", role: "tabpanel", "aria-labelledby": "tab-versions", hidden: true }, versionsBox);
   panels.executions = h("section", { id: "panel-executions", role: "tabpanel", "aria-labelledby": "tab-executions", hidden: true });
@@ -400,6 +400,29 @@ function syntheticInput(kind) {
     case "schedule": return { scheduled_at: now };
     default: return { name: "Ada" };
   }
+}
+
+// httpMethods are the methods an http trigger may keep to.
+const httpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+// httpTriggerRow edits an http trigger: no method ticked answers every
+// method; ticking some answers only those (others get 405 with Allow).
+function httpTriggerRow(t, id, name, remove) {
+  const note = h("p", { class: "hint", id: `${id}-methods-note` });
+  const say = () => replace(note, t.methods && t.methods.length
+    ? `Answers ${t.methods.join(", ")}; any other method gets 405 before the function runs.`
+    : "No method ticked: answers every method; the handler reads input.method.");
+  const inputs = httpMethods.map((m) => h("input", { type: "checkbox", id: `${id}-method-${m}`, value: m, checked: (t.methods || []).includes(m), onchange: () => {
+    t.methods = inputs.filter((i) => i.checked).map((i) => i.value);
+    if (!t.methods.length) delete t.methods;
+    say();
+  } }));
+  const boxes = inputs.map((i) => h("label", { for: i.id }, i, ` ${i.value}`));
+  say();
+  return h("fieldset", { class: "trigger" }, h("legend", {}, "HTTP"),
+    h("p", {}, "A public endpoint at /functions/", name || "name", "."),
+    h("fieldset", { class: "methods", "aria-describedby": `${id}-methods-note` }, h("legend", {}, "Methods"), boxes),
+    note, remove);
 }
 
 function clean(triggers) {
