@@ -7,10 +7,13 @@ import {
   jobsScreen, schedulesScreen, outboxScreen, eventsScreen, secretsScreen,
   collectionsScreen, collectionScreen, usersScreen,
 } from "./screens.js";
+import { channelsScreen, channelScreen } from "./channels.js";
+import { webhooksScreen, endpointScreen, inboundScreen } from "./webhooks.js";
 
 const nav = [
   ["functions", "Functions"], ["jobs", "Jobs"], ["schedules", "Schedules"], ["events", "Events"],
   ["outbox", "Outbox"], ["secrets", "Secrets"], ["collections", "Collections"], ["users", "Users"],
+  ["channels", "Channels"], ["webhooks", "Webhooks"], ["inbound", "Inbound"],
 ];
 
 const routes = [
@@ -25,6 +28,11 @@ const routes = [
   [/^collections\/([^/]+)$/, (m, ui, p) => collectionScreen(m, ui, decodeURIComponent(p[1]))],
   [/^collections$/, collectionsScreen],
   [/^users$/, usersScreen],
+  [/^channels\/([^/]+)$/, (m, ui, p) => channelScreen(m, ui, decodeURIComponent(p[1]))],
+  [/^channels$/, channelsScreen],
+  [/^webhooks\/([^/]+)$/, (m, ui, p) => endpointScreen(m, ui, decodeURIComponent(p[1]))],
+  [/^webhooks$/, webhooksScreen],
+  [/^inbound$/, inboundScreen],
 ];
 
 const app = document.getElementById("app");
