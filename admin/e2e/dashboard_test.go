@@ -23,8 +23,9 @@ import (
 const adminToken = "e2e-admin-token-0123456789"
 
 // startServer runs a real moonbase server on 127.0.0.1 with the embedded
-// store, stopped when the test ends.
-func startServer(t *testing.T) *server.Server {
+// store, stopped when the test ends; each of with may change its
+// configuration first.
+func startServer(t *testing.T, with ...func(*server.Config)) *server.Server {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.Server.Addr = "127.0.0.1:0"
@@ -32,6 +33,9 @@ func startServer(t *testing.T) *server.Server {
 	cfg.AdminToken = adminToken
 	cfg.Auth.BcryptCost = 4
 	cfg.Collections = map[string]server.CollectionConfig{"orders": {}}
+	for _, f := range with {
+		f(&cfg)
+	}
 	s, err := server.New(cfg, server.Deps{Stderr: io.Discard, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("New: %v", err)
