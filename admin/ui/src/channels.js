@@ -7,6 +7,13 @@ import { h, replace, when, json, table } from "./dom.js";
 const enc = encodeURIComponent;
 const POLL_MS = 1500;
 
+// act runs one action of the user's: an error or notice left by the one
+// before goes, and this one's error, if any, is shown.
+function act(ui, f) {
+  ui.clear();
+  return ui.guard(f);
+}
+
 function ruleSummary(r) {
   return `join ${r.join} · send ${r.send} · history ${r.history ?? 0}${r.presence === false ? " · no presence" : ""}`;
 }
@@ -28,7 +35,7 @@ export async function channelsScreen(main, ui) {
   } }, h("label", { for: "channel-name" }, "Open"), h("input", { id: "channel-name", name: "channel-name", placeholder: "room:42", required: true }),
   h("button", { type: "submit", class: "secondary" }, "Open"));
   replace(main, h("div", { class: "title-row" }, h("h1", {}, "Channels"),
-    h("button", { type: "button", class: "secondary", id: "channels-refresh", onclick: () => ui.guard(load) }, "Refresh")),
+    h("button", { type: "button", class: "secondary", id: "channels-refresh", onclick: () => act(ui, load) }, "Refresh")),
   h("p", { class: "hint" }, "Realtime channels of /api/ws with their members now, on every server process."),
   listBox, openForm);
   await load();
@@ -90,7 +97,7 @@ export async function channelScreen(main, ui, name) {
     ev.preventDefault();
     let data;
     try { data = JSON.parse(dataIn.value); } catch (e) { ui.error({ code: "invalid_input", message: `data is not JSON: ${e.message}` }); dataIn.focus(); return; }
-    await ui.guard(async () => {
+    await act(ui, async () => {
       const r = await api.post(`/api/admin/channels/${enc(name)}/messages`, { data });
       ui.notice(`Published message #${r.offset} to ${name}.`);
     });

@@ -10,6 +10,13 @@ import { h, replace, when, json, table, badge, confirmOnce } from "./dom.js";
 const enc = encodeURIComponent;
 const PAGE = 50;
 
+// act runs one action of the user's: an error or notice left by the one
+// before goes, and this one's error, if any, is shown.
+function act(ui, f) {
+  ui.clear();
+  return ui.guard(f);
+}
+
 // cursorPager pages a list whose answer carries next: current is the
 // cursor this page was read with, and pages remembers those of the pages
 // before, so Previous goes back without a count.
@@ -58,7 +65,7 @@ export async function webhooksScreen(main, ui) {
         h("span", {}, ep.disabled ? badge("disabled") : badge("enabled"), ep.failing_since ? h("small", { class: "bad" }, ` failing since ${when(ep.failing_since)}`) : null),
         `v${ep.version}`, when(ep.created_at),
       ]), "No endpoints yet."),
-      cursorPager(pages, after, r.endpoints.length, r.next, (cursor) => { after = cursor || ""; ui.guard(load); }));
+      cursorPager(pages, after, r.endpoints.length, r.next, (cursor) => { after = cursor || ""; act(ui, load); }));
   }
   const urlIn = h("input", { id: "ep-url", name: "url", type: "url", required: true, placeholder: "https://example.com/hooks/moonbase", autocomplete: "off" });
   const eventsIn = h("input", { id: "ep-events", name: "events", required: true, value: "*", placeholder: "order.created, invoice.*" });
@@ -68,7 +75,7 @@ export async function webhooksScreen(main, ui) {
   const attemptsIn = h("input", { id: "ep-attempts", name: "max_attempts", type: "number", min: "1", placeholder: "webhooks.max_attempts" });
   const form = h("form", { class: "card", id: "endpoint-form", onsubmit: async (ev) => {
     ev.preventDefault();
-    await ui.guard(async () => {
+    await act(ui, async () => {
       const body = { url: urlIn.value.trim(), events: splitList(eventsIn.value) };
       if (descIn.value.trim()) body.description = descIn.value.trim();
       for (const [k, input] of [["version", versionIn], ["rate_limit", rateIn], ["max_attempts", attemptsIn]]) {
@@ -124,7 +131,7 @@ export async function endpointScreen(main, ui, id) {
   }
   async function rotate() {
     if (!confirmOnce("Rotate this endpoint's secret? The old one keeps signing beside the new one for a while (webhooks.rotation_overlap).")) return;
-    await ui.guard(async () => {
+    await act(ui, async () => {
       const { endpoint } = await api.post(`/api/admin/webhooks/endpoints/${enc(id)}/rotate`);
       await loadEndpoint();
       replace(secretSlot, secretBox("New secret", endpoint));
@@ -133,7 +140,7 @@ export async function endpointScreen(main, ui, id) {
   }
   async function toggle(what) {
     if (what === "disable" && !confirmOnce("Disable this endpoint? Nothing is sent to it until it is enabled again.")) return;
-    await ui.guard(async () => {
+    await act(ui, async () => {
       await api.post(`/api/admin/webhooks/endpoints/${enc(id)}/${what}`);
       ui.notice(`Endpoint ${what}d.`);
       await loadEndpoint();
@@ -141,25 +148,25 @@ export async function endpointScreen(main, ui, id) {
   }
   async function del() {
     if (!confirmOnce(`Delete the endpoint ${ep.url}? Its pending deliveries die at their next attempt.`)) return;
-    await ui.guard(async () => {
+    await act(ui, async () => {
       await api.del(`/api/admin/webhooks/endpoints/${enc(id)}`);
       location.hash = "#/webhooks";
     });
   }
 
   const tabs = ["", "pending", "delivered", "dead"].map((s) =>
-    h("button", { type: "button", role: "tab", "data-status": s, onclick: () => { status = s; before = ""; pages.length = 0; ui.guard(loadDeliveries); } }, s || "all"));
+    h("button", { type: "button", role: "tab", "data-status": s, onclick: () => { status = s; before = ""; pages.length = 0; act(ui, loadDeliveries); } }, s || "all"));
   async function loadDeliveries() {
     for (const b of tabs) b.setAttribute("aria-selected", String(b.dataset.status === status));
     const r = await api.get(`/api/admin/webhooks/deliveries${qs({ endpoint: id, status, before, limit: PAGE })}`);
     replace(listBox,
       table("Deliveries", ["Delivery", "Type", "Status", "Attempts", "Last answer", "Created"], r.deliveries.map((d) => [
-        h("button", { type: "button", class: "link delivery-open", "data-delivery": d.id, onclick: () => ui.guard(() => openDelivery(d.id)) }, d.id.slice(-10)),
+        h("button", { type: "button", class: "link delivery-open", "data-delivery": d.id, onclick: () => act(ui, () => openDelivery(d.id)) }, d.id.slice(-10)),
         d.type || "—", badge(d.status), `${d.attempts}/${d.max_attempts}${d.replays ? ` · ${d.replays} replays` : ""}`,
         h("span", {}, statusBadge(d.last_status), d.last_error ? h("small", { class: "bad" }, ` ${d.last_error}`) : null),
         when(d.created_at),
       ]), "No deliveries here."),
-      cursorPager(pages, before, r.deliveries.length, r.next, (cursor) => { before = cursor || ""; ui.guard(loadDeliveries); }));
+      cursorPager(pages, before, r.deliveries.length, r.next, (cursor) => { before = cursor || ""; act(ui, loadDeliveries); }));
   }
   async function openDelivery(did) {
     opened = did;
@@ -185,7 +192,7 @@ export async function endpointScreen(main, ui, id) {
   }
   async function replay(d) {
     if (!confirmOnce(`Replay delivery ${d.id}? It is sent again with the same webhook-id.`)) return;
-    await ui.guard(async () => {
+    await act(ui, async () => {
       await api.post(`/api/admin/webhooks/deliveries/${enc(d.id)}/replay`);
       ui.notice(`Delivery ${d.id} is pending again.`);
       await loadDeliveries();
@@ -197,7 +204,7 @@ export async function endpointScreen(main, ui, id) {
     const since = new Date(sinceIn.value);
     if (isNaN(since)) { ui.error({ code: "invalid_input", message: "give a date and time" }); return; }
     if (!confirmOnce(`Send again every dead delivery of this endpoint created since ${since.toLocaleString()}?`)) return;
-    await ui.guard(async () => {
+    await act(ui, async () => {
       const r = await api.post(`/api/admin/webhooks/endpoints/${enc(id)}/replay`, { since: since.toISOString() });
       ui.notice(`${r.replayed} failed deliveries replayed.`);
       await loadDeliveries();
@@ -228,12 +235,12 @@ export async function inboundScreen(main, ui) {
     const r = await api.get(`/api/admin/inbound${qs({ function: fn, status, before, limit: PAGE })}`);
     replace(listBox,
       table("Inbound requests", ["Received", "Function", "Request", "Status", "Duration"], r.requests.map((q) => [
-        h("button", { type: "button", class: "link inbound-open", "data-request": q.id, onclick: () => ui.guard(() => open(q.id)) }, when(q.received_at)),
+        h("button", { type: "button", class: "link inbound-open", "data-request": q.id, onclick: () => act(ui, () => open(q.id)) }, when(q.received_at)),
         h("a", { href: `#/functions/${enc(q.function)}` }, q.function),
         h("span", {}, h("code", {}, `${q.method} ${q.path}${q.query ? `?${q.query}` : ""}`), q.replay_of ? h("small", {}, " replay") : null),
         statusBadge(q.status), `${q.duration_ms} ms`,
       ]), "No inbound requests match."),
-      cursorPager(pages, before, r.requests.length, r.next, (cursor) => { before = cursor || ""; ui.guard(load); }));
+      cursorPager(pages, before, r.requests.length, r.next, (cursor) => { before = cursor || ""; act(ui, load); }));
   }
   async function open(rid) {
     opened = rid;
@@ -254,7 +261,7 @@ export async function inboundScreen(main, ui) {
   }
   async function replay(q) {
     if (!confirmOnce(`Run ${q.method} ${q.path} again against ${q.function}'s current version? Its data calls are real.`)) return;
-    await ui.guard(async () => {
+    await act(ui, async () => {
       const { request: r } = await api.post(`/api/admin/inbound/${enc(q.id)}/replay`);
       ui.notice(`Replayed: ${q.function} answered ${r.status}.`);
       before = ""; pages.length = 0;
@@ -264,7 +271,7 @@ export async function inboundScreen(main, ui) {
   }
   replace(main, h("div", { class: "title-row" }, h("h1", {}, "Inbound requests"), h("a", { href: "#/webhooks" }, "Webhook endpoints")),
     h("p", { class: "hint" }, "Every request to an http trigger, as received (redacted headers read [redacted]), kept webhooks.inbound_retention."),
-    h("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); fn = fnIn.value.trim(); status = statusIn.value.trim(); before = ""; pages.length = 0; ui.guard(load); } },
+    h("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); fn = fnIn.value.trim(); status = statusIn.value.trim(); before = ""; pages.length = 0; act(ui, load); } },
       h("label", { for: "inbound-function" }, "Function"), fnIn, h("label", { for: "inbound-status" }, "Status"), statusIn,
       h("button", { type: "submit" }, "Filter")),
     h("div", { class: "split" }, listBox, reqBox));
