@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -185,6 +186,29 @@ func TestWebhooksInBrowser(t *testing.T) {
 	if h := rcv.hitsOn("/ok"); h[0].webhookID == "" || h[1].webhookID != h[0].webhookID || h[1].body != h[0].body {
 		t.Fatalf("the replay is not the same message: %+v", h)
 	}
+
+	// Fifty more messages make the endpoint's deliveries two pages.
+	for i := 0; i < 50; i++ {
+		if res := call(t, s, "POST", "/api/admin/webhooks/emit", fmt.Sprintf(`{"type":"order.updated","payload":{"n":%d}}`, i), adminToken); res.status != http.StatusAccepted {
+			t.Fatalf("emit: %d %s", res.status, res.body)
+		}
+	}
+	testsupport.WaitForWithin(t, 30*time.Second, "51 deliveries delivered", func() bool {
+		st := deliveryStatuses(t, s, id)
+		return len(st) == 51 && !slices.Contains(st, "pending")
+	})
+	b.run("page through the deliveries",
+		chromedp.Click(`button[data-status="pending"]`, chromedp.ByQuery),
+		waitText("#main", "No deliveries here."),
+		chromedp.Click(`button[data-status="delivered"]`, chromedp.ByQuery),
+		waitTrue(`document.querySelectorAll(".delivery-open").length === 50`),
+		chromedp.Click(`.pager button:last-child`, chromedp.ByQuery),
+		waitTrue(`document.querySelectorAll(".delivery-open").length === 1`),
+		waitText(".pager", "page 2"),
+		waitTrue(`document.querySelector(".pager button:last-child").disabled`),
+		chromedp.Click(`.pager button:first-child`, chromedp.ByQuery),
+		waitTrue(`document.querySelectorAll(".delivery-open").length === 50`),
+		waitText(".pager", "page 1"))
 
 	b.run("rotate the secret",
 		chromedp.Click("#ep-rotate", chromedp.ByQuery),
