@@ -465,6 +465,12 @@ func TestChannelsInBrowser(t *testing.T) {
 		setField("#channel-data", `{"text": `),
 		chromedp.Click("#channel-publish button[type=submit]", chromedp.ByQuery),
 		waitText("#alerts", "invalid_input: data is not JSON"))
+	open(b, base, "#/channels/a%20b", "#alerts .alert")
+	b.run("a bad channel name says so", waitText("#alerts", "invalid_channel"))
+	open(b, base, "#/channels/room%3A1", "#channel-members")
+	b.run("the channel again, its messages in order",
+		waitText("#channel-messages", "hello from the admin"),
+		waitTrue(`[...document.querySelectorAll("#channel-messages li")].map((li) => li.dataset.offset).join() === "1,2"`))
 	b.run("the member leaves",
 		chromedp.ActionFunc(func(context.Context) error { return ada.ws.Close() }),
 		waitText("#channel-members", "Nobody is here now"))

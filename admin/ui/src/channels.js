@@ -44,8 +44,8 @@ export async function channelsScreen(main, ui) {
 // channelScreen shows one channel: members and messages refreshed every
 // 1.5 s, new messages added at the bottom as they arrive.
 export async function channelScreen(main, ui, name) {
-  let stopped = false, timer = null, last = 0, failed = false;
-  const seen = [];
+  let stopped = false, timer = null, failed = false;
+  const shown = new Map(); // offset → its list item
   const membersBox = h("div", { id: "channel-members", "aria-live": "polite" });
   const log = h("ol", { id: "channel-messages", class: "messages", "aria-live": "polite", tabindex: "0", "aria-label": `Messages of ${name}` });
   const dataIn = h("textarea", { id: "channel-data", rows: 3, spellcheck: "false" }, '{"text": "hello"}');
@@ -55,23 +55,28 @@ export async function channelScreen(main, ui, name) {
       members.length ? h("ul", { class: "members" }, members.map((m) => h("li", {}, m.name ? `${m.name} ` : "", h("code", {}, m.id))))
         : h("p", { class: "empty" }, "Nobody is here now."));
   }
+  // addMessages shows the messages not shown yet in offset order: a
+  // message may be stored after one with a higher offset (two processes
+  // publishing at once), so each goes to its place rather than the end.
   function addMessages(messages) {
-    const fresh = messages.filter((m) => m.offset > last);
+    const fresh = messages.filter((m) => !shown.has(m.offset));
     if (!fresh.length) {
-      if (!seen.length) replace(log, h("li", { class: "empty" }, "No messages stored."));
+      if (!shown.size) replace(log, h("li", { class: "empty" }, "No messages stored."));
       return;
     }
-    if (!seen.length) log.replaceChildren();
+    if (!shown.size) log.replaceChildren();
     for (const m of fresh) {
-      seen.push(m);
-      last = m.offset;
-      log.append(h("li", { "data-offset": m.offset },
+      const li = h("li", { "data-offset": m.offset },
         h("span", { class: "meta" }, `#${m.offset} · ${when(m.at)} · `, m.user ? `${m.user.name || m.user.id}` : h("em", {}, "system")),
-        h("pre", {}, json(m.data))));
+        h("pre", {}, json(m.data)));
+      const after = [...shown.keys()].filter((o) => o > m.offset).sort((a, b) => a - b)[0];
+      log.insertBefore(li, after === undefined ? null : shown.get(after));
+      shown.set(m.offset, li);
     }
-    while (seen.length > 200) {
-      seen.shift();
-      log.firstElementChild?.remove();
+    while (shown.size > 200) {
+      const oldest = Math.min(...shown.keys());
+      shown.get(oldest).remove();
+      shown.delete(oldest);
     }
   }
   async function poll() {
