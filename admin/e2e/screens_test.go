@@ -507,7 +507,8 @@ func TestNewScreensPhoneAndKeyboard(t *testing.T) {
 	b.run("open the endpoint with the keyboard",
 		tabTo(".endpoint-open"),
 		chromedp.KeyEvent("\r"),
-		chromedp.WaitVisible("#ep-rotate", chromedp.ByQuery))
+		chromedp.WaitVisible("#ep-rotate", chromedp.ByQuery),
+		waitTrue(`document.documentElement.scrollWidth <= window.innerWidth`))
 	for _, screen := range []struct{ hash, sel string }{
 		{"#/webhooks", "#ep-url"},
 		{"#/inbound", "#inbound-status"},
