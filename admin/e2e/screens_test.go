@@ -228,6 +228,26 @@ func TestWebhooksInBrowser(t *testing.T) {
 		t.Fatalf("after Enable the endpoint is %v", ep)
 	}
 
+	b.run("edit the endpoint",
+		chromedp.Click("#endpoint-edit summary", chromedp.ByQuery),
+		setField("#edit-events", "order.*"),
+		setField("#edit-rate", "5"),
+		chromedp.Click("#edit-save", chromedp.ByQuery),
+		waitText("#notices", "Endpoint saved"),
+		waitText("main dl", "5/s"))
+	ep = jsonOf(t, call(t, s, "GET", "/api/admin/webhooks/endpoints/"+id, "", adminToken))["endpoint"].(map[string]any)
+	if fmt.Sprint(ep["events"]) != "[order.*]" || ep["rate_limit"] != 5.0 || ep["url"] != rcv.URL+"/ok" || ep["description"] != "Shop" {
+		t.Fatalf("after the edit the endpoint is %v", ep)
+	}
+	b.run("an edit the server refuses changes nothing",
+		chromedp.Click("#endpoint-edit summary", chromedp.ByQuery),
+		setField("#edit-url", "ftp://127.0.0.1/x"),
+		chromedp.Click("#edit-save", chromedp.ByQuery),
+		waitText("#alerts", "invalid_input"))
+	if got := jsonOf(t, call(t, s, "GET", "/api/admin/webhooks/endpoints/"+id, "", adminToken))["endpoint"].(map[string]any); got["url"] != rcv.URL+"/ok" {
+		t.Fatalf("a refused edit changed the endpoint: %v", got)
+	}
+
 	// A second endpoint whose receiver fails, one attempt only: its
 	// delivery goes dead, and "Replay failed since" sends it again.
 	res := call(t, s, "POST", "/api/admin/webhooks/endpoints", fmt.Sprintf(`{"url":%q,"events":["invoice.*"],"max_attempts":1}`, rcv.URL+"/fail"), adminToken)

@@ -52,6 +52,44 @@ function optionalInt(input) {
   return n;
 }
 
+// endpointFields builds an endpoint's form fields, with ids starting
+// with prefix, filled from ep when editing one. body reads them: on an
+// edit (all true) every field is sent, an empty number meaning the
+// default, so a cleared field is cleared on the server too.
+function endpointFields(prefix, ep) {
+  const id = (k) => `${prefix}-${k}`;
+  const urlIn = h("input", { id: id("url"), name: "url", type: "url", required: true, placeholder: "https://example.com/hooks/moonbase", autocomplete: "off", value: ep ? ep.url : "" });
+  const eventsIn = h("input", { id: id("events"), name: "events", required: true, value: ep ? ep.events.join(", ") : "*", placeholder: "order.created, invoice.*" });
+  const descIn = h("input", { id: id("description"), name: "description", autocomplete: "off", value: ep ? ep.description || "" : "" });
+  const versionIn = h("input", { id: id("version"), name: "version", type: "number", min: "1", placeholder: "1", value: ep ? String(ep.version) : "" });
+  const rateIn = h("input", { id: id("rate"), name: "rate_limit", type: "number", min: "0", placeholder: "none", value: ep && ep.rate_limit ? String(ep.rate_limit) : "" });
+  const attemptsIn = h("input", { id: id("attempts"), name: "max_attempts", type: "number", min: "1", placeholder: "webhooks.max_attempts", value: ep && ep.max_attempts ? String(ep.max_attempts) : "" });
+  return {
+    rows: [
+      h("div", { class: "row" }, h("label", { for: id("url") }, "URL"), urlIn),
+      h("div", { class: "row" }, h("label", { for: id("events") }, "Events"), eventsIn),
+      h("p", { class: "hint" }, "Event types, prefixes such as order.* or * for all, separated by commas."),
+      h("div", { class: "row" }, h("label", { for: id("description") }, "Description"), descIn),
+      h("div", { class: "row" }, h("label", { for: id("version") }, "Version"), versionIn,
+        h("label", { for: id("rate") }, "Per second"), rateIn,
+        h("label", { for: id("attempts") }, "Attempts"), attemptsIn),
+    ],
+    body(all) {
+      const body = { url: urlIn.value.trim(), events: splitList(eventsIn.value) };
+      if (all || descIn.value.trim()) body.description = descIn.value.trim();
+      for (const [k, input, none] of [["version", versionIn, undefined], ["rate_limit", rateIn, 0], ["max_attempts", attemptsIn, 0]]) {
+        const n = optionalInt(input);
+        if (n !== undefined) body[k] = n;
+        else if (all && none !== undefined) body[k] = none;
+      }
+      return body;
+    },
+    reset() {
+      for (const i of [urlIn, descIn, versionIn, rateIn, attemptsIn]) i.value = "";
+    },
+  };
+}
+
 export async function webhooksScreen(main, ui) {
   let after = "";
   const pages = [];
@@ -67,37 +105,18 @@ export async function webhooksScreen(main, ui) {
       ]), "No endpoints yet."),
       cursorPager(pages, after, r.endpoints.length, r.next, (cursor) => { after = cursor || ""; act(ui, load); }));
   }
-  const urlIn = h("input", { id: "ep-url", name: "url", type: "url", required: true, placeholder: "https://example.com/hooks/moonbase", autocomplete: "off" });
-  const eventsIn = h("input", { id: "ep-events", name: "events", required: true, value: "*", placeholder: "order.created, invoice.*" });
-  const descIn = h("input", { id: "ep-description", name: "description", autocomplete: "off" });
-  const versionIn = h("input", { id: "ep-version", name: "version", type: "number", min: "1", placeholder: "1" });
-  const rateIn = h("input", { id: "ep-rate", name: "rate_limit", type: "number", min: "0", placeholder: "none" });
-  const attemptsIn = h("input", { id: "ep-attempts", name: "max_attempts", type: "number", min: "1", placeholder: "webhooks.max_attempts" });
+  const fields = endpointFields("ep", null);
   const form = h("form", { class: "card", id: "endpoint-form", onsubmit: async (ev) => {
     ev.preventDefault();
     await act(ui, async () => {
-      const body = { url: urlIn.value.trim(), events: splitList(eventsIn.value) };
-      if (descIn.value.trim()) body.description = descIn.value.trim();
-      for (const [k, input] of [["version", versionIn], ["rate_limit", rateIn], ["max_attempts", attemptsIn]]) {
-        const n = optionalInt(input);
-        if (n !== undefined) body[k] = n;
-      }
-      const { endpoint } = await api.post("/api/admin/webhooks/endpoints", body);
+      const { endpoint } = await api.post("/api/admin/webhooks/endpoints", fields.body(false));
       replace(secretSlot, secretBox("Endpoint created", endpoint));
-      for (const i of [urlIn, descIn, versionIn, rateIn, attemptsIn]) i.value = "";
+      fields.reset();
       after = ""; pages.length = 0;
       await load();
       secretSlot.querySelector(".secret-value").focus();
     });
-  } }, h("h2", {}, "Add an endpoint"),
-  h("div", { class: "row" }, h("label", { for: "ep-url" }, "URL"), urlIn),
-  h("div", { class: "row" }, h("label", { for: "ep-events" }, "Events"), eventsIn),
-  h("p", { class: "hint" }, "Event types, prefixes such as order.* or * for all, separated by commas."),
-  h("div", { class: "row" }, h("label", { for: "ep-description" }, "Description"), descIn),
-  h("div", { class: "row" }, h("label", { for: "ep-version" }, "Version"), versionIn,
-    h("label", { for: "ep-rate" }, "Per second"), rateIn,
-    h("label", { for: "ep-attempts" }, "Attempts"), attemptsIn),
-  h("button", { type: "submit", id: "ep-create" }, "Add endpoint"));
+  } }, h("h2", {}, "Add an endpoint"), fields.rows, h("button", { type: "submit", id: "ep-create" }, "Add endpoint"));
   replace(main, h("div", { class: "title-row" }, h("h1", {}, "Webhook endpoints"), h("a", { href: "#/inbound" }, "Inbound requests")),
     h("p", { class: "hint" }, "Where Moonbase sends your app's webhooks, signed with each endpoint's secret (Standard Webhooks)."),
     secretSlot, listBox, form);
@@ -127,7 +146,20 @@ export async function endpointScreen(main, ui, id) {
         h("button", { type: "button", class: "secondary", id: "ep-rotate", onclick: rotate }, "Rotate secret"),
         ep.disabled ? h("button", { type: "button", class: "secondary", id: "ep-enable", onclick: () => toggle("enable") }, "Enable")
           : h("button", { type: "button", class: "secondary", id: "ep-disable", onclick: () => toggle("disable") }, "Disable"),
-        h("button", { type: "button", class: "danger", id: "ep-delete", onclick: del }, "Delete")));
+        h("button", { type: "button", class: "danger", id: "ep-delete", onclick: del }, "Delete")),
+      editForm());
+  }
+  function editForm() {
+    const fields = endpointFields("edit", ep);
+    return h("details", { class: "card", id: "endpoint-edit" }, h("summary", {}, "Edit"),
+      h("form", { onsubmit: async (ev) => {
+        ev.preventDefault();
+        await act(ui, async () => {
+          await api.patch(`/api/admin/webhooks/endpoints/${enc(id)}`, fields.body(true));
+          ui.notice("Endpoint saved.");
+          await loadEndpoint();
+        });
+      } }, fields.rows, h("button", { type: "submit", id: "edit-save" }, "Save")));
   }
   async function rotate() {
     if (!confirmOnce("Rotate this endpoint's secret? The old one keeps signing beside the new one for a while (webhooks.rotation_overlap).")) return;
