@@ -153,10 +153,19 @@ func TestWebhooksInBrowser(t *testing.T) {
 		t.Fatalf("the endpoint was created with events %v", ep["events"])
 	}
 
-	if res := call(t, s, "POST", "/api/admin/webhooks/emit", `{"type":"order.created","payload":{"order":42}}`, adminToken); res.status != http.StatusAccepted {
-		t.Fatalf("emit: %d %s", res.status, res.body)
-	}
+	b.run("a payload that is not JSON is refused on the page",
+		setField("#emit-type", "order.created"),
+		setField("#emit-payload", `{"order": `),
+		chromedp.Click("#emit-form button[type=submit]", chromedp.ByQuery),
+		waitText("#alerts", "payload is not JSON"))
+	b.run("send a message from the page",
+		setField("#emit-payload", `{"order": 42}`),
+		chromedp.Click("#emit-form button[type=submit]", chromedp.ByQuery),
+		waitText("#notices", "queued for 1 endpoint."))
 	testsupport.WaitForWithin(t, 20*time.Second, "the delivery to arrive", func() bool { return len(rcv.hitsOn("/ok")) == 1 })
+	if body := rcv.hitsOn("/ok")[0].body; !strings.Contains(body, `"order.created"`) || !strings.Contains(body, `42`) {
+		t.Fatalf("the receiver got %s", body)
+	}
 	testsupport.WaitForWithin(t, 20*time.Second, "the delivery to be recorded delivered", func() bool {
 		st := deliveryStatuses(t, s, id)
 		return len(st) == 1 && st[0] == "delivered"

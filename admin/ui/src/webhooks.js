@@ -117,9 +117,23 @@ export async function webhooksScreen(main, ui) {
       secretSlot.querySelector(".secret-value").focus();
     });
   } }, h("h2", {}, "Add an endpoint"), fields.rows, h("button", { type: "submit", id: "ep-create" }, "Add endpoint"));
+  const typeIn = h("input", { id: "emit-type", required: true, placeholder: "order.created", autocomplete: "off" });
+  const payloadIn = h("textarea", { id: "emit-payload", rows: 3, spellcheck: "false" }, "{}");
+  const emitForm = h("form", { class: "card", id: "emit-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    let payload;
+    try { payload = JSON.parse(payloadIn.value); } catch (e) { ui.clear(); ui.error({ code: "invalid_input", message: `payload is not JSON: ${e.message}` }); payloadIn.focus(); return; }
+    await act(ui, async () => {
+      const { message } = await api.post("/api/admin/webhooks/emit", { type: typeIn.value.trim(), payload });
+      ui.notice(`Message ${message.id} (${message.type}) queued for ${message.deliveries} endpoint${message.deliveries === 1 ? "" : "s"}.`);
+    });
+  } }, h("h2", {}, "Send a message"),
+  h("p", { class: "hint" }, "Emits a message as backend.webhooks.emit does: every enabled endpoint subscribed to its type gets a delivery. Real, not a dry run."),
+  h("div", { class: "row" }, h("label", { for: "emit-type" }, "Type"), typeIn),
+  h("label", { for: "emit-payload" }, "Payload (JSON)"), payloadIn, h("button", { type: "submit" }, "Send"));
   replace(main, h("div", { class: "title-row" }, h("h1", {}, "Webhook endpoints"), h("a", { href: "#/inbound" }, "Inbound requests")),
     h("p", { class: "hint" }, "Where Moonbase sends your app's webhooks, signed with each endpoint's secret (Standard Webhooks)."),
-    secretSlot, listBox, form);
+    secretSlot, listBox, form, emitForm);
   await load();
 }
 
