@@ -182,6 +182,7 @@ func TestWebhooksInBrowser(t *testing.T) {
 		waitText("#attempts", "200"),
 		waitText("#attempts .response-body", "thanks"),
 		waitText("#attempts", "X-Receiver: e2e"))
+	b.run("show the attempt", chromedp.ScrollIntoView("#attempts .response-body", chromedp.ByQuery))
 	b.docShot("webhook-delivery")
 	b.run("status filter",
 		chromedp.Click(`button[data-status="dead"]`, chromedp.ByQuery),
