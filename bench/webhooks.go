@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -145,6 +147,18 @@ func measureDeliveries(ctx context.Context, env *Env, opts RunOptions) (Result, 
 		}
 	}
 	res.Setup = time.Since(begin)
+	if opts.CPUProfile != "" {
+		f, err := os.Create(opts.CPUProfile)
+		if err != nil {
+			return res, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	cpu0 := processCPU()
 	start := time.Now()
 	if err := q.Start(ctx); err != nil {
 		return res, err
@@ -162,6 +176,7 @@ func measureDeliveries(ctx context.Context, env *Env, opts RunOptions) (Result, 
 		time.Sleep(2 * time.Millisecond)
 	}
 	res.Elapsed = time.Since(start)
+	res.CPU = processCPU() - cpu0
 	res.Ops = uint64(got.Load())
 	return res, nil
 }

@@ -63,6 +63,7 @@ type kind struct {
 // worker died is claimed again when its lease runs out.
 type Queue struct {
 	cfg    Config
+	store  db.Store
 	jobs   db.Collection
 	log    *slog.Logger
 	now    func() time.Time
@@ -89,6 +90,8 @@ type Queue struct {
 	runCtx     context.Context
 	cancelRuns context.CancelFunc
 	cutOff     atomic.Bool
+	// draining is set by Shutdown: workers claim no further jobs.
+	draining atomic.Bool
 	// onDead is told of every job that goes to dead letters.
 	onDead []func(ctx context.Context, job Job)
 }
@@ -132,6 +135,7 @@ func NewQueue(cfg Config, deps Deps) (*Queue, error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	q := &Queue{
 		cfg:        cfg,
+		store:      deps.Store,
 		jobs:       deps.Store.C(db.Jobs),
 		log:        deps.logger(),
 		now:        deps.clock(),
@@ -381,6 +385,7 @@ func (q *Queue) Start(ctx context.Context) error {
 // leased: another instance, or this one after a restart, claims them again
 // once the lease runs out. It is idempotent.
 func (q *Queue) Shutdown(ctx context.Context) error {
+	q.draining.Store(true)
 	q.stopped.Do(func() { close(q.stop) })
 	if !q.started.Load() {
 		return nil

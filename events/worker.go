@@ -63,10 +63,14 @@ func (q *Queue) fetchLoop() {
 type claim struct {
 	job  Job
 	kind kind
+	// chain lets recording the job's outcome claim the next job.
+	chain bool
 }
 
 // claim atomically takes the oldest due pending job, or with reclaim the
 // job whose lease ran out longest ago. It returns nil when there is none.
+// (Under a backlog most jobs are not claimed here but by the worker that
+// finished the one before, in the same write: see finish.)
 func (q *Queue) claim(reclaim bool) (*claim, error) {
 	kinds := q.kindNames()
 	if len(kinds) == 0 {
@@ -75,37 +79,22 @@ func (q *Queue) claim(reclaim bool) (*claim, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.Lease)
 	defer cancel()
 	now := storeTime(q.now())
-	filter := bson.M{"status": StatusPending, "run_at": bson.M{"$lte": now}, "kind": bson.M{"$in": kinds}}
-	sortBy := bson.D{{Key: "run_at", Value: 1}}
-	if reclaim {
-		filter = bson.M{"status": StatusRunning, "lease_until": bson.M{"$lt": now}, "kind": bson.M{"$in": kinds}}
-		sortBy = bson.D{{Key: "lease_until", Value: 1}}
-	}
-	lease := storeTime(now.Add(q.cfg.Lease))
-	before, err := q.jobs.FindOneAndUpdate(ctx, filter, bson.M{
-		"$set": bson.M{"status": StatusRunning, "worker": q.worker, "lease_until": lease, "started_at": now, "updated_at": now},
-		"$inc": bson.M{"attempt": 1},
-	}, &db.FindOneAndUpdateOptions{Sort: sortBy})
+	filter, update, opts := q.claimQuery(reclaim, kinds, now)
+	before, err := q.jobs.FindOneAndUpdate(ctx, filter, update, opts)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	// The document as it was tells which worker lost its lease.
-	job := jobFromDoc(before)
-	lostWorker := job.Worker
-	job.Status, job.Worker, job.LeaseUntil, job.StartedAt, job.UpdatedAt = StatusRunning, q.worker, lease, now, now
-	job.Attempt++
-	k, ok := q.kind(job.Kind)
-	if !ok {
-		// Kinds are never unregistered, so this cannot happen; leave the
-		// job to its lease rather than lose it.
-		return nil, fmt.Errorf("claimed job %s of unregistered kind %q", job.ID, job.Kind)
+	c, err := q.claimed(before, now)
+	if err != nil {
+		return nil, err
 	}
-	c := &claim{job: job, kind: k}
+	job := c.job
 	if reclaim {
-		lost := fmt.Errorf("lease expired: worker %s stopped or stalled during attempt %d", lostWorker, job.Attempt-1)
+		// The document as it was tells which worker lost its lease.
+		lost := fmt.Errorf("lease expired: worker %s stopped or stalled during attempt %d", str(before["worker"]), job.Attempt-1)
 		q.log.Warn("reclaimed job", "job", job.ID, "kind", job.Kind, "err", lost)
 		if err := q.recordLost(ctx, job, lost, now); err != nil {
 			return nil, err
@@ -116,6 +105,39 @@ func (q *Queue) claim(reclaim bool) (*claim, error) {
 		}
 	}
 	return c, nil
+}
+
+// claimQuery is the filter, update and sort of one claim at now: the
+// oldest due pending job, or with reclaim the running job whose lease ran
+// out longest ago.
+func (q *Queue) claimQuery(reclaim bool, kinds bson.A, now time.Time) (bson.M, bson.M, *db.FindOneAndUpdateOptions) {
+	filter := bson.M{"status": StatusPending, "run_at": bson.M{"$lte": now}, "kind": bson.M{"$in": kinds}}
+	sortBy := bson.D{{Key: "run_at", Value: 1}}
+	if reclaim {
+		filter = bson.M{"status": StatusRunning, "lease_until": bson.M{"$lt": now}, "kind": bson.M{"$in": kinds}}
+		sortBy = bson.D{{Key: "lease_until", Value: 1}}
+	}
+	lease := storeTime(now.Add(q.cfg.Lease))
+	update := bson.M{
+		"$set": bson.M{"status": StatusRunning, "worker": q.worker, "lease_until": lease, "started_at": now, "updated_at": now},
+		"$inc": bson.M{"attempt": 1},
+	}
+	return filter, update, &db.FindOneAndUpdateOptions{Sort: sortBy}
+}
+
+// claimed is the claim of the job whose document was before, as it was
+// before a claim at now.
+func (q *Queue) claimed(before bson.M, now time.Time) (*claim, error) {
+	job := jobFromDoc(before)
+	job.Status, job.Worker, job.LeaseUntil, job.StartedAt, job.UpdatedAt = StatusRunning, q.worker, storeTime(now.Add(q.cfg.Lease)), now, now
+	job.Attempt++
+	k, ok := q.kind(job.Kind)
+	if !ok {
+		// Kinds are never unregistered, so this cannot happen; leave the
+		// job to its lease rather than lose it.
+		return nil, fmt.Errorf("claimed job %s of unregistered kind %q", job.ID, job.Kind)
+	}
+	return &claim{job: job, kind: k}, nil
 }
 
 // recordLost adds the attempt a dead worker left unfinished to the error
@@ -151,11 +173,30 @@ func (q *Queue) fence(j Job) bson.M {
 	return bson.M{"_id": j.ID, "status": StatusRunning, "worker": q.worker, "attempt": j.Attempt}
 }
 
-// run runs one attempt of a claimed job and records its outcome.
+// run runs a claimed job, holding a worker slot. Recording its outcome
+// may claim the next due job in the same write (see finish); run then runs
+// that one too, up to chainMax jobs, after which it gives the slot back
+// to the fetch loop, which also looks for expired leases.
 func (q *Queue) run(c *claim) {
 	defer q.running.Done()
 	defer func() { <-q.slots }()
+	for n := 1; c != nil; n++ {
+		c.chain = n < chainMax
+		c = q.runOnce(c)
+	}
+}
+
+// chainMax bounds the jobs one worker runs in a row without going back
+// to the fetch loop.
+const chainMax = 64
+
+// runOnce runs one attempt of a claimed job and records its outcome. It
+// returns the job claimed with the outcome, if any.
+func (q *Queue) runOnce(c *claim) *claim {
 	ctx, cancel := context.WithCancel(q.runCtx)
+	defer cancel()
+	st := &settlement{}
+	ctx = context.WithValue(ctx, settleKey{}, st)
 	renewed := make(chan struct{})
 	go q.renew(ctx, cancel, c.job, renewed)
 	hctx := ctx
@@ -170,9 +211,9 @@ func (q *Queue) run(c *claim) {
 	if err != nil && q.cutOff.Load() {
 		// Cut off by Shutdown: the job stays leased and is claimed again
 		// when the lease runs out.
-		return
+		return nil
 	}
-	q.finish(c, err, storeTime(q.now()))
+	return q.finish(c, err, storeTime(q.now()), st.take()...)
 }
 
 // call runs h, turning a panic into an error so one bad job cannot stop
@@ -225,8 +266,10 @@ func (q *Queue) renew(ctx context.Context, lost context.CancelFunc, job Job, don
 
 // finish records the outcome of an attempt: done, a retry after the job's
 // own backoff or else its kind's, or dead after the last attempt or a
-// permanent error.
-func (q *Queue) finish(c *claim, runErr error, now time.Time) {
+// permanent error. The handler's writes (Settle) go with it. With c.chain
+// set and the queue not stopping, the same write claims the next due job,
+// which finish returns for the caller to run.
+func (q *Queue) finish(c *claim, runErr error, now time.Time, writes ...SettleFunc) *claim {
 	job := c.job
 	var update bson.M
 	dead := false
@@ -268,21 +311,21 @@ func (q *Queue) finish(c *claim, runErr error, now time.Time) {
 	// runs again once its lease expires.
 	for try := 1; ; try++ {
 		ctx, cancel := context.WithTimeout(context.Background(), q.cfg.Lease)
-		res, err := q.jobs.UpdateOne(ctx, q.fence(job), update, nil)
+		res, next, err := q.record(ctx, job, update, &writes, c.chain && !q.draining.Load())
 		cancel()
 		switch {
 		case err == nil && res.Matched == 0:
 			q.log.Warn("job outcome not recorded: its lease was lost to another worker", "job", job.ID, "kind", job.Kind)
-			return
+			return next
 		case err == nil:
 			if dead {
 				job.Status, job.LastError, job.FinishedAt = StatusDead, summarize(runErr), now
 				q.died(job)
 			}
-			return
+			return next
 		case try == 3:
 			q.log.Error("record job outcome", "job", job.ID, "kind", job.Kind, "err", err)
-			return
+			return nil
 		}
 		time.Sleep(time.Duration(try) * 100 * time.Millisecond)
 	}

@@ -113,7 +113,7 @@ func (s *Service) deliver(ctx context.Context, job events.Job) error {
 		if !ep.FailingSince.IsZero() {
 			_, _ = s.endpoints.UpdateOne(ctx, db.ByID(ep.ID), bson.M{"$unset": bson.M{"failing_since": ""}}, nil)
 		}
-		return s.finishAttempt(ctx, id, att, bson.M{"status": StatusDelivered, "delivered_at": s.now(), "last_status": out.status})
+		return s.finishAttempt(ctx, id, att, bson.M{"status": StatusDelivered, "delivered_at": s.now(), "last_status": out.status}, false)
 	case out.status == http.StatusGone && ep.ID != "":
 		cause := errors.New("the receiver answered 410 Gone")
 		s.disable(ctx, ep, "the receiver answered 410 Gone")
@@ -141,7 +141,7 @@ func (s *Service) deliver(ctx context.Context, job events.Job) error {
 	}
 	retryAt := s.now().Add(delay)
 	att["retry_at"] = retryAt
-	if err := s.finishAttempt(ctx, id, att, bson.M{"next_attempt_at": retryAt, "last_status": out.status, "last_error": failure.Error()}); err != nil {
+	if err := s.finishAttempt(ctx, id, att, bson.M{"next_attempt_at": retryAt, "last_status": out.status, "last_error": failure.Error()}, false); err != nil {
 		return err
 	}
 	return events.RetryAfter(delay, failure)
@@ -234,15 +234,27 @@ func truncate(s string, n int) string {
 	return strings.ToValidUTF8(s[:n], "")
 }
 
-// finishAttempt records an attempt and the delivery's new state.
-func (s *Service) finishAttempt(ctx context.Context, id string, att bson.M, set bson.M) error {
+// finishAttempt records an attempt and the delivery's new state. Inside a
+// delivery job the write joins the job's own outcome (events.Settle): one
+// transaction records both, so a delivery costs the queue's claim and that
+// one write, and a crash leaves the attempt and the job's outcome together
+// or neither (the job then runs again). With now set, or outside a job,
+// it writes at once.
+func (s *Service) finishAttempt(ctx context.Context, id string, att bson.M, set bson.M, now bool) error {
 	set["updated_at"] = s.now()
-	_, err := s.delivs.UpdateOne(ctx, db.ByID(id), bson.M{
+	update := bson.M{
 		"$set":  set,
 		"$push": bson.M{"attempts": att},
 		"$inc":  bson.M{"attempt_count": 1},
-	}, nil)
-	return err
+	}
+	write := func(ctx context.Context, tx db.Tx) error {
+		_, err := tx.C(db.Deliveries).UpdateOne(ctx, db.ByID(id), update, nil)
+		return err
+	}
+	if !now && events.Settle(ctx, write) {
+		return nil
+	}
+	return write(ctx, s.deps.Store)
 }
 
 // dead ends a delivery without an attempt (its endpoint is gone).
@@ -254,7 +266,8 @@ func (s *Service) dead(ctx context.Context, job events.Job, d bson.M, ep Endpoin
 // webhook_dead; the job ends with a permanent error.
 func (s *Service) deadWith(ctx context.Context, job events.Job, d bson.M, ep Endpoint, att bson.M, cause error) error {
 	id := str(d["_id"])
-	if err := s.finishAttempt(ctx, id, att, bson.M{"status": StatusDead, "last_error": cause.Error(), "last_status": intOf(att["status"])}); err != nil {
+	// At once, so that webhook_dead's subscribers find the delivery dead.
+	if err := s.finishAttempt(ctx, id, att, bson.M{"status": StatusDead, "last_error": cause.Error(), "last_status": intOf(att["status"])}, true); err != nil {
 		return err
 	}
 	s.emit(ctx, events.WebhookDead, map[string]any{

@@ -30,7 +30,8 @@ type Deps struct {
 	// Transport sends the requests. The server passes the transport of
 	// backend.http.request, which refuses loopback, private and link-local
 	// addresses at connect time unless functions.http.allow_hosts allows
-	// them; nil is http.DefaultTransport.
+	// them; nil is http.DefaultTransport's settings keeping up to 64 idle
+	// connections per receiver.
 	Transport http.RoundTripper
 	// CheckHost, when set, is asked about an endpoint URL's host and port
 	// when the endpoint is saved, so an address the transport would refuse
@@ -69,7 +70,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	cfg = cfg.WithDefaults()
 	transport := deps.Transport
 	if transport == nil {
-		transport = http.DefaultTransport
+		// Deliveries to one receiver come from every queue worker at
+		// once; http.DefaultTransport keeps two idle connections per
+		// host and would reconnect for most of them.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		transport = t
 	}
 	now := deps.Now
 	if now == nil {
