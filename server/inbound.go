@@ -99,18 +99,23 @@ func (s *Server) adminInboundRequest(c *fiber.Ctx) error {
 // adminReplayInbound runs a logged request again against the current
 // version of its function, as if the sender had sent it again (redacted
 // headers stay redacted): 200 {request}, the new log entry with the
-// answer.
+// answer. The function's input says replayed = true and carries the
+// original receipt time (receivedAt), against which
+// backend.webhooks.verify checks a signed timestamp, so that a Stripe,
+// Slack or Standard Webhooks request replays days later.
 func (s *Server) adminReplayInbound(c *fiber.Ctx) error {
 	orig, err := s.webhooks.InboundRequest(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
 	req := &storedRequest{in: orig, limits: s.limits}
+	first := orig.FirstReceivedAt()
 	start := time.Now()
 	res, runErr := s.functions.Run(c.UserContext(), orig.Function, req, engine.RunOptions{Trigger: functions.TriggerHTTP, Method: orig.Method})
 	in := webhooks.Inbound{
 		Function: orig.Function, Method: orig.Method, URL: orig.URL, Path: orig.Path, Query: orig.Query,
 		Headers: orig.Headers, Body: orig.Body, ReceivedAt: start, ReplayOf: orig.ID, ExecutionID: res.ExecutionID,
+		OriginalReceivedAt: first,
 	}
 	switch {
 	case runErr != nil:
@@ -147,11 +152,14 @@ func answerText(v any) string {
 }
 
 // storedRequest is a logged request handed to a run again
-// (engine.HTTPRequest).
+// (engine.ReplayedHTTPRequest).
 type storedRequest struct {
 	in     webhooks.Inbound
 	limits db.Limits
 }
+
+// ReceivedAt is when the sender's request first arrived.
+func (r *storedRequest) ReceivedAt() time.Time { return r.in.FirstReceivedAt() }
 
 func (r *storedRequest) Method() string   { return r.in.Method }
 func (r *storedRequest) Path() string     { return r.in.Path }

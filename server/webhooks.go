@@ -282,9 +282,11 @@ func (w webhookCalls) Verify(scheme string, req engine.WebhookRequest, secret st
 	for k, v := range req.Headers {
 		h.Set(k, v)
 	}
-	return webhooks.Verify(scheme, webhooks.Request{Method: req.Method, URL: req.URL, Header: h, Body: req.Body}, secret, webhooks.Options{
-		Tolerance: o.Tolerance, Header: o.Header, Encoding: o.Encoding, TimestampHeader: o.TimestampHeader,
-	})
+	opts := webhooks.Options{Tolerance: o.Tolerance, Header: o.Header, Encoding: o.Encoding, TimestampHeader: o.TimestampHeader}
+	if at := o.ReceivedAt; !at.IsZero() {
+		opts.Now = func() time.Time { return at }
+	}
+	return webhooks.Verify(scheme, webhooks.Request{Method: req.Method, URL: req.URL, Header: h, Body: req.Body}, secret, opts)
 }
 
 func (w webhookCalls) Versions(ctx context.Context, typ string) ([]int, error) {

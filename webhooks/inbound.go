@@ -42,8 +42,20 @@ type Inbound struct {
 	Error       string `json:"error,omitempty"`
 	DurationMS  int64  `json:"duration_ms"`
 	ExecutionID string `json:"execution_id,omitempty"`
-	// ReplayOf is the id of the request this one replayed.
-	ReplayOf string `json:"replay_of,omitempty"`
+	// ReplayOf is the id of the request this one replayed, and
+	// OriginalReceivedAt when the sender's request first arrived (a
+	// replay of a replay keeps the first time).
+	ReplayOf           string    `json:"replay_of,omitempty"`
+	OriginalReceivedAt time.Time `json:"original_received_at,omitzero"`
+}
+
+// FirstReceivedAt is when the sender's request first arrived: its own
+// receipt, or for a replay the original's.
+func (in Inbound) FirstReceivedAt() time.Time {
+	if !in.OriginalReceivedAt.IsZero() {
+		return in.OriginalReceivedAt
+	}
+	return in.ReceivedAt
 }
 
 // Redact applies Config.RedactHeaders to headers, in place.
@@ -77,6 +89,9 @@ func (s *Service) RecordInbound(ctx context.Context, in Inbound) (string, error)
 		if v != "" {
 			doc[k] = v
 		}
+	}
+	if !in.OriginalReceivedAt.IsZero() {
+		doc["original_received_at"] = in.OriginalReceivedAt.UTC().Truncate(time.Millisecond)
 	}
 	if _, err := s.deps.Store.C(db.Inbound).InsertOne(ctx, doc); err != nil {
 		return "", fmt.Errorf("record inbound request: %w", err)
@@ -143,6 +158,9 @@ func inboundFromDoc(d bson.M) Inbound {
 		Status: intOf(d["status"]), Answer: str(d["answer"]), Error: str(d["error"]),
 		DurationMS: int64(intOf(d["duration_ms"])), ExecutionID: str(d["execution_id"]), ReplayOf: str(d["replay_of"]),
 		Headers: map[string]string{},
+	}
+	if d["original_received_at"] != nil {
+		in.OriginalReceivedAt = db.TimeOf(d["original_received_at"])
 	}
 	for k, v := range mapOf(d["headers"]) {
 		in.Headers[k] = str(v)

@@ -50,6 +50,9 @@ type WebhookVerifyOptions struct {
 	Header          string
 	Encoding        string
 	TimestampHeader string
+	// ReceivedAt, when set, is the time a signed timestamp is checked
+	// against instead of now: the original receipt of a replayed request.
+	ReceivedAt time.Time
 }
 
 // WebhookSendOptions are send's options table.
@@ -71,7 +74,9 @@ func (v *vm) webhooksDep(L *lua.LState, call string) Webhooks {
 // slack, twilio, shopify, standard, hmac-sha256) and returns the event: the
 // body decoded from JSON, or for a form body its fields. It raises an error
 // naming what failed (a missing header, a bad signature, a timestamp
-// outside the tolerance); catch it with pcall to answer 400.
+// outside the tolerance); catch it with pcall to answer 400. For an input
+// replayed from the inbound log (input.replayed), the timestamp is checked
+// against input.receivedAt, when the request first arrived.
 func (v *vm) webhooksVerify(L *lua.LState) int {
 	const call = "backend.webhooks.verify"
 	v.cur(L)
@@ -98,6 +103,13 @@ func (v *vm) webhooksVerify(L *lua.LState) int {
 		})
 	}
 	var o WebhookVerifyOptions
+	if in.RawGetString("replayed") == lua.LTrue {
+		// A request replayed from the inbound log is as fresh as when it
+		// first arrived; its signature is still checked in full.
+		if at, ok := v.asDate(in.RawGetString("receivedAt")); ok {
+			o.ReceivedAt = at
+		}
+	}
 	if opts != nil {
 		if n, ok := opts.RawGetString("tolerance").(lua.LNumber); ok {
 			o.Tolerance = time.Duration(float64(n) * float64(time.Second))

@@ -1,6 +1,10 @@
 package engine
 
-import lua "github.com/yuin/gopher-lua"
+import (
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
 
 // HTTPRequest is the input of a run of the http trigger, given to Run in
 // place of a Go value. The handler sees it as the table {method, path,
@@ -35,8 +39,18 @@ type HTTPRequest interface {
 	JSON() (any, bool)
 }
 
-// httpInputFields is how many fields the http input table has.
-const httpInputFields = 8
+// ReplayedHTTPRequest is an HTTPRequest run again from the inbound log.
+// Its input carries replayed = true and receivedAt, the date the sender's
+// request first arrived, against which backend.webhooks.verify checks a
+// signed timestamp's tolerance.
+type ReplayedHTTPRequest interface {
+	HTTPRequest
+	ReceivedAt() time.Time
+}
+
+// httpInputFields is how many fields the http input table has (a
+// replayed request's two more included).
+const httpInputFields = 10
 
 // The http input table starts empty, with a metatable (httpInMT) whose
 // __index and __newindex fill it and then do what was asked. Filling
@@ -134,6 +148,10 @@ func (v *vm) fillInput(t *lua.LTable) {
 	t.RawSetString("rawQuery", lua.LString(req.RawQuery()))
 	t.RawSetString("url", lua.LString(req.URL()))
 	t.RawSetString("body", lua.LString(req.Body()))
+	if r, ok := req.(ReplayedHTTPRequest); ok {
+		t.RawSetString("replayed", lua.LTrue)
+		t.RawSetString("receivedAt", v.newDate(r.ReceivedAt()))
+	}
 	if j, ok := req.JSON(); ok {
 		// A body the conversion refuses (nested past maxNesting) is left
 		// as the raw body only, like one past the server's own limits.

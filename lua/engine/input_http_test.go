@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moonbase-dev/moonbase/lua/functions"
 	"go.mongodb.org/mongo-driver/bson"
@@ -201,5 +202,37 @@ func TestHTTPInputTooDeep(t *testing.T) {
 	res, err := runSource(t, r, `function handle(input) return {input.json == nil, #input.body} end`, req, RunOptions{})
 	if err != nil || !reflect.DeepEqual(res.Value, bson.A{true, int64(len(req.body))}) {
 		t.Errorf("got %#v %v", res.Value, err)
+	}
+}
+
+// replayedRequest is a request run again from the inbound log.
+type replayedRequest struct {
+	*testRequest
+	at time.Time
+}
+
+func (r replayedRequest) ReceivedAt() time.Time { return r.at }
+
+// A replayed request's input says so and carries its first receipt as a
+// date; a live request's has neither field, and the kept input table of a
+// replay run does not pass them on to the next run.
+func TestHTTPInputOfAReplay(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{PoolSize: 1}, Deps{})
+	at := time.Date(2026, 11, 30, 9, 15, 0, 0, time.UTC)
+	src := `function handle(input) return {input.replayed == true, input.receivedAt and input.receivedAt:unix() or -1} end`
+	scenarios := []struct {
+		name string
+		req  HTTPRequest
+		want bson.A
+	}{
+		{"replayed", replayedRequest{newTestRequest(), at}, bson.A{true, at.Unix()}},
+		{"live, after a replay on the same state", newTestRequest(), bson.A{false, int64(-1)}},
+	}
+	for _, s := range scenarios {
+		res, err := runSource(t, r, src, s.req, RunOptions{})
+		if err != nil || !reflect.DeepEqual(res.Value, s.want) {
+			t.Fatalf("%s: got %#v %v, want %#v", s.name, res.Value, err, s.want)
+		}
 	}
 }
