@@ -35,10 +35,25 @@ type SweepResult struct {
 }
 
 // rule is a retention rule another part added: documents of collection
-// whose field is older than age.
+// whose field is older than age, or what sweep deletes.
 type rule struct {
 	collection, field string
 	age               time.Duration
+	sweep             SweepFunc
+}
+
+// SweepFunc deletes the records another part keeps that are past their
+// retention at now, and returns how many documents it deleted.
+type SweepFunc func(ctx context.Context, now time.Time) (int64, error)
+
+// AddSweep makes every sweep also call fn, for records whose retention is
+// more than a date field's age (a webhook delivery is kept while it is
+// pending, however old); its deletions are counted under collection in
+// SweepResult.Other. It is meant for start-up wiring, before Start.
+func (s *Sweeper) AddSweep(collection string, fn SweepFunc) {
+	if fn != nil {
+		s.rules = append(s.rules, rule{collection: collection, sweep: fn})
+	}
 }
 
 // AddRule makes every sweep also delete the documents of collection whose
@@ -46,7 +61,7 @@ type rule struct {
 // inbound request log). It is meant for start-up wiring, before Start.
 func (s *Sweeper) AddRule(collection, field string, age time.Duration) {
 	if age > 0 {
-		s.rules = append(s.rules, rule{collection, field, age})
+		s.rules = append(s.rules, rule{collection: collection, field: field, age: age})
 	}
 }
 
@@ -183,7 +198,12 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, err
 	}
 	for _, r := range s.rules {
-		n, err := s.deleteOld(ctx, r.collection, bson.M{r.field: before(r.age)})
+		var n int64
+		if r.sweep != nil {
+			n, err = r.sweep(ctx, now)
+		} else {
+			n, err = s.deleteOld(ctx, r.collection, bson.M{r.field: before(r.age)})
+		}
 		if n > 0 {
 			if res.Other == nil {
 				res.Other = map[string]int64{}

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -153,5 +154,52 @@ func TestSweepAddedRule(t *testing.T) {
 	}
 	if res.Other[db.Inbound] != 1 || count(t, store, db.Inbound, bson.M{"_id": "new"}) != 1 || count(t, store, db.Inbound, nil) != 1 {
 		t.Fatalf("sweep = %+v, left %d", res, count(t, store, db.Inbound, nil))
+	}
+}
+
+// TestSweepAddedSweep checks a sweep another part adds: it is called with
+// the sweeper's clock, its deletions counted under its collection, and
+// its failure fails the sweep (the job is retried).
+func TestSweepAddedSweep(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	now := time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
+	scenarios := []struct {
+		name    string
+		deleted int64
+		err     error
+	}{
+		{"deletes some", 7, nil},
+		{"deletes none", 0, nil},
+		{"fails", 2, errors.New("store unreachable")},
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			q, err := NewQueue(testConfig(), Deps{Store: store, Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sw, err := NewSweeper(testConfig(), Deps{Store: store, Queue: q, Logger: quiet, Now: newClock(now).Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got time.Time
+			sw.AddSweep("_things", func(ctx context.Context, at time.Time) (int64, error) {
+				got = at
+				return s.deleted, s.err
+			})
+			sw.AddSweep("_ignored", nil)
+			res, err := sw.Sweep(ctx)
+			if !errors.Is(err, s.err) || (s.err == nil) != (err == nil) {
+				t.Fatalf("Sweep error = %v, want %v", err, s.err)
+			}
+			if !got.Equal(now) {
+				t.Errorf("the sweep was called with %v, want the sweeper's clock %v", got, now)
+			}
+			if res.Other["_things"] != s.deleted || len(res.Other) > 1 {
+				t.Errorf("Other = %v, want _things: %d", res.Other, s.deleted)
+			}
+		})
 	}
 }

@@ -142,6 +142,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	jobs.Sweeper.AddRule(db.Inbound, "received_at", s.webhooks.Config().InboundRetention)
+	jobs.Sweeper.AddSweep(db.Deliveries, s.webhooks.SweepDeliveries)
+	jobs.Sweeper.AddSweep(db.WebhookMessages, s.webhooks.SweepMessages)
 	reg, err := s.newRegistry()
 	if err != nil {
 		if owns {

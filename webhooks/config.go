@@ -28,6 +28,10 @@ const (
 	// DefaultInboundRetention is how long the raw-request log of http
 	// triggers is kept.
 	DefaultInboundRetention = 90 * 24 * time.Hour
+	// DefaultDeliveryRetention is how long a finished delivery (delivered
+	// or dead) with its attempts, and a message none of whose deliveries
+	// is left, are kept: Svix's own 30 days.
+	DefaultDeliveryRetention = 30 * 24 * time.Hour
 )
 
 // DefaultRedactHeaders are the request headers the inbound log stores as
@@ -60,6 +64,12 @@ type Config struct {
 	// InboundRetention is how long each request to an http trigger stays
 	// in the raw-request log (_inbound).
 	InboundRetention time.Duration `yaml:"inbound_retention"`
+	// DeliveryRetention is how long a delivery that was delivered or went
+	// dead stays in _deliveries with its attempts, counted from its last
+	// attempt or replay, and how long a message stays in
+	// _webhook_messages once none of its deliveries is left. Pending
+	// deliveries, and their messages, stay until they finish.
+	DeliveryRetention time.Duration `yaml:"delivery_retention"`
 	// RedactHeaders are the request headers the inbound log stores as
 	// "[redacted]"; nil takes DefaultRedactHeaders, an empty list keeps
 	// every header.
@@ -85,6 +95,7 @@ func (c Config) WithDefaults() Config {
 	set(&c.DisableAfter, DefaultDisableAfter)
 	set(&c.RotationOverlap, DefaultRotationOverlap)
 	set(&c.InboundRetention, DefaultInboundRetention)
+	set(&c.DeliveryRetention, DefaultDeliveryRetention)
 	if c.RedactHeaders == nil {
 		c.RedactHeaders = DefaultRedactHeaders
 	}
@@ -99,7 +110,7 @@ func (c Config) Validate() error {
 	switch {
 	case c.MaxAttempts < 0 || c.MaxAttempts > MaxAttemptsLimit:
 		return bad("max_attempts %d is not within 1 to %d", c.MaxAttempts, MaxAttemptsLimit)
-	case c.Timeout < 0 || c.BackoffBase < 0 || c.BackoffMax < 0 || c.DisableAfter < 0 || c.RotationOverlap < 0 || c.InboundRetention < 0:
+	case c.Timeout < 0 || c.BackoffBase < 0 || c.BackoffMax < 0 || c.DisableAfter < 0 || c.RotationOverlap < 0 || c.InboundRetention < 0 || c.DeliveryRetention < 0:
 		return bad("durations may not be negative")
 	case c.MaxPayloadBytes < 0:
 		return bad("max_payload_bytes may not be negative")
