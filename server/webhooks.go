@@ -14,6 +14,7 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/lua/engine"
+	"github.com/moonbase-dev/moonbase/server/adminapi"
 	"github.com/moonbase-dev/moonbase/webhooks"
 )
 
@@ -69,7 +70,7 @@ func (s *Server) adminCreateEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(http.StatusCreated).JSON(fiber.Map{"endpoint": ep})
+	return c.Status(http.StatusCreated).JSON(endpointAnswer(ep))
 }
 
 // adminListEndpoints: GET ?limit=&after= → {endpoints, next}; next is the
@@ -87,7 +88,7 @@ func (s *Server) adminListEndpoints(c *fiber.Ctx) error {
 	if len(eps) == limit {
 		next = eps[len(eps)-1].ID
 	}
-	return c.JSON(fiber.Map{"endpoints": eps, "next": next})
+	return c.JSON(adminapi.WebhookEndpointsAnswer{Endpoints: bodies(eps, endpointBody), Next: next})
 }
 
 func (s *Server) adminGetEndpoint(c *fiber.Ctx) error {
@@ -95,7 +96,7 @@ func (s *Server) adminGetEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"endpoint": ep})
+	return c.JSON(endpointAnswer(ep))
 }
 
 // adminUpdateEndpoint: PATCH with any of the create fields → {endpoint}.
@@ -108,7 +109,7 @@ func (s *Server) adminUpdateEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"endpoint": ep})
+	return c.JSON(endpointAnswer(ep))
 }
 
 func (s *Server) adminDeleteEndpoint(c *fiber.Ctx) error {
@@ -123,7 +124,7 @@ func (s *Server) adminDisableEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"endpoint": ep})
+	return c.JSON(endpointAnswer(ep))
 }
 
 func (s *Server) adminEnableEndpoint(c *fiber.Ctx) error {
@@ -131,7 +132,7 @@ func (s *Server) adminEnableEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"endpoint": ep})
+	return c.JSON(endpointAnswer(ep))
 }
 
 // adminRotateEndpoint issues a new secret, shown this once; the old one
@@ -141,15 +142,13 @@ func (s *Server) adminRotateEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"endpoint": ep})
+	return c.JSON(endpointAnswer(ep))
 }
 
 // adminReplayEndpoint replays every dead delivery of the endpoint created
 // since a time: POST {since: RFC 3339} → {replayed: N}.
 func (s *Server) adminReplayEndpoint(c *fiber.Ctx) error {
-	var req struct {
-		Since string `json:"since"`
-	}
+	var req adminapi.WebhookReplayRequest
 	if err := s.strictBody(c, &req, "since"); err != nil {
 		return err
 	}
@@ -161,7 +160,7 @@ func (s *Server) adminReplayEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"replayed": n})
+	return c.JSON(adminapi.WebhookReplayAnswer{Replayed: n})
 }
 
 // adminEmit: POST {type, payload, versions?: {"2": payload}} → 202
@@ -196,7 +195,7 @@ func (s *Server) adminEmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(http.StatusAccepted).JSON(fiber.Map{"message": msg})
+	return c.Status(http.StatusAccepted).JSON(adminapi.WebhookMessageAnswer{Message: messageBody(msg)})
 }
 
 func jsonValues(m map[int]any) map[int]any {
@@ -221,7 +220,7 @@ func (s *Server) adminMessages(c *fiber.Ctx) error {
 	if len(msgs) == limit {
 		next = msgs[len(msgs)-1].ID
 	}
-	return c.JSON(fiber.Map{"messages": msgs, "next": next})
+	return c.JSON(adminapi.WebhookMessagesAnswer{Messages: bodies(msgs, messageBody), Next: next})
 }
 
 // adminDeliveries: GET ?endpoint=&status=&message=&before=&limit= →
@@ -242,7 +241,7 @@ func (s *Server) adminDeliveries(c *fiber.Ctx) error {
 	if len(ds) == limit {
 		next = ds[len(ds)-1].ID
 	}
-	return c.JSON(fiber.Map{"deliveries": ds, "next": next})
+	return c.JSON(adminapi.WebhookDeliveriesAnswer{Deliveries: bodies(ds, deliveryBody), Next: next})
 }
 
 func (s *Server) adminDelivery(c *fiber.Ctx) error {
@@ -250,7 +249,7 @@ func (s *Server) adminDelivery(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"delivery": d})
+	return c.JSON(adminapi.WebhookDeliveryAnswer{Delivery: deliveryBody(d)})
 }
 
 // adminAttempts: GET → {attempts}, oldest first: time, status, duration,
@@ -260,7 +259,7 @@ func (s *Server) adminAttempts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"attempts": atts})
+	return c.JSON(adminapi.WebhookAttemptsAnswer{Attempts: bodies(atts, attemptBody)})
 }
 
 // adminReplayDelivery sends a delivered or dead delivery again: 200
@@ -270,7 +269,7 @@ func (s *Server) adminReplayDelivery(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"delivery": d})
+	return c.JSON(adminapi.WebhookDeliveryAnswer{Delivery: deliveryBody(d)})
 }
 
 // webhookCalls serves backend.webhooks (engine.Webhooks) from the webhooks

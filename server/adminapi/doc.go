@@ -3,7 +3,8 @@
 // schedules, webhooks): the server answers with them and the command line
 // decodes them, so the two cannot drift apart. The webhook bodies mirror
 // the JSON of the webhooks package's types, which the command line may not
-// import; the cli package's tests decode them from a real server. It holds
+// import: the server converts to them and answers with them, and a server
+// test fails when the webhooks package has a field they lack. It holds
 // types (and the conversions the server needs): the server fills them, the
 // cli package reads them. Of Moonbase it imports only lua/functions (the
 // storage of functions) and events (jobs and schedules as the queue keeps
