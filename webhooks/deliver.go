@@ -236,10 +236,10 @@ func truncate(s string, n int) string {
 
 // finishAttempt records an attempt and the delivery's new state. Inside a
 // delivery job the write joins the job's own outcome (events.Settle): one
-// transaction records both, so a delivery costs the queue's claim and that
-// one write, and a crash leaves the attempt and the job's outcome together
-// or neither (the job then runs again). With now set, or outside a job,
-// it writes at once.
+// transaction records both (and claims the next job), so that a delivery
+// costs one write under a backlog, and a crash leaves the attempt and the
+// job's outcome together or neither (the job then runs again). With now
+// set, or outside a job, it writes at once.
 func (s *Service) finishAttempt(ctx context.Context, id string, att bson.M, set bson.M, now bool) error {
 	set["updated_at"] = s.now()
 	update := bson.M{
