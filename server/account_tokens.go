@@ -101,23 +101,44 @@ func (s *Server) confirmPasswordReset(c *fiber.Ctx) error {
 	if err := s.checkPassword(password); err != nil {
 		return err
 	}
+	set, err := s.passwordSet(password)
+	if err != nil {
+		return err
+	}
 	ctx := c.UserContext()
 	u, err := s.useToken(ctx, token, tokenReset)
 	if err != nil {
 		return err
 	}
-	if err := s.setPassword(ctx, u.ID, password, ""); err != nil {
-		return err
-	}
 	fields := []string{"password"}
 	if !u.Verified {
-		if u, err = s.markVerified(ctx, u.ID); err != nil {
-			return err
-		}
+		set[db.UserVerified] = true
 		fields = append(fields, db.UserVerified)
 	}
-	s.emitUserUpdated(c, u, fields)
+	// Every session ends: whoever knew the old password is signed out.
+	if _, err := s.updateByToken(ctx, u, accountUpdate{
+		update: bson.M{"$set": set}, fields: fields,
+		endSessions: true, dropTokens: bson.M{"kind": tokenReset},
+	}); err != nil {
+		return err
+	}
 	return c.SendStatus(http.StatusNoContent)
+}
+
+// updateByToken makes a change to the account of a link just used, by its
+// user (who holds the link). An account gone meanwhile is
+// ErrInvalidToken.
+func (s *Server) updateByToken(ctx context.Context, u *User, a accountUpdate) (*User, error) {
+	oid, err := primitive.ObjectIDFromHex(u.ID)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	a.id, a.by = oid, u.EventData()
+	fresh, err := s.commitAccountUpdate(ctx, a)
+	if errors.Is(err, ErrInvalidSession) {
+		return nil, ErrInvalidToken
+	}
+	return fresh, err
 }
 
 // requestVerification sends the signed-in user a verification link: 202.
@@ -160,10 +181,10 @@ func (s *Server) confirmVerification(c *fiber.Ctx) error {
 		return err
 	}
 	if !u.Verified {
-		if u, err = s.markVerified(ctx, u.ID); err != nil {
+		u, err = s.updateByToken(ctx, u, accountUpdate{update: bson.M{"$set": bson.M{db.UserVerified: true}}, fields: []string{db.UserVerified}})
+		if err != nil {
 			return err
 		}
-		s.emitUserUpdated(c, u, []string{db.UserVerified})
 	}
 	return c.JSON(fiber.Map{"user": u})
 }
@@ -265,23 +286,6 @@ func (s *Server) claimToken(ctx context.Context, token, kind string) (*User, bso
 	return u, doc, nil
 }
 
-// markVerified sets the account's verified flag.
-func (s *Server) markVerified(ctx context.Context, userID string) (*User, error) {
-	oid, err := primitive.ObjectIDFromHex(userID)
-	if err != nil {
-		return nil, ErrInvalidToken
-	}
-	doc, err := s.store.C(db.Users).FindOneAndUpdate(ctx, db.ByID(oid),
-		bson.M{"$set": bson.M{db.UserVerified: true, db.UserUpdatedAt: now()}}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
-	if errors.Is(err, db.ErrNotFound) {
-		return nil, ErrInvalidToken
-	}
-	if err != nil {
-		return nil, err
-	}
-	return userFromDoc(doc)
-}
-
 // sweepAccountTokensBefore deletes tokens that expired before t; used and
 // expired ones are refused anyway, this only reclaims space.
 func (s *Server) sweepAccountTokensBefore(ctx context.Context, t time.Time) (int64, error) {
@@ -351,29 +355,19 @@ func (s *Server) confirmEmailChange(c *fiber.Ctx) error {
 		return err
 	}
 	email, _ := tok["new_email"].(string)
-	oid, err := primitive.ObjectIDFromHex(u.ID)
-	if err != nil || email == "" {
+	if email == "" {
 		return ErrInvalidToken
 	}
-	doc, err := s.store.C(db.Users).FindOneAndUpdate(ctx, db.ByID(oid),
-		bson.M{"$set": bson.M{db.UserEmail: email, db.UserVerified: true, db.UserUpdatedAt: now()}}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+	// Links sent to the old address no longer match the account.
+	fresh, err := s.updateByToken(ctx, u, accountUpdate{
+		update: bson.M{"$set": bson.M{db.UserEmail: email, db.UserVerified: true}}, fields: []string{db.UserEmail, db.UserVerified},
+		dropTokens: bson.M{"kind": bson.M{"$ne": tokenEmail}},
+	})
 	if errors.Is(err, db.ErrDuplicateKey) {
 		return ErrEmailTaken
 	}
-	if errors.Is(err, db.ErrNotFound) {
-		return ErrInvalidToken
-	}
 	if err != nil {
 		return err
 	}
-	// Links sent to the old address no longer match the account.
-	if _, err := s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": u.ID, "kind": bson.M{"$ne": tokenEmail}}); err != nil {
-		return err
-	}
-	fresh, err := userFromDoc(doc)
-	if err != nil {
-		return err
-	}
-	s.emitUserUpdated(c, fresh, []string{db.UserEmail, db.UserVerified})
 	return c.JSON(fiber.Map{"user": fresh})
 }

@@ -286,27 +286,25 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 	if !byID {
 		filter = db.And(sel, v.filterScope(L, call, t))
 	}
-	at, _ := update["$set"].(bson.M)["_updated_at"].(time.Time)
+	event, stamp, fields := EventDocUpdated, "_updated_at", []string(nil)
+	if t.users {
+		event, stamp, fields = EventUserUpdated, db.UserUpdatedAt, updatedFields(update)
+	}
+	at, _ := update["$set"].(bson.M)[stamp].(time.Time)
 	updateOne := func(id any, filter bson.M) (bson.M, error) {
-		return v.writeDoc(t, EventDocUpdated, id, at, func(ctx context.Context, c db.Collection) (bson.M, error) {
+		return v.writeFields(t, event, id, at, fields, func(ctx context.Context, c db.Collection) (bson.M, error) {
 			return c.FindOneAndUpdate(ctx, filter, update, &db.FindOneAndUpdateOptions{ReturnAfter: true})
 		})
 	}
 	defer t.ru.ctx.wait()()
 	if byID {
-		if t.users {
-			// An account is no data API document: no doc_updated, which
-			// would carry the whole record.
-			doc, err := t.col.FindOneAndUpdate(t.ru.ctx, filter, update, &db.FindOneAndUpdateOptions{ReturnAfter: true})
-			return v.pushFound(L, call, t.view(doc), err)
-		}
 		doc, err := updateOne(sel["_id"], filter)
 		if err == nil {
-			doc = t.answer(doc)
+			doc = t.answer(t.view(doc))
 		}
 		return v.pushFound(L, call, doc, err)
 	}
-	if v.reg.deps.Commit == nil || t.users {
+	if v.reg.deps.Commit == nil {
 		res, err := t.col.UpdateMany(t.ru.ctx, filter, update)
 		if err != nil {
 			v.raise(L, call, err)

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,12 @@ import (
 // isPaid, plan …). backend.update sets app fields only; the email,
 // password and verified flag change through the account calls, and
 // accounts are created by registration and deleted by their owner, so
-// backend.create and backend.delete refuse users.
+// backend.create and backend.delete refuse users. Each account an update
+// changes fires user_updated (not doc_updated), committed with the write
+// like the doc_* events of other writes: the account after the change,
+// the names of the fields set, the run's user as by, the run as the cause,
+// and its depth in the chain, so a loop of user_updated handlers stops at
+// the same limit.
 
 // usersTarget is the target of a data call on users: the account records,
 // for full rights only.
@@ -110,4 +116,27 @@ func accountUpdateOf(changes bson.M) (bson.M, error) {
 	}
 	set[db.UserUpdatedAt] = time.Now().UTC().Truncate(time.Millisecond)
 	return update, nil
+}
+
+// updatedFields names the top-level fields an update of an account sets,
+// sorted, for user_updated: updated_at, set on every change, is left out.
+func updatedFields(update bson.M) []string {
+	var fields []string
+	add := func(path string) {
+		top, _, _ := strings.Cut(path, ".")
+		if top != db.UserUpdatedAt && !slices.Contains(fields, top) {
+			fields = append(fields, top)
+		}
+	}
+	for op, arg := range update {
+		args, _ := arg.(bson.M)
+		for path, val := range args {
+			add(path)
+			if to, ok := val.(string); ok && op == "$rename" {
+				add(to)
+			}
+		}
+	}
+	slices.Sort(fields)
+	return fields
 }
