@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
 )
 
 // Password reset and email verification by a link sent by email. A link
@@ -41,8 +42,15 @@ var ErrEmailNotVerified = errors.New("verify your email before signing in; the l
 // an account, so the call cannot tell who has one.
 const resetAnswer = "if an account has this email, a link to reset its password has been sent to it"
 
-// requestPasswordReset sends a reset link to {email} when it has an
-// account: 202 with the same answer either way.
+// KindPasswordReset is the kind of the jobs that send a reset link to an
+// email if it has an account.
+const KindPasswordReset = "password_reset"
+
+// requestPasswordReset queues the sending of a reset link to {email}: 202
+// with the same answer whether or not the email has an account. The
+// request does the same work either way — it queues one job and does not
+// look the email up — so neither the answer nor its timing tells who has
+// an account; the job looks it up and sends the link.
 func (s *Server) requestPasswordReset(c *fiber.Ctx) error {
 	body, err := s.jsonBody(c)
 	if err != nil {
@@ -59,25 +67,36 @@ func (s *Server) requestPasswordReset(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	doc, err := s.store.C(db.Users).FindOne(ctx, bson.M{db.UserEmail: email}, nil)
-	switch {
-	case errors.Is(err, db.ErrNotFound):
-		s.requestLogger(c).Info("password reset asked for an email without an account")
-	case err != nil:
-		return err
-	default:
-		u, err := userFromDoc(doc)
-		if err != nil {
-			return err
-		}
-		// Too soon after the last link, nothing is sent, and the answer
-		// is the same: it must not tell who has an account.
-		if err := s.sendAccountLink(ctx, u, tokenReset); err != nil && !errors.As(err, new(errLinkTooSoon)) {
-			return err
-		}
+	if _, err := s.jobs.Queue.Enqueue(c.UserContext(), KindPasswordReset, map[string]any{"email": email}, events.EnqueueOptions{}); err != nil {
+		return fmt.Errorf("queue password reset: %w", err)
 	}
 	return c.Status(http.StatusAccepted).JSON(accountAccepted{Message: resetAnswer})
+}
+
+// passwordResetJob sends the reset link a KindPasswordReset job asks for,
+// when its email has an account and no link went to it within
+// auth.link_interval; otherwise it does nothing.
+func (s *Server) passwordResetJob(ctx context.Context, job events.Job) error {
+	email, _ := job.Payload["email"].(string)
+	if email == "" {
+		return events.Permanent(errors.New("the job has no email"))
+	}
+	doc, err := s.store.C(db.Users).FindOne(ctx, bson.M{db.UserEmail: email}, nil)
+	if errors.Is(err, db.ErrNotFound) {
+		s.log.Info("password reset asked for an email without an account", "job", job.ID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	u, err := userFromDoc(doc)
+	if err != nil {
+		return events.Permanent(err)
+	}
+	if err := s.sendAccountLink(ctx, u, tokenReset); err != nil && !errors.As(err, new(errLinkTooSoon)) {
+		return err
+	}
+	return nil
 }
 
 // confirmPasswordReset sets {password} on the account of {token}, marks its
