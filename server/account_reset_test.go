@@ -93,3 +93,17 @@ func TestPasswordResetJobWithoutEmail(t *testing.T) {
 		return false
 	})
 }
+
+// awaitResetJobsDone waits until n password_reset jobs have finished.
+func (ts *testServer) awaitResetJobsDone(t *testing.T, n int) {
+	t.Helper()
+	testsupport.WaitFor(t, "the reset jobs", func() bool {
+		done := 0
+		for _, j := range ts.listJobs(t, events.StatusDone) {
+			if j.Kind == KindPasswordReset {
+				done++
+			}
+		}
+		return done == n
+	})
+}
