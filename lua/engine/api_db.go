@@ -330,6 +330,33 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 // plain fields is $set, a table of operators is used as it is, and
 // _updated_at is set either way.
 func updateOf(changes bson.M, userScoped bool) (bson.M, error) {
+	update, err := operatorsOf(changes)
+	if err != nil {
+		return nil, err
+	}
+	for _, arg := range update {
+		for path := range arg.(bson.M) {
+			top, _, _ := strings.Cut(path, ".")
+			switch {
+			case top == "_id":
+				return nil, errors.New("_id cannot be changed")
+			case top == "_created_at" || top == "_updated_at":
+				return nil, fmt.Errorf("%s is set by moonbase", top)
+			case top == db.OwnerField && userScoped:
+				return nil, errors.New("_owner can only be changed with full rights (backend.asServiceRole)")
+			case strings.HasPrefix(top, "_") && top != db.OwnerField:
+				return nil, fmt.Errorf("field %s: names starting with _ are reserved", top)
+			}
+		}
+	}
+	stamp(update, "_updated_at")
+	return update, nil
+}
+
+// operatorsOf reads a function's changes as update operators: a table of
+// plain fields is $set, a table of operators is used as it is, and each
+// operator must take a table of fields.
+func operatorsOf(changes bson.M) (bson.M, error) {
 	if len(changes) == 0 {
 		return nil, errors.New("the changes are empty")
 	}
@@ -347,31 +374,21 @@ func updateOf(changes bson.M, userScoped bool) (bson.M, error) {
 		return nil, errors.New("the changes mix operators ($set, $inc, …) with plain fields; put the plain fields under $set")
 	}
 	for op, arg := range update {
-		fields, ok := arg.(bson.M)
-		if !ok {
+		if _, ok := arg.(bson.M); !ok {
 			return nil, fmt.Errorf("%s takes a table of fields", op)
 		}
-		for path := range fields {
-			top, _, _ := strings.Cut(path, ".")
-			switch {
-			case top == "_id":
-				return nil, errors.New("_id cannot be changed")
-			case top == "_created_at" || top == "_updated_at":
-				return nil, fmt.Errorf("%s is set by moonbase", top)
-			case top == db.OwnerField && userScoped:
-				return nil, errors.New("_owner can only be changed with full rights (backend.asServiceRole)")
-			case strings.HasPrefix(top, "_") && top != db.OwnerField:
-				return nil, fmt.Errorf("field %s: names starting with _ are reserved", top)
-			}
-		}
 	}
+	return update, nil
+}
+
+// stamp sets field, a time stamp moonbase keeps, to now in update's $set.
+func stamp(update bson.M, field string) {
 	set, _ := update["$set"].(bson.M)
 	if set == nil {
 		set = bson.M{}
 		update["$set"] = set
 	}
-	set["_updated_at"] = time.Now().UTC().Truncate(time.Millisecond)
-	return update, nil
+	set[field] = time.Now().UTC().Truncate(time.Millisecond)
 }
 
 func (v *vm) dataDelete(L *lua.LState, call string, service bool) int {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"go.mongodb.org/mongo-driver/bson"
@@ -79,28 +78,12 @@ func (t dataTarget) refuseUsers(v *vm, L *lua.LState, call, why string) {
 // are used as they are, no field the account calls keep may change, and
 // updated_at is set.
 func accountUpdateOf(changes bson.M) (bson.M, error) {
-	if len(changes) == 0 {
-		return nil, errors.New("the changes are empty")
+	update, err := operatorsOf(changes)
+	if err != nil {
+		return nil, err
 	}
-	ops := 0
-	for k := range changes {
-		if strings.HasPrefix(k, "$") {
-			ops++
-		}
-	}
-	update := changes
-	switch {
-	case ops == 0:
-		update = bson.M{"$set": changes}
-	case ops != len(changes):
-		return nil, errors.New("the changes mix operators ($set, $inc, …) with plain fields; put the plain fields under $set")
-	}
-	for op, arg := range update {
-		fields, ok := arg.(bson.M)
-		if !ok {
-			return nil, fmt.Errorf("%s takes a table of fields", op)
-		}
-		for path := range fields {
+	for _, arg := range update {
+		for path := range arg.(bson.M) {
 			if strings.HasPrefix(path, "_") {
 				return nil, fmt.Errorf("field %s: names starting with _ are reserved", path)
 			}
@@ -109,12 +92,7 @@ func accountUpdateOf(changes bson.M) (bson.M, error) {
 	if err := db.CheckUserUpdate(update); err != nil {
 		return nil, err
 	}
-	set, _ := update["$set"].(bson.M)
-	if set == nil {
-		set = bson.M{}
-		update["$set"] = set
-	}
-	set[db.UserUpdatedAt] = time.Now().UTC().Truncate(time.Millisecond)
+	stamp(update, db.UserUpdatedAt)
 	return update, nil
 }
 
