@@ -82,6 +82,9 @@ func TestAccountProfile(t *testing.T) {
 				if f, _ := ev["fields"].(bson.A); len(f) != 2 || f[0] != "avatar" || f[1] != "name" {
 					t.Errorf("user_updated fields = %v", ev["fields"])
 				}
+				if by, _ := ev["by"].(bson.M); by["id"] != vars["alice_id"] {
+					t.Errorf("user_updated by = %v, want alice", ev["by"])
+				}
 			},
 		},
 		{
@@ -316,6 +319,18 @@ func TestPasswordReset(t *testing.T) {
 			name: "reset", method: "POST", path: "/api/auth/password-reset/confirm",
 			body:       `{"token":"{second}","password":"a new password"}`,
 			wantStatus: http.StatusNoContent, wantEvents: []string{"user_updated"},
+			after: func(t *testing.T, _ response, _ map[string]string) {
+				ev := ts.lastEvent(t, "user_updated")
+				if f, _ := ev["fields"].(bson.A); len(f) != 2 || f[0] != "password" || f[1] != "verified" {
+					t.Errorf("user_updated fields = %v", ev["fields"])
+				}
+				if u, _ := ev["user"].(bson.M); u["verified"] != true {
+					t.Errorf("user_updated user = %v, want it verified", ev["user"])
+				}
+				if by, _ := ev["by"].(bson.M); by["id"] != alice.id {
+					t.Errorf("user_updated by = %v, want alice", ev["by"])
+				}
+			},
 		},
 		{
 			name: "the link works once", method: "POST", path: "/api/auth/password-reset/confirm",

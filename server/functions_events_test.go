@@ -219,10 +219,25 @@ end`, `[{"invoke": true}]`)
 			}
 		})
 	}
+	// A refused update changes nothing and fires nothing.
+	ts.putFunction(t, "takeOver", `function handle(input)
+  return backend.update("users", input.id, {email = "mallory@example.com"})
+end`, `[{"invoke": true}]`)
+	before := len(ts.eventNames(t))
+	res := ts.do(t, "POST", "/api/admin/functions/takeOver/run", `{"input":{"id":"`+alice.id+`"},"trigger":"schedule"}`, testAdminToken)
+	if res.status != http.StatusOK || !strings.Contains(res.body, `field email of an account is set only by the account calls`) {
+		t.Errorf("takeOver: %d %s", res.status, res.body)
+	}
+	if got := ts.eventNames(t)[before:]; len(got) != 0 {
+		t.Errorf("a refused update fired %v", got)
+	}
 	if n, err := ts.Store().C("users").Count(context.Background(), nil); err != nil || n != 0 {
 		t.Errorf("a users collection apart from the accounts: %d documents (%v)", n, err)
 	}
 	me := ts.do(t, "GET", "/api/auth/me", "", alice.token)
+	if !strings.Contains(me.body, `"email":"alice@example.com"`) {
+		t.Errorf("me after a refused update: %s", me.body)
+	}
 	for _, want := range []string{`"plan":"trial"`, `"trialEndsAt":{"$date":"2026-02-01T00:00:00.000Z"}`, `"isPaid":false`, `"reminded":false`} {
 		if !strings.Contains(me.body, want) {
 			t.Errorf("me lacks %s: %s", want, me.body)
