@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/db/storetest"
 	"github.com/moonbase-dev/moonbase/events"
 )
 
@@ -103,4 +105,58 @@ func equalValues(a, b any) bool {
 		return ta.Equal(tb)
 	}
 	return a == b
+}
+
+// On a store without transactions (MongoDB, here FerretDB) account
+// changes record their events as pending and settle them: each ends up
+// recorded once, settled, with the account as changed.
+func TestAccountChangesOnMongoDB(t *testing.T) {
+	t.Parallel()
+	cfg := accountConfig(t)
+	cfg.DB.URI = storetest.StartFerretDB(t)
+	cfg.DB.Database = "moonbase_accounts_test"
+	cfg.Auth.OnDelete = OnDeleteDelete
+	ts := startServer(t, cfg, Deps{})
+	alice := ts.register(t, "alice@example.com", "alice's password")
+	ts.putFunction(t, "upgrade", `function handle(input, ctx)
+  return backend.asServiceRole.update("users", ctx.user.id, {plan = "pro"})
+end`, `[{"invoke": true}]`)
+	if res := ts.do(t, "POST", "/api/db/notes", `{"x":1}`, alice.token); res.status != http.StatusCreated {
+		t.Fatalf("create note: %d %s", res.status, res.body)
+	}
+	steps := []struct {
+		method, path, body string
+		status             int
+		event              string
+		check              func(data bson.M) bool
+	}{
+		{"PATCH", "/api/auth/me", `{"name":"Alice"}`, http.StatusOK, events.UserUpdated,
+			func(d bson.M) bool { return d["user"].(bson.M)["name"] == "Alice" }},
+		{"POST", "/api/functions/upgrade", `{}`, http.StatusOK, events.UserUpdated,
+			func(d bson.M) bool { return d["user"].(bson.M)["plan"] == "pro" }},
+		{"POST", "/api/auth/password", `{"current_password":"alice's password","new_password":"a new password"}`, http.StatusNoContent, events.UserUpdated,
+			func(d bson.M) bool { f, _ := d["fields"].(bson.A); return len(f) == 1 && f[0] == "password" }},
+		{"DELETE", "/api/auth/me", `{"password":"a new password"}`, http.StatusNoContent, events.UserDeleted,
+			func(d bson.M) bool { return d["on_delete"] == OnDeleteDelete }},
+	}
+	for _, st := range steps {
+		before := len(ts.docs(t, db.Events, bson.M{"name": st.event}))
+		if res := ts.do(t, st.method, st.path, st.body, alice.token); res.status != st.status {
+			t.Fatalf("%s %s: %d %s", st.method, st.path, res.status, res.body)
+		}
+		evs := ts.docs(t, db.Events, bson.M{"name": st.event})
+		if len(evs) != before+1 {
+			t.Fatalf("%s %s: %d %s events, want %d", st.method, st.path, len(evs), st.event, before+1)
+		}
+		ev := ts.lastEvent(t, st.event)
+		if !st.check(ev) {
+			t.Errorf("%s %s: %s data %v", st.method, st.path, st.event, ev)
+		}
+	}
+	if n := len(ts.docs(t, db.Events, bson.M{"pending": bson.M{"$exists": true}})); n != 0 {
+		t.Errorf("%d events left pending", n)
+	}
+	if evs := ts.eventDocs(t, events.DocDeleted, "notes"); len(evs) != 1 {
+		t.Errorf("%d doc_deleted events for alice's note, want 1", len(evs))
+	}
 }
