@@ -3,8 +3,11 @@ package server
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/moonbase-dev/moonbase/db/storetest"
 	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
@@ -106,4 +109,50 @@ func (ts *testServer) awaitResetJobsDone(t *testing.T, n int) {
 		}
 		return done == n
 	})
+}
+
+// Reset requests racing for one account within auth.link_interval send
+// one link, however many jobs run at once, on either store.
+func TestRacingResetRequestsSendOneLink(t *testing.T) {
+	t.Parallel()
+	const requests = 8
+	scenarios := []struct {
+		name  string
+		mongo bool
+	}{
+		{"embedded", false},
+		{"mongodb", true},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := accountConfig(t)
+			cfg.Auth.LinkInterval = time.Hour
+			if sc.mongo {
+				cfg.DB.URI = storetest.StartFerretDB(t)
+				cfg.DB.Database = "moonbase_reset_test"
+			}
+			ts := startServer(t, cfg, Deps{})
+			ts.register(t, "alice@example.com", "alice's password")
+			var wg sync.WaitGroup
+			statuses := make([]int, requests)
+			for i := range requests {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					statuses[i], _ = tryCall(ts.URL(), "POST", "/api/auth/password-reset", `{"email":"alice@example.com"}`, "")
+				}()
+			}
+			wg.Wait()
+			for i, st := range statuses {
+				if st != http.StatusAccepted {
+					t.Errorf("request %d answered %d", i, st)
+				}
+			}
+			ts.awaitResetJobsDone(t, requests)
+			if n := len(ts.emailJobs(t, "")); n != 1 {
+				t.Errorf("%d emails queued, want 1", n)
+			}
+		})
+	}
 }

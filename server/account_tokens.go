@@ -235,16 +235,16 @@ func (s *Server) sendAccountLinkTo(ctx context.Context, u *User, kind, newEmail 
 		to = newEmail
 	}
 	col := s.store.C(db.AccountTokens)
-	if iv := s.cfg.Auth.LinkInterval; iv > 0 {
-		last, err := col.FindOne(ctx, bson.M{"user_id": u.ID, "kind": kind, "created_at": bson.M{"$gt": now().Add(-iv)}}, nil)
-		if err == nil {
-			at, _ := last["created_at"].(primitive.DateTime)
-			return errLinkTooSoon{retryAfter: time.Until(at.Time().Add(iv))}
-		}
-		if !errors.Is(err, db.ErrNotFound) {
-			return err
-		}
+	release, err := s.claimLinkSlot(ctx, u.ID, kind)
+	if err != nil {
+		return err
 	}
+	sent := false
+	defer func() {
+		if !sent {
+			release()
+		}
+	}()
 	if _, err := col.DeleteMany(ctx, bson.M{"user_id": u.ID, "kind": kind}); err != nil {
 		return err
 	}
@@ -265,8 +265,51 @@ func (s *Server) sendAccountLinkTo(ctx context.Context, u *User, kind, newEmail 
 		link = strings.TrimRight(base, "/") + path + "?token=" + url.QueryEscape(token)
 	}
 	text := fmt.Sprintf("%s\n\n%s\n\nIt works once, for %s. If you did not ask for it, ignore this email.\n", intro, link, ttl)
-	_, err := s.enqueueEmail(ctx, []string{to}, subject, map[string]any{"text": text})
-	return err
+	if _, err := s.enqueueEmail(ctx, []string{to}, subject, map[string]any{"text": text}); err != nil {
+		return err
+	}
+	sent = true
+	return nil
+}
+
+// linkSlotKind is the kind of the records in _account_tokens that say
+// when the last link of a kind went to an account.
+const linkSlotKind = "sent"
+
+// claimLinkSlot takes the right to send a link of kind to the account
+// now, or returns an errLinkTooSoon within auth.link_interval of the last
+// one. The claim is one atomic upsert of a per-account, per-kind record
+// (its _id taken while the last send is recent makes it a duplicate key),
+// so two requests or jobs racing for one account send one link. release
+// gives the slot back when the link could not be sent after all.
+func (s *Server) claimLinkSlot(ctx context.Context, userID, kind string) (release func(), err error) {
+	iv := s.cfg.Auth.LinkInterval
+	if iv <= 0 {
+		return func() {}, nil
+	}
+	col := s.store.C(db.AccountTokens)
+	id := linkSlotKind + ":" + kind + ":" + userID
+	at := now()
+	_, err = col.FindOneAndUpdate(ctx, bson.M{"_id": id, "last_at": bson.M{"$lte": at.Add(-iv)}},
+		bson.M{"$set": bson.M{"kind": linkSlotKind, "user_id": userID, "last_at": at, "expires_at": at.Add(iv)}},
+		&db.FindOneAndUpdateOptions{Upsert: true})
+	if errors.Is(err, db.ErrDuplicateKey) {
+		retry := iv
+		if last, err := col.FindOne(ctx, db.ByID(id), nil); err == nil {
+			retry = time.Until(db.TimeOf(last["last_at"]).Add(iv))
+		}
+		return nil, errLinkTooSoon{retryAfter: retry}
+	}
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return nil, err
+	}
+	return func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := col.DeleteOne(rctx, bson.M{"_id": id, "last_at": at}); err != nil {
+			s.log.Warn("give back a link slot", "user", userID, "kind", kind, "error", err.Error())
+		}
+	}, nil
 }
 
 // useToken claims an unused token of kind, so it cannot be used again,
