@@ -218,11 +218,12 @@ func (s *Server) deleteMe(c *fiber.Ctx) error {
 	// The account goes first, with its sessions, its pending links and
 	// its user_deleted event: once it is gone no session signs it in,
 	// whatever happens to the clean-up after.
-	if err := s.commitAccountDelete(ctx, oid, u.EventData()); err != nil {
+	gone, err := s.commitAccountDelete(ctx, oid)
+	if err != nil {
 		return err
 	}
 	if s.cfg.Auth.OnDelete == OnDeleteDelete {
-		if _, err := s.deleteOwnedDocuments(ctx, u); err != nil {
+		if _, err := s.deleteOwnedDocuments(ctx, gone); err != nil {
 			return err
 		}
 	}

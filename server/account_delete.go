@@ -33,22 +33,33 @@ const ReasonAccountDeleted = "account_deleted"
 const ownedDeleteBatch = 500
 
 // commitAccountDelete deletes the account, its sessions and its pending
-// links and records user_deleted in one step. An account already gone is
+// links and records user_deleted, with the account as stored just before,
+// in one step. It returns the deleted account. An account already gone is
 // ErrInvalidSession.
-func (s *Server) commitAccountDelete(ctx context.Context, id primitive.ObjectID, user map[string]any) error {
-	data := func(context.Context) (map[string]any, error) {
-		return map[string]any{"user": user, "on_delete": s.cfg.Auth.OnDelete}, nil
+func (s *Server) commitAccountDelete(ctx context.Context, id primitive.ObjectID) (*User, error) {
+	data := func(u *User) map[string]any {
+		return map[string]any{"user": u.EventData(), "on_delete": s.cfg.Auth.OnDelete}
 	}
-	var ended []string
+	var (
+		gone  *User
+		ended []string
+	)
 	_, err := s.events.Commit(ctx, events.Change{
 		Name: events.UserDeleted,
 		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
+			doc, err := tx.C(db.Users).FindOne(ctx, db.ByID(id), nil)
+			if err != nil {
+				return nil, err
+			}
+			if gone, err = userFromDoc(doc); err != nil {
+				return nil, err
+			}
 			n, err := tx.C(db.Users).DeleteOne(ctx, db.ByID(id))
 			if err != nil {
 				return nil, err
 			}
-			if n == 0 {
-				return nil, ErrInvalidSession
+			if n == 0 { // deleted by another request meanwhile
+				return nil, db.ErrNotFound
 			}
 			if ended, err = endSessionsIn(ctx, tx, id.Hex(), ""); err != nil {
 				return nil, err
@@ -56,16 +67,25 @@ func (s *Server) commitAccountDelete(ctx context.Context, id primitive.ObjectID,
 			if _, err := tx.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": id.Hex()}); err != nil {
 				return nil, err
 			}
-			return data(ctx)
+			return data(gone), nil
 		},
-		Pending: data,
-		Check:   events.Check{Collection: db.Users, Filter: db.ByID(id), Exists: false},
+		Pending: func(ctx context.Context) (map[string]any, error) {
+			u, err := s.userByOID(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return data(u), nil
+		},
+		Check: events.Check{Collection: db.Users, Filter: db.ByID(id), Exists: false},
 	})
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, ErrInvalidSession
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.forgetSessions(ended)
-	return nil
+	return gone, nil
 }
 
 // deleteOwnedDocuments deletes the documents whose _owner is u in every
