@@ -286,11 +286,11 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 	if !byID {
 		filter = db.And(sel, v.filterScope(L, call, t))
 	}
-	event, stamp, fields := EventDocUpdated, "_updated_at", []string(nil)
+	event, stamped, fields := EventDocUpdated, "_updated_at", []string(nil)
 	if t.users {
-		event, stamp, fields = EventUserUpdated, db.UserUpdatedAt, updatedFields(update)
+		event, stamped, fields = EventUserUpdated, db.UserUpdatedAt, updatedFields(update)
 	}
-	at, _ := update["$set"].(bson.M)[stamp].(time.Time)
+	at, _ := update["$set"].(bson.M)[stamped].(time.Time)
 	updateOne := func(id any, filter bson.M) (bson.M, error) {
 		return v.writeFields(t, event, id, at, fields, func(ctx context.Context, c db.Collection) (bson.M, error) {
 			return c.FindOneAndUpdate(ctx, filter, update, &db.FindOneAndUpdateOptions{ReturnAfter: true})
