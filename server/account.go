@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/moonbase-dev/moonbase/db"
-	"github.com/moonbase-dev/moonbase/events"
 )
 
 // The account calls a signed-in user makes on their own account: read and
@@ -98,26 +96,13 @@ func (s *Server) updateMe(c *fiber.Ctx) error {
 	if err != nil {
 		return ErrInvalidSession
 	}
-	body[db.UserUpdatedAt] = now()
-	doc, err := s.store.C(db.Users).FindOneAndUpdate(c.UserContext(), db.ByID(oid), bson.M{"$set": body}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
-	if errors.Is(err, db.ErrNotFound) {
-		return ErrInvalidSession
-	}
+	fresh, err := s.commitAccountUpdate(c.UserContext(), accountUpdate{
+		id: oid, update: bson.M{"$set": bson.M(body)}, fields: fields, by: u.EventData(),
+	})
 	if err != nil {
 		return err
 	}
-	fresh, err := userFromDoc(doc)
-	if err != nil {
-		return err
-	}
-	s.emitUserUpdated(c, fresh, fields)
 	return c.JSON(fiber.Map{"user": fresh})
-}
-
-// emitUserUpdated reports which fields of an account changed (names only:
-// a password is never in an event).
-func (s *Server) emitUserUpdated(c *fiber.Ctx, u *User, fields []string) {
-	s.emit(c, events.UserUpdated, map[string]any{"user": u.EventData(), "fields": fields})
 }
 
 // changePassword checks current_password and sets new_password; every
@@ -149,10 +134,20 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 		return err
 	}
 	token, _ := bearerToken(c)
-	if err := s.setPassword(c.UserContext(), u.ID, next, tokenHash(token)); err != nil {
+	set, err := s.passwordSet(next)
+	if err != nil {
 		return err
 	}
-	s.emitUserUpdated(c, u, []string{"password"})
+	oid, err := primitive.ObjectIDFromHex(u.ID)
+	if err != nil {
+		return ErrInvalidSession
+	}
+	if _, err := s.commitAccountUpdate(c.UserContext(), accountUpdate{
+		id: oid, update: bson.M{"$set": set}, fields: []string{"password"}, by: u.EventData(),
+		endSessions: true, keepSession: tokenHash(token), dropTokens: bson.M{"kind": tokenReset},
+	}); err != nil {
+		return err
+	}
 	return c.SendStatus(http.StatusNoContent)
 }
 
@@ -182,48 +177,15 @@ func (s *Server) recheckPassword(c *fiber.Ctx, u *User, password string) error {
 	return nil
 }
 
-// setPassword stores a new password hash and ends every session of the
-// account but keep (the hash of the session to keep; "" ends them all)
-// and every reset link still pending.
-func (s *Server) setPassword(ctx context.Context, userID, password, keep string) error {
+// passwordSet is the $set of a new password: its bcrypt hash. A change
+// of password ends the account's other sessions and its pending reset
+// links (accountUpdate.endSessions, dropTokens).
+func (s *Server) passwordSet(password string) (bson.M, error) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.Auth.BcryptCost)
 	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+		return nil, fmt.Errorf("hash password: %w", err)
 	}
-	oid, err := primitive.ObjectIDFromHex(userID)
-	if err != nil {
-		return ErrInvalidSession
-	}
-	if _, err := s.store.C(db.Users).UpdateOne(ctx, db.ByID(oid), bson.M{"$set": bson.M{
-		db.UserPasswordHash: string(hash), db.UserUpdatedAt: now(),
-	}}, nil); err != nil {
-		return err
-	}
-	if _, err := s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": userID, "kind": tokenReset}); err != nil {
-		return err
-	}
-	return s.endSessions(ctx, userID, keep)
-}
-
-// endSessions ends every session of a user but keep, on this server at
-// once (the session cache forgets them) and on the others within
-// auth.session_cache.
-func (s *Server) endSessions(ctx context.Context, userID, keep string) error {
-	filter := bson.M{"user_id": userID}
-	if keep != "" {
-		filter["_id"] = bson.M{"$ne": keep}
-	}
-	docs, err := s.store.C(db.Sessions).Find(ctx, filter, &db.FindOptions{Projection: bson.M{"_id": 1}})
-	if err != nil {
-		return err
-	}
-	for _, d := range docs {
-		if h, ok := d["_id"].(string); ok {
-			s.sessions.forget(h)
-		}
-	}
-	_, err = s.store.C(db.Sessions).DeleteMany(ctx, filter)
-	return err
+	return bson.M{db.UserPasswordHash: string(hash)}, nil
 }
 
 // deleteMe deletes the signed-in user's account after checking
@@ -253,46 +215,19 @@ func (s *Server) deleteMe(c *fiber.Ctx) error {
 	if err != nil {
 		return ErrInvalidSession
 	}
-	// The account goes first: once it is gone no session signs it in,
+	// The account goes first, with its sessions, its pending links and
+	// its user_deleted event: once it is gone no session signs it in,
 	// whatever happens to the clean-up after.
-	if _, err := s.store.C(db.Users).DeleteOne(ctx, db.ByID(oid)); err != nil {
+	gone, err := s.commitAccountDelete(ctx, oid)
+	if err != nil {
 		return err
 	}
-	if err := s.endSessions(ctx, u.ID, ""); err != nil {
-		return err
-	}
-	if _, err := s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": u.ID}); err != nil {
-		return err
-	}
-	deleted := int64(0)
 	if s.cfg.Auth.OnDelete == OnDeleteDelete {
-		if deleted, err = s.deleteOwnedDocuments(ctx, u.ID); err != nil {
+		if _, err := s.deleteOwnedDocuments(ctx, gone); err != nil {
 			return err
 		}
 	}
-	s.emit(c, events.UserDeleted, map[string]any{"user": u.EventData(), "documents_deleted": deleted})
 	return c.SendStatus(http.StatusNoContent)
-}
-
-// deleteOwnedDocuments deletes the documents whose _owner is userID in
-// every collection of the data API.
-func (s *Server) deleteOwnedDocuments(ctx context.Context, userID string) (int64, error) {
-	names, err := s.store.Collections(ctx)
-	if err != nil {
-		return 0, err
-	}
-	total := int64(0)
-	for _, name := range names {
-		if db.IsSystemCollection(name) {
-			continue
-		}
-		n, err := s.store.C(name).DeleteMany(ctx, bson.M{db.OwnerField: userID})
-		if err != nil {
-			return total, fmt.Errorf("delete the documents of %s: %w", name, err)
-		}
-		total += n
-	}
-	return total, nil
 }
 
 // accountAccepted is the answer of the calls that send a link by email,

@@ -26,7 +26,9 @@ func TestAccountLinksAreSpaced(t *testing.T) {
 				if res.body != first {
 					t.Errorf("answers differ: %s and %s", first, res.body)
 				}
-				// Emails are queued before the answer: one job means one email.
+				// The reset jobs queue the emails: once both ran, one
+				// email job means one email.
+				ts.awaitResetJobsDone(t, 2)
 				if n := len(ts.emailJobs(t, "")); n != 1 {
 					t.Errorf("%d emails queued, want 1", n)
 				}

@@ -82,6 +82,9 @@ func TestAccountProfile(t *testing.T) {
 				if f, _ := ev["fields"].(bson.A); len(f) != 2 || f[0] != "avatar" || f[1] != "name" {
 					t.Errorf("user_updated fields = %v", ev["fields"])
 				}
+				if by, _ := ev["by"].(bson.M); by["id"] != vars["alice_id"] {
+					t.Errorf("user_updated by = %v, want alice", ev["by"])
+				}
 			},
 		},
 		{
@@ -316,6 +319,18 @@ func TestPasswordReset(t *testing.T) {
 			name: "reset", method: "POST", path: "/api/auth/password-reset/confirm",
 			body:       `{"token":"{second}","password":"a new password"}`,
 			wantStatus: http.StatusNoContent, wantEvents: []string{"user_updated"},
+			after: func(t *testing.T, _ response, _ map[string]string) {
+				ev := ts.lastEvent(t, "user_updated")
+				if f, _ := ev["fields"].(bson.A); len(f) != 2 || f[0] != "password" || f[1] != "verified" {
+					t.Errorf("user_updated fields = %v", ev["fields"])
+				}
+				if u, _ := ev["user"].(bson.M); u["verified"] != true {
+					t.Errorf("user_updated user = %v, want it verified", ev["user"])
+				}
+				if by, _ := ev["by"].(bson.M); by["id"] != alice.id {
+					t.Errorf("user_updated by = %v, want alice", ev["by"])
+				}
+			},
 		},
 		{
 			name: "the link works once", method: "POST", path: "/api/auth/password-reset/confirm",
@@ -393,9 +408,12 @@ func TestDeleteAccount(t *testing.T) {
 	scenarios := []struct {
 		policy    string
 		aliceLeft int64
+		events    []string
 	}{
-		{OnDeleteKeep, 2},
-		{OnDeleteDelete, 0},
+		{OnDeleteKeep, 2, []string{"user_deleted"}},
+		// Each document deleted with the account fires its own
+		// doc_deleted, after the account's user_deleted.
+		{OnDeleteDelete, 0, []string{"user_deleted", "doc_deleted", "doc_deleted"}},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.policy, func(t *testing.T) {
@@ -437,11 +455,26 @@ func TestDeleteAccount(t *testing.T) {
 				},
 				{
 					name: "deleted", method: "DELETE", path: "/api/auth/me", token: "alice", body: `{"password":"alice's password"}`,
-					wantStatus: http.StatusNoContent, wantEvents: []string{"user_deleted"},
+					wantStatus: http.StatusNoContent, wantEvents: sc.events,
 					after: func(t *testing.T, _ response, _ map[string]string) {
 						ev := ts.lastEvent(t, "user_deleted")
-						if u, _ := ev["user"].(bson.M); u["email"] != "alice@example.com" {
+						if u, _ := ev["user"].(bson.M); u["email"] != "alice@example.com" || ev["on_delete"] != sc.policy {
 							t.Errorf("user_deleted = %v", ev)
+						}
+						gone := map[string]bool{}
+						for _, col := range []string{"notes", "posts"} {
+							for _, d := range ts.eventDocs(t, "doc_deleted", col) {
+								data := d["data"].(bson.M)
+								doc, _ := data["doc"].(bson.M)
+								user, _ := data["user"].(bson.M)
+								if doc[db.OwnerField] != alice.id || user["id"] != alice.id || data["reason"] != ReasonAccountDeleted {
+									t.Errorf("doc_deleted of %s = %v", col, data)
+								}
+								gone[col] = true
+							}
+						}
+						if want := sc.policy == OnDeleteDelete; gone["notes"] != want || gone["posts"] != want {
+							t.Errorf("doc_deleted in notes %v, posts %v; want %v", gone["notes"], gone["posts"], want)
 						}
 						if got := owned(alice.id); got != sc.aliceLeft {
 							t.Errorf("%d of alice's documents left, want %d", got, sc.aliceLeft)

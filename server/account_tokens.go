@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
 )
 
 // Password reset and email verification by a link sent by email. A link
@@ -41,8 +42,15 @@ var ErrEmailNotVerified = errors.New("verify your email before signing in; the l
 // an account, so the call cannot tell who has one.
 const resetAnswer = "if an account has this email, a link to reset its password has been sent to it"
 
-// requestPasswordReset sends a reset link to {email} when it has an
-// account: 202 with the same answer either way.
+// KindPasswordReset is the kind of the jobs that send a reset link to an
+// email if it has an account.
+const KindPasswordReset = "password_reset"
+
+// requestPasswordReset queues the sending of a reset link to {email}: 202
+// with the same answer whether or not the email has an account. The
+// request does the same work either way — it queues one job and does not
+// look the email up — so neither the answer nor its timing tells who has
+// an account; the job looks it up and sends the link.
 func (s *Server) requestPasswordReset(c *fiber.Ctx) error {
 	body, err := s.jsonBody(c)
 	if err != nil {
@@ -59,25 +67,36 @@ func (s *Server) requestPasswordReset(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	doc, err := s.store.C(db.Users).FindOne(ctx, bson.M{db.UserEmail: email}, nil)
-	switch {
-	case errors.Is(err, db.ErrNotFound):
-		s.requestLogger(c).Info("password reset asked for an email without an account")
-	case err != nil:
-		return err
-	default:
-		u, err := userFromDoc(doc)
-		if err != nil {
-			return err
-		}
-		// Too soon after the last link, nothing is sent, and the answer
-		// is the same: it must not tell who has an account.
-		if err := s.sendAccountLink(ctx, u, tokenReset); err != nil && !errors.As(err, new(errLinkTooSoon)) {
-			return err
-		}
+	if _, err := s.jobs.Queue.Enqueue(c.UserContext(), KindPasswordReset, map[string]any{"email": email}, events.EnqueueOptions{}); err != nil {
+		return fmt.Errorf("queue password reset: %w", err)
 	}
 	return c.Status(http.StatusAccepted).JSON(accountAccepted{Message: resetAnswer})
+}
+
+// passwordResetJob sends the reset link a KindPasswordReset job asks for,
+// when its email has an account and no link went to it within
+// auth.link_interval; otherwise it does nothing.
+func (s *Server) passwordResetJob(ctx context.Context, job events.Job) error {
+	email, _ := job.Payload["email"].(string)
+	if email == "" {
+		return events.Permanent(errors.New("the job has no email"))
+	}
+	doc, err := s.store.C(db.Users).FindOne(ctx, bson.M{db.UserEmail: email}, nil)
+	if errors.Is(err, db.ErrNotFound) {
+		s.log.Info("password reset asked for an email without an account", "job", job.ID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	u, err := userFromDoc(doc)
+	if err != nil {
+		return events.Permanent(err)
+	}
+	if err := s.sendAccountLink(ctx, u, tokenReset); err != nil && !errors.As(err, new(errLinkTooSoon)) {
+		return err
+	}
+	return nil
 }
 
 // confirmPasswordReset sets {password} on the account of {token}, marks its
@@ -101,23 +120,44 @@ func (s *Server) confirmPasswordReset(c *fiber.Ctx) error {
 	if err := s.checkPassword(password); err != nil {
 		return err
 	}
+	set, err := s.passwordSet(password)
+	if err != nil {
+		return err
+	}
 	ctx := c.UserContext()
 	u, err := s.useToken(ctx, token, tokenReset)
 	if err != nil {
 		return err
 	}
-	if err := s.setPassword(ctx, u.ID, password, ""); err != nil {
-		return err
-	}
 	fields := []string{"password"}
 	if !u.Verified {
-		if u, err = s.markVerified(ctx, u.ID); err != nil {
-			return err
-		}
+		set[db.UserVerified] = true
 		fields = append(fields, db.UserVerified)
 	}
-	s.emitUserUpdated(c, u, fields)
+	// Every session ends: whoever knew the old password is signed out.
+	if _, err := s.updateByToken(ctx, u, accountUpdate{
+		update: bson.M{"$set": set}, fields: fields,
+		endSessions: true, dropTokens: bson.M{"kind": tokenReset},
+	}); err != nil {
+		return err
+	}
 	return c.SendStatus(http.StatusNoContent)
+}
+
+// updateByToken makes a change to the account of a link just used, by its
+// user (who holds the link). An account gone meanwhile is
+// ErrInvalidToken.
+func (s *Server) updateByToken(ctx context.Context, u *User, a accountUpdate) (*User, error) {
+	oid, err := primitive.ObjectIDFromHex(u.ID)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	a.id, a.by = oid, u.EventData()
+	fresh, err := s.commitAccountUpdate(ctx, a)
+	if errors.Is(err, ErrInvalidSession) {
+		return nil, ErrInvalidToken
+	}
+	return fresh, err
 }
 
 // requestVerification sends the signed-in user a verification link: 202.
@@ -160,10 +200,10 @@ func (s *Server) confirmVerification(c *fiber.Ctx) error {
 		return err
 	}
 	if !u.Verified {
-		if u, err = s.markVerified(ctx, u.ID); err != nil {
+		u, err = s.updateByToken(ctx, u, accountUpdate{update: bson.M{"$set": bson.M{db.UserVerified: true}}, fields: []string{db.UserVerified}})
+		if err != nil {
 			return err
 		}
-		s.emitUserUpdated(c, u, []string{db.UserVerified})
 	}
 	return c.JSON(fiber.Map{"user": u})
 }
@@ -195,16 +235,16 @@ func (s *Server) sendAccountLinkTo(ctx context.Context, u *User, kind, newEmail 
 		to = newEmail
 	}
 	col := s.store.C(db.AccountTokens)
-	if iv := s.cfg.Auth.LinkInterval; iv > 0 {
-		last, err := col.FindOne(ctx, bson.M{"user_id": u.ID, "kind": kind, "created_at": bson.M{"$gt": now().Add(-iv)}}, nil)
-		if err == nil {
-			at, _ := last["created_at"].(primitive.DateTime)
-			return errLinkTooSoon{retryAfter: time.Until(at.Time().Add(iv))}
-		}
-		if !errors.Is(err, db.ErrNotFound) {
-			return err
-		}
+	release, err := s.claimLinkSlot(ctx, u.ID, kind)
+	if err != nil {
+		return err
 	}
+	sent := false
+	defer func() {
+		if !sent {
+			release()
+		}
+	}()
 	if _, err := col.DeleteMany(ctx, bson.M{"user_id": u.ID, "kind": kind}); err != nil {
 		return err
 	}
@@ -225,8 +265,51 @@ func (s *Server) sendAccountLinkTo(ctx context.Context, u *User, kind, newEmail 
 		link = strings.TrimRight(base, "/") + path + "?token=" + url.QueryEscape(token)
 	}
 	text := fmt.Sprintf("%s\n\n%s\n\nIt works once, for %s. If you did not ask for it, ignore this email.\n", intro, link, ttl)
-	_, err := s.enqueueEmail(ctx, []string{to}, subject, map[string]any{"text": text})
-	return err
+	if _, err := s.enqueueEmail(ctx, []string{to}, subject, map[string]any{"text": text}); err != nil {
+		return err
+	}
+	sent = true
+	return nil
+}
+
+// linkSlotKind is the kind of the records in _account_tokens that say
+// when the last link of a kind went to an account.
+const linkSlotKind = "sent"
+
+// claimLinkSlot takes the right to send a link of kind to the account
+// now, or returns an errLinkTooSoon within auth.link_interval of the last
+// one. The claim is one atomic upsert of a per-account, per-kind record
+// (its _id taken while the last send is recent makes it a duplicate key),
+// so two requests or jobs racing for one account send one link. release
+// gives the slot back when the link could not be sent after all.
+func (s *Server) claimLinkSlot(ctx context.Context, userID, kind string) (release func(), err error) {
+	iv := s.cfg.Auth.LinkInterval
+	if iv <= 0 {
+		return func() {}, nil
+	}
+	col := s.store.C(db.AccountTokens)
+	id := linkSlotKind + ":" + kind + ":" + userID
+	at := now()
+	_, err = col.FindOneAndUpdate(ctx, bson.M{"_id": id, "last_at": bson.M{"$lte": at.Add(-iv)}},
+		bson.M{"$set": bson.M{"kind": linkSlotKind, "user_id": userID, "last_at": at, "expires_at": at.Add(iv)}},
+		&db.FindOneAndUpdateOptions{Upsert: true})
+	if errors.Is(err, db.ErrDuplicateKey) {
+		retry := iv
+		if last, err := col.FindOne(ctx, db.ByID(id), nil); err == nil {
+			retry = time.Until(db.TimeOf(last["last_at"]).Add(iv))
+		}
+		return nil, errLinkTooSoon{retryAfter: retry}
+	}
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return nil, err
+	}
+	return func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := col.DeleteOne(rctx, bson.M{"_id": id, "last_at": at}); err != nil {
+			s.log.Warn("give back a link slot", "user", userID, "kind", kind, "error", err.Error())
+		}
+	}, nil
 }
 
 // useToken claims an unused token of kind, so it cannot be used again,
@@ -263,23 +346,6 @@ func (s *Server) claimToken(ctx context.Context, token, kind string) (*User, bso
 		return nil, nil, ErrInvalidToken
 	}
 	return u, doc, nil
-}
-
-// markVerified sets the account's verified flag.
-func (s *Server) markVerified(ctx context.Context, userID string) (*User, error) {
-	oid, err := primitive.ObjectIDFromHex(userID)
-	if err != nil {
-		return nil, ErrInvalidToken
-	}
-	doc, err := s.store.C(db.Users).FindOneAndUpdate(ctx, db.ByID(oid),
-		bson.M{"$set": bson.M{db.UserVerified: true, db.UserUpdatedAt: now()}}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
-	if errors.Is(err, db.ErrNotFound) {
-		return nil, ErrInvalidToken
-	}
-	if err != nil {
-		return nil, err
-	}
-	return userFromDoc(doc)
 }
 
 // sweepAccountTokensBefore deletes tokens that expired before t; used and
@@ -351,29 +417,19 @@ func (s *Server) confirmEmailChange(c *fiber.Ctx) error {
 		return err
 	}
 	email, _ := tok["new_email"].(string)
-	oid, err := primitive.ObjectIDFromHex(u.ID)
-	if err != nil || email == "" {
+	if email == "" {
 		return ErrInvalidToken
 	}
-	doc, err := s.store.C(db.Users).FindOneAndUpdate(ctx, db.ByID(oid),
-		bson.M{"$set": bson.M{db.UserEmail: email, db.UserVerified: true, db.UserUpdatedAt: now()}}, &db.FindOneAndUpdateOptions{ReturnAfter: true})
+	// Links sent to the old address no longer match the account.
+	fresh, err := s.updateByToken(ctx, u, accountUpdate{
+		update: bson.M{"$set": bson.M{db.UserEmail: email, db.UserVerified: true}}, fields: []string{db.UserEmail, db.UserVerified},
+		dropTokens: bson.M{"kind": bson.M{"$ne": tokenEmail}},
+	})
 	if errors.Is(err, db.ErrDuplicateKey) {
 		return ErrEmailTaken
 	}
-	if errors.Is(err, db.ErrNotFound) {
-		return ErrInvalidToken
-	}
 	if err != nil {
 		return err
 	}
-	// Links sent to the old address no longer match the account.
-	if _, err := s.store.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": u.ID, "kind": bson.M{"$ne": tokenEmail}}); err != nil {
-		return err
-	}
-	fresh, err := userFromDoc(doc)
-	if err != nil {
-		return err
-	}
-	s.emitUserUpdated(c, fresh, []string{db.UserEmail, db.UserVerified})
 	return c.JSON(fiber.Map{"user": fresh})
 }

@@ -20,11 +20,11 @@ import (
 )
 
 // Two server processes share a data directory while clients create,
-// update and delete documents and register accounts through both, and the
-// processes are killed with SIGKILL in the middle of it, again and again.
-// Afterwards every change the store holds has exactly one event, no event
-// reports a change the store does not hold, and every event's function
-// ran.
+// update and delete documents, register accounts and change their
+// profiles through both, and the processes are killed with SIGKILL in the
+// middle of it, again and again. Afterwards every change the store holds
+// has exactly one event, no event reports a change the store does not
+// hold, and every event's function ran.
 func TestKilledServersLoseNoEvent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
@@ -66,6 +66,7 @@ end`})
 		ops     atomic.Int64
 		wg      sync.WaitGroup
 		updated sync.Map // "id v" of every update answered 200
+		renamed sync.Map // every name a profile update was answered 200 for
 	)
 	for c := range clients {
 		wg.Add(1)
@@ -75,6 +76,14 @@ end`})
 				base := urlOf(c + i)
 				if i%5 == 4 {
 					tryCall(base, "POST", "/api/auth/register", fmt.Sprintf(`{"email":"c%d-%d@example.com","password":"password123"}`, c, i), "")
+					ops.Add(1)
+					continue
+				}
+				if i%5 == 2 {
+					name := fmt.Sprintf("n%d-%d", c, i)
+					if status, _ := tryCall(base, "PATCH", "/api/auth/me", `{"name":"`+name+`"}`, tokens[c]); status == http.StatusOK {
+						renamed.Store(name, true)
+					}
 					ops.Add(1)
 					continue
 				}
@@ -128,6 +137,7 @@ end`})
 	}
 	// Events by what they report.
 	created, deleted, registered := map[string]int{}, map[string]int{}, map[string]int{}
+	names := map[string]int{} // "user-id name" of each user_updated
 	updates := map[string]int{}
 	subscribed := 0
 	for _, e := range evs {
@@ -146,6 +156,10 @@ end`})
 		case events.UserRegistered:
 			user, _ := data["user"].(bson.M)
 			registered[fmt.Sprint(user["id"])]++
+		case events.UserUpdated:
+			user, _ := data["user"].(bson.M)
+			names[fmt.Sprint(user["id"])+" "+fmt.Sprint(user["name"])]++
+			continue
 		default:
 			continue
 		}
@@ -202,7 +216,27 @@ end`})
 		if registered[id] != 1 {
 			t.Errorf("user %s has %d user_registered events, want 1", u["email"], registered[id])
 		}
+		if name, _ := u["name"].(string); name != "" && names[id+" "+name] != 1 {
+			t.Errorf("user %s holds name %s, which has %d user_updated events, want 1", u["email"], name, names[id+" "+name])
+		}
 	}
+	for key, n := range names {
+		if n != 1 {
+			t.Errorf("profile update %q has %d user_updated events, want 1", key, n)
+		}
+	}
+	renamed.Range(func(k, _ any) bool {
+		found := 0
+		for key, n := range names {
+			if strings.HasSuffix(key, " "+k.(string)) {
+				found += n
+			}
+		}
+		if found != 1 {
+			t.Errorf("profile update to %q was answered 200 but has %d user_updated events", k, found)
+		}
+		return true
+	})
 	if len(registered) != len(users) {
 		t.Errorf("%d user_registered events for %d users", len(registered), len(users))
 	}

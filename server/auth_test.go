@@ -26,7 +26,7 @@ func TestAuthFlow(t *testing.T) {
 			name: "register", method: "POST", path: "/api/auth/register",
 			body:        `{"email":"  Alice@Example.com ","password":"correct horse","name":"Alice"}`,
 			wantStatus:  http.StatusCreated,
-			wantContent: []string{`"email":"alice@example.com"`, `"name":"Alice"`, `"token":"`, `"expires_at":"`, `"created_at":"`},
+			wantContent: []string{`"email":"alice@example.com"`, `"name":"Alice"`, `"token":"`, `"expires_at":"`, `"created_at":{"$date":"`},
 			notContent:  []string{"password", "correct horse"},
 			wantEvents:  []string{"user_registered"},
 			after: func(t *testing.T, res response, vars map[string]string) {
@@ -125,7 +125,7 @@ func TestAuthFlow(t *testing.T) {
 		{
 			name: "me", method: "GET", path: "/api/auth/me", token: "alice",
 			wantStatus:  http.StatusOK,
-			wantContent: []string{`{"user":{"id":"{alice_id}","email":"alice@example.com","name":"Alice","verified":false,"created_at":"`},
+			wantContent: []string{`{"user":{"id":"{alice_id}","email":"alice@example.com","name":"Alice","verified":false,"created_at":{"$date":"`},
 			notContent:  []string{"password"},
 		},
 		{

@@ -332,7 +332,7 @@ func (s *Server) adminGetDocument(c *fiber.Ctx) error {
 }
 
 // adminListUsers answers GET /api/admin/users?email=&limit=&skip= with
-// {users: [{id, email, name, created_at}], limit, skip, total}, newest
+// {users: [{id, email, name, verified, created_at, …}], limit, skip, total}, newest
 // first; email narrows to the addresses containing it (any case).
 func (s *Server) adminListUsers(c *fiber.Ctx) error {
 	limit, skip := int64(defaultListLimit), int64(0)

@@ -16,6 +16,9 @@ import (
 // event carries the run's user, the run's execution id as its cause and
 // its depth in the chain of function-caused events.
 func (s *Server) commitFunctionWrite(ctx context.Context, w engine.DocWrite) (bool, error) {
+	if w.Event == engine.EventUserUpdated {
+		return s.commitFunctionAccountWrite(ctx, w)
+	}
 	data := func(doc bson.M) map[string]any {
 		if doc == nil {
 			doc = bson.M{fieldID: w.ID}

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +12,9 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/db/embedded"
+	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
@@ -148,32 +152,143 @@ end`, `[{"event": "trial_started"}]`)
 
 // TestFunctionsUpdateUsers runs the seed's pattern end to end: a function
 // with full rights sets app fields on an account, which the user then
-// reads at /api/auth/me; the write is to the account itself, fires no
-// doc_updated (which would carry the record) and shows no password hash.
+// reads at /api/auth/me. Each account it changes fires user_updated
+// (never doc_updated, and never the password hash), committed with the
+// write, with the run as its cause, the run's user as by, and its depth in
+// the chain; no users collection appears beside the accounts.
 func TestFunctionsUpdateUsers(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, eventsConfig(t), Deps{})
 	alice := ts.register(t, "alice@example.com", "alice's password")
 	ts.putFunction(t, "startTrial", `function handle(input)
-  local u = backend.update("users", input.id, {trialEndsAt = backend.date("2026-02-01T00:00:00Z"), isPaid = false, plan = "trial"})
-  local n = backend.update("users", {plan = "trial"}, {["$set"] = {reminded = false}})
+  local u = backend.asServiceRole.update("users", input.id, {trialEndsAt = backend.date("2026-02-01T00:00:00Z"), isPaid = false, plan = "trial"})
+  local n = backend.asServiceRole.update("users", {plan = "trial"}, {["$set"] = {reminded = false}})
   return {email = u.email, plan = u.plan, hash = u.password_hash, many = n}
 end`, `[{"invoke": true}]`)
+	scenarios := []struct {
+		name, trigger, token string
+		by                   string // the id in the events' by, "" for none
+	}{
+		{"a schedule run", "schedule", "", ""},
+		{"a user's invoke", "invoke", alice.token, alice.id},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			before := len(ts.eventNames(t))
+			var res response
+			if sc.trigger == "invoke" {
+				res = ts.do(t, "POST", "/api/functions/startTrial", `{"id":"`+alice.id+`"}`, sc.token)
+				if res.status != http.StatusOK || !strings.Contains(res.body, `{"email":"alice@example.com","many":1,"plan":"trial"}`) {
+					t.Fatalf("invoke: %d %s", res.status, res.body)
+				}
+			} else {
+				res = ts.do(t, "POST", "/api/admin/functions/startTrial/run", `{"input":{"id":"`+alice.id+`"},"trigger":"schedule"}`, testAdminToken)
+				if res.status != http.StatusOK || !strings.Contains(res.body, `"result":{"email":"alice@example.com","many":1,"plan":"trial"}`) {
+					t.Fatalf("run: %d %s", res.status, res.body)
+				}
+			}
+			if got := ts.eventNames(t)[before:]; !slices.Equal(got, []string{events.UserUpdated, events.UserUpdated}) {
+				t.Fatalf("updating users fired %v, want two user_updated", got)
+			}
+			docs := ts.docs(t, db.Events, bson.M{"name": events.UserUpdated})
+			run := ts.executions(t, "startTrial")[0]
+			wantFields := [][]string{{"isPaid", "plan", "trialEndsAt"}, {"reminded"}}
+			for i, ev := range docs[len(docs)-2:] {
+				data := ev["data"].(bson.M)
+				user, _ := data["user"].(bson.M)
+				if user["id"] != alice.id || user["plan"] != "trial" {
+					t.Errorf("user_updated user = %v", user)
+				}
+				if _, leaked := user[db.UserPasswordHash]; leaked {
+					t.Errorf("user_updated carries the password hash: %v", user)
+				}
+				var fields []string
+				for _, f := range data["fields"].(bson.A) {
+					fields = append(fields, f.(string))
+				}
+				if !slices.Equal(fields, wantFields[i]) {
+					t.Errorf("user_updated fields = %v, want %v", fields, wantFields[i])
+				}
+				by, _ := data["by"].(bson.M)
+				if sc.by == "" && data["by"] != nil || sc.by != "" && by["id"] != sc.by {
+					t.Errorf("user_updated by = %v, want user %q", data["by"], sc.by)
+				}
+				if ev["cause"] != run.ID || ev["depth"] != int32(1) && ev["depth"] != int64(1) {
+					t.Errorf("user_updated cause %v depth %v, want the run %s at depth 1", ev["cause"], ev["depth"], run.ID)
+				}
+			}
+		})
+	}
+	// A refused update changes nothing and fires nothing.
+	ts.putFunction(t, "takeOver", `function handle(input)
+  return backend.update("users", input.id, {email = "mallory@example.com"})
+end`, `[{"invoke": true}]`)
 	before := len(ts.eventNames(t))
-	res := ts.do(t, "POST", "/api/admin/functions/startTrial/run", `{"input":{"id":"`+alice.id+`"},"trigger":"schedule"}`, testAdminToken)
-	if res.status != http.StatusOK || !strings.Contains(res.body, `"result":{"email":"alice@example.com","many":1,"plan":"trial"}`) {
-		t.Fatalf("run: %d %s", res.status, res.body)
+	res := ts.do(t, "POST", "/api/admin/functions/takeOver/run", `{"input":{"id":"`+alice.id+`"},"trigger":"schedule"}`, testAdminToken)
+	if res.status != http.StatusOK || !strings.Contains(res.body, `field email of an account is set only by the account calls`) {
+		t.Errorf("takeOver: %d %s", res.status, res.body)
 	}
 	if got := ts.eventNames(t)[before:]; len(got) != 0 {
-		t.Errorf("updating users fired %v", got)
+		t.Errorf("a refused update fired %v", got)
 	}
 	if n, err := ts.Store().C("users").Count(context.Background(), nil); err != nil || n != 0 {
 		t.Errorf("a users collection apart from the accounts: %d documents (%v)", n, err)
 	}
 	me := ts.do(t, "GET", "/api/auth/me", "", alice.token)
+	if !strings.Contains(me.body, `"email":"alice@example.com"`) {
+		t.Errorf("me after a refused update: %s", me.body)
+	}
 	for _, want := range []string{`"plan":"trial"`, `"trialEndsAt":{"$date":"2026-02-01T00:00:00.000Z"}`, `"isPaid":false`, `"reminded":false`} {
 		if !strings.Contains(me.body, want) {
 			t.Errorf("me lacks %s: %s", want, me.body)
 		}
+	}
+}
+
+// A function run by user_updated that updates the same account loops;
+// the chain stops at events.max_chain_depth as a chain of doc_updated
+// does, the event past it recorded but running nothing.
+func TestAccountUpdateChainStops(t *testing.T) {
+	t.Parallel()
+	const limit = 3
+	cfg := eventsConfig(t)
+	cfg.Events.MaxChainDepth = limit
+	ts := startServer(t, cfg, Deps{})
+	ts.putFunction(t, "touch", `function handle(event)
+  backend.update("users", event.user.id, {["$inc"] = {touches = 1}})
+end`, `[{"event": "user_updated"}]`)
+	alice := ts.register(t, "alice@example.com", "alice's password")
+	if res := ts.do(t, "PATCH", "/api/auth/me", `{"name":"Alice"}`, alice.token); res.status != http.StatusOK {
+		t.Fatalf("patch me: %d %s", res.status, res.body)
+	}
+	testsupport.WaitFor(t, "the stopped user_updated", func() bool {
+		return len(ts.docs(t, db.Events, bson.M{"name": events.UserUpdated, events.LoopStopped: true})) == 1
+	})
+	testsupport.WaitFor(t, "every run of touch to end", func() bool {
+		jobs := ts.jobsOf(t, "touch")
+		return len(jobs[events.StatusPending])+len(jobs[events.StatusRunning]) == 0
+	})
+	evs := ts.docs(t, db.Events, bson.M{"name": events.UserUpdated})
+	if len(evs) != limit+2 {
+		t.Fatalf("%d user_updated events, want %d (the client's and one per run)", len(evs), limit+2)
+	}
+	depths := map[int64]bool{}
+	for _, ev := range evs {
+		depths[db.Int64Of(ev["depth"])] = true
+		if db.Int64Of(ev["depth"]) == limit+1 && ev[events.LoopStopped] != true {
+			t.Errorf("the event past the limit is not stopped: %v", ev)
+		}
+	}
+	for d := int64(0); d <= limit+1; d++ {
+		if !depths[d] {
+			t.Errorf("no user_updated at depth %d: %v", d, depths)
+		}
+	}
+	if n := len(ts.jobsOf(t, "touch")[events.StatusDone]); n != limit+1 {
+		t.Errorf("touch ran %d times, want %d", n, limit+1)
+	}
+	me := ts.do(t, "GET", "/api/auth/me", "", alice.token)
+	if !strings.Contains(me.body, fmt.Sprintf(`"touches":%d`, limit+1)) {
+		t.Errorf("me after the chain: %s", me.body)
 	}
 }

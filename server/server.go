@@ -132,6 +132,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.jobs = jobs
 	s.mailer = newMailer(cfg.SMTP, store)
 	registerEmail(jobs.Queue, s.mailer)
+	jobs.Queue.Register(KindPasswordReset, s.passwordResetJob)
 	if s.events == nil {
 		s.events = jobs.Bus
 	}

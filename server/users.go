@@ -36,21 +36,31 @@ var ErrEmailTaken = errors.New("an account with this email already exists")
 // User is a signed-up user as the API shows it: {id, email, name,
 // verified, created_at} and the app fields functions keep on the account
 // (trialEndsAt, plan …). The password hash never leaves the store.
+// created_at is a date, written {"$date": "…Z"} like every date of the
+// API, the app fields' among them.
 type User struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Verified  bool      `json:"verified"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string
+	Email     string
+	Name      string
+	Verified  bool
+	CreatedAt time.Time
 	// Fields are the app fields, as stored (dates as dates).
-	Fields map[string]any `json:"-"`
+	Fields map[string]any
+}
+
+// userJSON is the order in which a User's account fields are written.
+type userJSON struct {
+	ID        string         `json:"id"`
+	Email     string         `json:"email"`
+	Name      string         `json:"name"`
+	Verified  bool           `json:"verified"`
+	CreatedAt map[string]any `json:"created_at"`
 }
 
 // MarshalJSON writes the account fields, in order, and then the app
-// fields, dates among them as {"$date": …}.
+// fields, dates as {"$date": …}.
 func (u *User) MarshalJSON() ([]byte, error) {
-	type account User // without this method
-	b, err := json.Marshal((*account)(u))
+	b, err := json.Marshal(userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Verified: u.Verified, CreatedAt: db.ExtDate(u.CreatedAt)})
 	if err != nil || len(u.Fields) == 0 {
 		return b, err
 	}
@@ -85,9 +95,7 @@ func userFromDoc(doc bson.M) (*User, error) {
 	u.Email, _ = doc[db.UserEmail].(string)
 	u.Name, _ = doc["name"].(string)
 	u.Verified, _ = doc[db.UserVerified].(bool)
-	if t, ok := doc[db.UserCreatedAt].(primitive.DateTime); ok {
-		u.CreatedAt = t.Time().UTC()
-	}
+	u.CreatedAt = db.TimeOf(doc[db.UserCreatedAt])
 	for k, v := range doc {
 		if k != "name" && !db.IsAccountField(k) {
 			if u.Fields == nil {

@@ -286,27 +286,25 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 	if !byID {
 		filter = db.And(sel, v.filterScope(L, call, t))
 	}
-	at, _ := update["$set"].(bson.M)["_updated_at"].(time.Time)
+	event, stamped, fields := EventDocUpdated, "_updated_at", []string(nil)
+	if t.users {
+		event, stamped, fields = EventUserUpdated, db.UserUpdatedAt, updatedFields(update)
+	}
+	at, _ := update["$set"].(bson.M)[stamped].(time.Time)
 	updateOne := func(id any, filter bson.M) (bson.M, error) {
-		return v.writeDoc(t, EventDocUpdated, id, at, func(ctx context.Context, c db.Collection) (bson.M, error) {
+		return v.writeFields(t, event, id, at, fields, func(ctx context.Context, c db.Collection) (bson.M, error) {
 			return c.FindOneAndUpdate(ctx, filter, update, &db.FindOneAndUpdateOptions{ReturnAfter: true})
 		})
 	}
 	defer t.ru.ctx.wait()()
 	if byID {
-		if t.users {
-			// An account is no data API document: no doc_updated, which
-			// would carry the whole record.
-			doc, err := t.col.FindOneAndUpdate(t.ru.ctx, filter, update, &db.FindOneAndUpdateOptions{ReturnAfter: true})
-			return v.pushFound(L, call, t.view(doc), err)
-		}
 		doc, err := updateOne(sel["_id"], filter)
 		if err == nil {
-			doc = t.answer(doc)
+			doc = t.answer(t.view(doc))
 		}
 		return v.pushFound(L, call, doc, err)
 	}
-	if v.reg.deps.Commit == nil || t.users {
+	if v.reg.deps.Commit == nil {
 		res, err := t.col.UpdateMany(t.ru.ctx, filter, update)
 		if err != nil {
 			v.raise(L, call, err)
@@ -332,6 +330,33 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 // plain fields is $set, a table of operators is used as it is, and
 // _updated_at is set either way.
 func updateOf(changes bson.M, userScoped bool) (bson.M, error) {
+	update, err := operatorsOf(changes)
+	if err != nil {
+		return nil, err
+	}
+	for _, arg := range update {
+		for path := range arg.(bson.M) {
+			top, _, _ := strings.Cut(path, ".")
+			switch {
+			case top == "_id":
+				return nil, errors.New("_id cannot be changed")
+			case top == "_created_at" || top == "_updated_at":
+				return nil, fmt.Errorf("%s is set by moonbase", top)
+			case top == db.OwnerField && userScoped:
+				return nil, errors.New("_owner can only be changed with full rights (backend.asServiceRole)")
+			case strings.HasPrefix(top, "_") && top != db.OwnerField:
+				return nil, fmt.Errorf("field %s: names starting with _ are reserved", top)
+			}
+		}
+	}
+	stamp(update, "_updated_at")
+	return update, nil
+}
+
+// operatorsOf reads a function's changes as update operators: a table of
+// plain fields is $set, a table of operators is used as it is, and each
+// operator must take a table of fields.
+func operatorsOf(changes bson.M) (bson.M, error) {
 	if len(changes) == 0 {
 		return nil, errors.New("the changes are empty")
 	}
@@ -349,31 +374,21 @@ func updateOf(changes bson.M, userScoped bool) (bson.M, error) {
 		return nil, errors.New("the changes mix operators ($set, $inc, …) with plain fields; put the plain fields under $set")
 	}
 	for op, arg := range update {
-		fields, ok := arg.(bson.M)
-		if !ok {
+		if _, ok := arg.(bson.M); !ok {
 			return nil, fmt.Errorf("%s takes a table of fields", op)
 		}
-		for path := range fields {
-			top, _, _ := strings.Cut(path, ".")
-			switch {
-			case top == "_id":
-				return nil, errors.New("_id cannot be changed")
-			case top == "_created_at" || top == "_updated_at":
-				return nil, fmt.Errorf("%s is set by moonbase", top)
-			case top == db.OwnerField && userScoped:
-				return nil, errors.New("_owner can only be changed with full rights (backend.asServiceRole)")
-			case strings.HasPrefix(top, "_") && top != db.OwnerField:
-				return nil, fmt.Errorf("field %s: names starting with _ are reserved", top)
-			}
-		}
 	}
+	return update, nil
+}
+
+// stamp sets field, a time stamp moonbase keeps, to now in update's $set.
+func stamp(update bson.M, field string) {
 	set, _ := update["$set"].(bson.M)
 	if set == nil {
 		set = bson.M{}
 		update["$set"] = set
 	}
-	set["_updated_at"] = time.Now().UTC().Truncate(time.Millisecond)
-	return update, nil
+	set[field] = time.Now().UTC().Truncate(time.Millisecond)
 }
 
 func (v *vm) dataDelete(L *lua.LState, call string, service bool) int {

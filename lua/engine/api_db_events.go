@@ -15,6 +15,8 @@ const (
 	EventDocCreated = "doc_created"
 	EventDocUpdated = "doc_updated"
 	EventDocDeleted = "doc_deleted"
+	// EventUserUpdated is what an update of users (the accounts) fires.
+	EventUserUpdated = "user_updated"
 )
 
 // LoopStopped starts the warning a run logs when an event its write
@@ -25,13 +27,17 @@ const LoopStopped = "loop_stopped"
 // reporting it needs. Deps.Commit makes the write and records the event
 // as one step.
 type DocWrite struct {
-	// Event is EventDocCreated, EventDocUpdated or EventDocDeleted.
+	// Event is EventDocCreated, EventDocUpdated or EventDocDeleted, or
+	// EventUserUpdated for an update of users, the accounts.
 	Event      string
 	Collection string
+	// Fields are the names of the fields an update of users changes
+	// (user_updated's fields).
+	Fields []string
 	// ID is the document's _id, chosen before a create.
 	ID any
-	// UpdatedAt is the _updated_at a create or update sets, by which the
-	// write can be found again.
+	// UpdatedAt is the _updated_at a create or update sets (updated_at
+	// for an account), by which the write can be found again.
 	UpdatedAt time.Time
 	// User is the run's user (the event's "user"), nil for none.
 	User map[string]any
@@ -52,13 +58,18 @@ type DocWrite struct {
 // An event the chain limit stopped leaves a loop_stopped warning in the
 // run's logs, where its execution record shows it.
 func (v *vm) writeDoc(t dataTarget, event string, id any, updatedAt time.Time, write func(ctx context.Context, c db.Collection) (bson.M, error)) (bson.M, error) {
+	return v.writeFields(t, event, id, updatedAt, nil, write)
+}
+
+// writeFields is writeDoc naming the fields an update of users changes.
+func (v *vm) writeFields(t dataTarget, event string, id any, updatedAt time.Time, fields []string, write func(ctx context.Context, c db.Collection) (bson.M, error)) (bson.M, error) {
 	commit := v.reg.deps.Commit
 	if commit == nil {
 		return write(t.ru.ctx, t.col)
 	}
 	var out bson.M
 	stopped, err := commit(t.ru.ctx, DocWrite{
-		Event: event, Collection: t.name, ID: id, UpdatedAt: updatedAt,
+		Event: event, Collection: t.name, ID: id, UpdatedAt: updatedAt, Fields: fields,
 		User: t.ru.user, Cause: t.ru.id, Depth: t.ru.opts.ChainDepth + 1,
 		Write: func(ctx context.Context, c db.Collection) (bson.M, error) {
 			doc, err := write(ctx, c)

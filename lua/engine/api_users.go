@@ -3,8 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"go.mongodb.org/mongo-driver/bson"
@@ -25,7 +25,12 @@ import (
 // isPaid, plan …). backend.update sets app fields only; the email,
 // password and verified flag change through the account calls, and
 // accounts are created by registration and deleted by their owner, so
-// backend.create and backend.delete refuse users.
+// backend.create and backend.delete refuse users. Each account an update
+// changes fires user_updated (not doc_updated), committed with the write
+// like the doc_* events of other writes: the account after the change,
+// the names of the fields set, the run's user as by, the run as the cause,
+// and its depth in the chain, so a loop of user_updated handlers stops at
+// the same limit.
 
 // usersTarget is the target of a data call on users: the account records,
 // for full rights only.
@@ -73,28 +78,12 @@ func (t dataTarget) refuseUsers(v *vm, L *lua.LState, call, why string) {
 // are used as they are, no field the account calls keep may change, and
 // updated_at is set.
 func accountUpdateOf(changes bson.M) (bson.M, error) {
-	if len(changes) == 0 {
-		return nil, errors.New("the changes are empty")
+	update, err := operatorsOf(changes)
+	if err != nil {
+		return nil, err
 	}
-	ops := 0
-	for k := range changes {
-		if strings.HasPrefix(k, "$") {
-			ops++
-		}
-	}
-	update := changes
-	switch {
-	case ops == 0:
-		update = bson.M{"$set": changes}
-	case ops != len(changes):
-		return nil, errors.New("the changes mix operators ($set, $inc, …) with plain fields; put the plain fields under $set")
-	}
-	for op, arg := range update {
-		fields, ok := arg.(bson.M)
-		if !ok {
-			return nil, fmt.Errorf("%s takes a table of fields", op)
-		}
-		for path := range fields {
+	for _, arg := range update {
+		for path := range arg.(bson.M) {
 			if strings.HasPrefix(path, "_") {
 				return nil, fmt.Errorf("field %s: names starting with _ are reserved", path)
 			}
@@ -103,11 +92,29 @@ func accountUpdateOf(changes bson.M) (bson.M, error) {
 	if err := db.CheckUserUpdate(update); err != nil {
 		return nil, err
 	}
-	set, _ := update["$set"].(bson.M)
-	if set == nil {
-		set = bson.M{}
-		update["$set"] = set
-	}
-	set[db.UserUpdatedAt] = time.Now().UTC().Truncate(time.Millisecond)
+	stamp(update, db.UserUpdatedAt)
 	return update, nil
+}
+
+// updatedFields names the top-level fields an update of an account sets,
+// sorted, for user_updated: updated_at, set on every change, is left out.
+func updatedFields(update bson.M) []string {
+	var fields []string
+	add := func(path string) {
+		top, _, _ := strings.Cut(path, ".")
+		if top != db.UserUpdatedAt && !slices.Contains(fields, top) {
+			fields = append(fields, top)
+		}
+	}
+	for op, arg := range update {
+		args, _ := arg.(bson.M)
+		for path, val := range args {
+			add(path)
+			if to, ok := val.(string); ok && op == "$rename" {
+				add(to)
+			}
+		}
+	}
+	slices.Sort(fields)
+	return fields
 }

@@ -1,0 +1,180 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
+)
+
+// Deleting an account. The account, its sessions and its pending links go
+// in one step with user_deleted {user, on_delete}. With auth.on_delete:
+// delete, each document the account owned is then deleted with its own
+// doc_deleted, committed with it as a client's delete is, so functions and
+// webhooks that keep other data in step with a collection (a search
+// index, counters, a mirror) see every removal whoever made it — as
+// Firestore's document triggers fire for the documents a user-data
+// clean-up deletes, and PocketBase's cascade delete runs the record hooks
+// of each record it removes. Those doc_deleted events say
+// reason: "account_deleted" and carry the deleted account as their user,
+// so a handler can tell them from a user's own deletes.
+
+// ReasonAccountDeleted is the reason of the doc_deleted events of the
+// documents an account deletion removes.
+const ReasonAccountDeleted = "account_deleted"
+
+// ownedDeleteBatch is how many ids of an account's documents are read at a
+// time while deleting them.
+const ownedDeleteBatch = 500
+
+// commitAccountDelete deletes the account, its sessions and its pending
+// links and records user_deleted, with the account as stored just before,
+// in one step. It returns the deleted account. An account already gone is
+// ErrInvalidSession.
+func (s *Server) commitAccountDelete(ctx context.Context, id primitive.ObjectID) (*User, error) {
+	data := func(u *User) map[string]any {
+		return map[string]any{"user": u.EventData(), "on_delete": s.cfg.Auth.OnDelete}
+	}
+	var (
+		gone  *User
+		ended []string
+	)
+	_, err := s.events.Commit(ctx, events.Change{
+		Name: events.UserDeleted,
+		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
+			doc, err := tx.C(db.Users).FindOne(ctx, db.ByID(id), nil)
+			if err != nil {
+				return nil, err
+			}
+			if gone, err = userFromDoc(doc); err != nil {
+				return nil, err
+			}
+			n, err := tx.C(db.Users).DeleteOne(ctx, db.ByID(id))
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 { // deleted by another request meanwhile
+				return nil, db.ErrNotFound
+			}
+			if ended, err = endSessionsIn(ctx, tx, id.Hex(), ""); err != nil {
+				return nil, err
+			}
+			if _, err := tx.C(db.AccountTokens).DeleteMany(ctx, bson.M{"user_id": id.Hex()}); err != nil {
+				return nil, err
+			}
+			return data(gone), nil
+		},
+		Pending: func(ctx context.Context) (map[string]any, error) {
+			u, err := s.userByOID(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return data(u), nil
+		},
+		Check: events.Check{Collection: db.Users, Filter: db.ByID(id), Exists: false},
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, ErrInvalidSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.forgetSessions(ended)
+	return gone, nil
+}
+
+// deleteOwnedDocuments deletes the documents whose _owner is u in every
+// collection of the data API, each with its doc_deleted, and returns how
+// many it deleted.
+func (s *Server) deleteOwnedDocuments(ctx context.Context, u *User) (int64, error) {
+	names, err := s.store.Collections(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := int64(0)
+	for _, name := range names {
+		if db.IsSystemCollection(name) {
+			continue
+		}
+		n, err := s.deleteOwnedIn(ctx, name, u)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("delete the documents of %s: %w", name, err)
+		}
+	}
+	return total, nil
+}
+
+// deleteOwnedIn deletes u's documents of one collection, a batch of ids
+// at a time so that a large account does not sit in memory.
+func (s *Server) deleteOwnedIn(ctx context.Context, name string, u *User) (int64, error) {
+	t := dataTarget{name: name, col: s.store.C(name), user: u}
+	owned := bson.M{db.OwnerField: u.ID}
+	total := int64(0)
+	for {
+		docs, err := t.col.Find(ctx, owned, &db.FindOptions{Projection: bson.M{fieldID: 1}, Limit: ownedDeleteBatch})
+		if err != nil || len(docs) == 0 {
+			return total, err
+		}
+		n := int64(0)
+		for _, d := range docs {
+			done, err := s.deleteOwnedDoc(ctx, t, d[fieldID])
+			if err != nil {
+				return total + n, err
+			}
+			if done {
+				n++
+			}
+		}
+		total += n
+		if n == 0 { // every one went meanwhile; what is left is new
+			return total, nil
+		}
+	}
+}
+
+// deleteOwnedDoc deletes one document with its doc_deleted, as deleteDoc
+// does; one deleted meanwhile is no error (false).
+func (s *Server) deleteOwnedDoc(ctx context.Context, t dataTarget, id any) (bool, error) {
+	filter := bson.M{fieldID: id, db.OwnerField: t.user.ID}
+	data := func(doc bson.M) map[string]any {
+		d := t.eventData(doc)
+		d["reason"] = ReasonAccountDeleted
+		return d
+	}
+	_, err := s.events.Commit(ctx, events.Change{
+		Name: events.DocDeleted,
+		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
+			col := tx.C(t.name)
+			stored, err := col.FindOne(ctx, filter, nil)
+			if err != nil {
+				return nil, err
+			}
+			n, err := col.DeleteOne(ctx, filter)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				return nil, db.ErrNotFound
+			}
+			return data(stored), nil
+		},
+		Pending: func(ctx context.Context) (map[string]any, error) {
+			stored, err := t.col.FindOne(ctx, filter, nil)
+			if err != nil {
+				return nil, err
+			}
+			return data(stored), nil
+		},
+		Check: events.Check{Collection: t.name, Filter: db.ByID(id), Exists: false},
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
