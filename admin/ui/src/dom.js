@@ -31,8 +31,15 @@ export function replace(el, ...children) {
   return el;
 }
 
+// instant reads a time as the API writes it: an RFC 3339 string, or a stored
+// date in Extended JSON ({"$date": …}), as account and document dates are.
+function instant(t) {
+  return t && typeof t === "object" && "$date" in t ? t.$date : t;
+}
+
 // when formats a time for a table cell: local date and time, to the second.
 export function when(t) {
+  t = instant(t);
   if (!t) return "—";
   const d = new Date(t);
   if (isNaN(d)) return String(t);
@@ -41,6 +48,7 @@ export function when(t) {
 
 // ago says how long ago t was, shortly.
 export function ago(t) {
+  t = instant(t);
   if (!t) return "never";
   const s = Math.round((Date.now() - new Date(t).getTime()) / 1000);
   if (s < 60) return `${Math.max(s, 0)}s ago`;
