@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -53,7 +54,8 @@ const (
 // a user's id, which only that user may join.
 const UserPattern = "user:{user}"
 
-// Rule is what a channel pattern allows, one entry of `channels.rules`.
+// Rule is what a channel pattern allows: the value of a pattern key under
+// `channels` in config.yaml.
 type Rule struct {
 	// Join is public, authenticated or none. On user:{user} channels only
 	// the user named in the channel passes, and only when Join is not none.
@@ -110,7 +112,9 @@ type Config struct {
 	// Rules maps a channel pattern to its rule: an exact name ("lobby"),
 	// a prefix ending in "*" ("room:*"), or user:{user}. The longest
 	// matching pattern wins; a channel nothing matches takes the default
-	// rule (join and send authenticated, no history, presence on).
+	// rule (join and send authenticated, no history, presence on). In
+	// config.yaml each pattern is a key of its own under `channels`
+	// (UnmarshalYAML); `rules:` holding them is read too.
 	Rules map[string]Rule `yaml:"rules"`
 	// NATSURL, when set (nats://host:4222), carries messages and presence
 	// notices between processes over NATS core subjects instead of the
@@ -217,15 +221,9 @@ func (c Config) Validate() error {
 }
 
 func validateRule(pattern string, r Rule) error {
-	key := "rules." + pattern
-	if pattern != UserPattern {
-		name := strings.TrimSuffix(pattern, "*")
-		if strings.Contains(name, "*") || strings.Contains(name, "{") || (name != "" && ValidateName(name) != nil && !strings.HasSuffix(pattern, "*")) {
-			return configErr(key, "a pattern is a channel name, a prefix ending in * (room:*) or user:{user}")
-		}
-		if name != "" && strings.HasSuffix(pattern, "*") && !validPrefix(name) {
-			return configErr(key, "a pattern is a channel name, a prefix ending in * (room:*) or user:{user}")
-		}
+	key := pattern
+	if err := checkPattern(pattern); err != nil {
+		return configErr(key, "%v", err)
 	}
 	switch r.Join {
 	case "", Public, Authenticated, None:
@@ -242,6 +240,25 @@ func validateRule(pattern string, r Rule) error {
 	}
 	if r.MaxMessageBytes < 0 || r.MaxMessageBytes > 16<<20 {
 		return configErr(key+".max_message_bytes", "must be between 1 and %d (0 takes %d)", 16<<20, DefaultMaxMessageBytes)
+	}
+	return nil
+}
+
+// checkPattern reports why pattern is not a channel pattern.
+func checkPattern(pattern string) error {
+	bad := errors.New("a pattern is a channel name, a prefix ending in * (room:*) or user:{user}")
+	if pattern == UserPattern {
+		return nil
+	}
+	name := strings.TrimSuffix(pattern, "*")
+	if strings.Contains(name, "*") || strings.Contains(name, "{") || (name != "" && ValidateName(name) != nil && !strings.HasSuffix(pattern, "*")) {
+		return bad
+	}
+	if name != "" && strings.HasSuffix(pattern, "*") && !validPrefix(name) {
+		return bad
+	}
+	if pattern == "" {
+		return bad
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func TestChannelsSurviveSIGKILL(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-			yaml := "channels:\n  rules:\n    \"chat:*\":\n      send: member\n      history: 1000\n"
+			yaml := "channels:\n  \"chat:*\":\n    send: member\n    history: 1000\n"
 			if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 				t.Fatal(err)
 			}
