@@ -123,7 +123,7 @@ func TestConfigFromYAML(t *testing.T) {
 			name: "settings left out keep their defaults",
 			yaml: "channels:\n  lobby: {}\n",
 			check: func(t *testing.T, c Config) {
-				if (c.Heartbeat != DefaultHeartbeat || c.SendQueue != DefaultSendQueue) {
+				if c.Heartbeat != DefaultHeartbeat || c.SendQueue != DefaultSendQueue {
 					t.Errorf("defaults lost: %+v", c)
 				}
 				if _, ok := c.Rules["lobby"]; !ok {
