@@ -32,8 +32,9 @@ const (
 	// any and no NATS is configured).
 	DefaultPollInterval = 100 * time.Millisecond
 	// DefaultGapTimeout is how long delivery waits for a message whose
-	// offset was allocated but which never reached the store (its sender
-	// died in between) before going past it.
+	// offset was allocated but which is not in the store yet (a slow or
+	// failed write, a sender that died) before fencing the offset (see
+	// msgLog.fence).
 	DefaultGapTimeout = 3 * time.Second
 	// MaxHistory caps Rule.History.
 	MaxHistory = 10000
@@ -139,7 +140,8 @@ type Config struct {
 	// PollInterval is how often messages and presence of other processes
 	// are looked for in the store when NATS is not configured.
 	PollInterval time.Duration `yaml:"poll_interval"`
-	// GapTimeout is how long delivery waits for a missing offset.
+	// GapTimeout is how long delivery waits for a missing offset before
+	// fencing it: a write that comes later fails and its sender is told.
 	GapTimeout time.Duration `yaml:"gap_timeout"`
 	// Origins lists the browser origins allowed to open a connection ("*"
 	// any). The server fills it from server.cors_origins.

@@ -91,15 +91,29 @@ type Hub struct {
 
 // channel is a channel with connections on this process.
 type channel struct {
-	name      string
-	rule      Rule
-	subs      map[*conn]*sub
-	users     map[string]int // user id → this process's connections to the channel
-	delivered int64          // last offset delivered here
-	pending   map[int64]Message
-	gapSince  time.Time
-	members   map[string]User // presence as last told to the members
-	presMu    sync.Mutex      // one presence refresh at a time
+	name  string
+	rule  Rule
+	subs  map[*conn]*sub
+	users map[string]int // user id → this process's connections to the channel
+	// loading: where delivery starts is being read from the store; what
+	// arrives meanwhile waits in pending. loaded closes when it is read,
+	// loadErr says why it could not be.
+	loading bool
+	loaded  chan struct{}
+	loadErr error
+	// delivered: every offset up to here is settled on this process,
+	// delivered or known never to have a message.
+	delivered int64
+	pending   map[int64]pendingMsg // arrived above a missing offset
+	kicked    int64                // delivered when the store was last asked to fill a gap
+	members   map[string]User      // presence as last told to the members
+	presMu    sync.Mutex           // one presence refresh at a time
+}
+
+// pendingMsg is a message waiting for a smaller offset, since at.
+type pendingMsg struct {
+	m  Message
+	at time.Time
 }
 
 // sub is one connection's membership of a channel.

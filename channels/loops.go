@@ -83,23 +83,42 @@ func (h *Hub) pollLoop() {
 
 // poll fetches the messages this process has not delivered: of every
 // channel here when all is true, else only of channels waiting on a gap.
+// Then it fences the offsets missing longer than GapTimeout.
 func (h *Hub) poll(ctx context.Context, all bool) {
 	h.mu.Lock()
-	h.skipGaps(time.Now())
+	overdue := h.overdue(time.Now())
 	var names []string
 	for name, st := range h.chans {
-		if all || len(st.pending) > 0 {
+		if !st.loading && (all || len(st.pending) > 0) {
 			names = append(names, name)
 		}
 	}
 	h.mu.Unlock()
-	if len(names) == 0 {
+	if len(names) > 0 && !h.fetch(ctx, names) {
 		return
 	}
+	for name, offsets := range overdue {
+		for _, o := range offsets {
+			m, err := h.log.fence(ctx, name, o)
+			if err != nil {
+				h.logger.Warn("channels: fence a missing offset", "channel", name, "offset", o, "error", err.Error())
+				return
+			}
+			if m.Data == nil {
+				h.logger.Warn("channels: offset never stored in time, going past it", "channel", name, "offset", o)
+			}
+			h.arrive(m)
+		}
+	}
+}
+
+// fetch reads from the store the messages of names past what was
+// delivered here. It reports whether the store answered.
+func (h *Hub) fetch(ctx context.Context, names []string) bool {
 	offsets, err := h.log.currents(ctx, names)
 	if err != nil {
 		h.logger.Warn("channels: poll offsets", "error", err.Error())
-		return
+		return false
 	}
 	for _, name := range names {
 		h.mu.Lock()
@@ -115,8 +134,9 @@ func (h *Hub) poll(ctx context.Context, all bool) {
 		msgs, err := h.log.after(ctx, name, delivered, 1000)
 		if err != nil {
 			h.logger.Warn("channels: poll messages", "channel", name, "error", err.Error())
-			return
+			return false
 		}
 		h.arrive(msgs...)
 	}
+	return true
 }
