@@ -36,6 +36,9 @@ const (
 	// failed write, a sender that died) before fencing the offset (see
 	// msgLog.fence).
 	DefaultGapTimeout = 3 * time.Second
+	// DefaultSessionCheck is how often the sessions of signed-in
+	// connections are checked in the store.
+	DefaultSessionCheck = 5 * time.Second
 	// MaxHistory caps Rule.History.
 	MaxHistory = 10000
 	// maxFrameSlack is what a frame may carry besides its data: type, id,
@@ -143,6 +146,12 @@ type Config struct {
 	// GapTimeout is how long delivery waits for a missing offset before
 	// fencing it: a write that comes later fails and its sender is told.
 	GapTimeout time.Duration `yaml:"gap_timeout"`
+	// SessionCheck is how often the sessions of signed-in connections
+	// are looked up in the store: a connection whose session ended (a
+	// sign-out or a password change on any process, an expiry) is closed
+	// with code 1008 by then. A sign-out on this process closes its
+	// connections at once.
+	SessionCheck time.Duration `yaml:"session_check"`
 	// Origins lists the browser origins allowed to open a connection ("*"
 	// any). The server fills it from server.cors_origins.
 	Origins []string `yaml:"-"`
@@ -174,6 +183,9 @@ func (c Config) WithDefaults() Config {
 	if c.GapTimeout == 0 {
 		c.GapTimeout = DefaultGapTimeout
 	}
+	if c.SessionCheck == 0 {
+		c.SessionCheck = DefaultSessionCheck
+	}
 	return c
 }
 
@@ -201,7 +213,7 @@ func (c Config) Validate() error {
 	for _, t := range []struct {
 		key string
 		v   time.Duration
-	}{{"heartbeat", d.Heartbeat}, {"presence_timeout", d.PresenceTimeout}, {"poll_interval", d.PollInterval}, {"gap_timeout", d.GapTimeout}} {
+	}{{"heartbeat", d.Heartbeat}, {"presence_timeout", d.PresenceTimeout}, {"poll_interval", d.PollInterval}, {"gap_timeout", d.GapTimeout}, {"session_check", d.SessionCheck}} {
 		if t.v <= 0 {
 			return configErr(t.key, "must be a positive duration such as 5s")
 		}

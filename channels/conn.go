@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -43,6 +44,10 @@ type conn struct {
 	// done closes when the connection is going away; the writer stops.
 	done     chan struct{}
 	doneOnce sync.Once
+
+	// session is the id of the session the connection signed in with,
+	// read by the session check.
+	session atomic.Pointer[string]
 
 	// Owned by the read loop.
 	user   *User
@@ -371,7 +376,7 @@ func (c *conn) authenticate(token string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	u, err := c.hub.deps.Auth.Authenticate(ctx, token)
+	u, session, err := c.hub.deps.Auth.Authenticate(ctx, token)
 	if err != nil {
 		if errors.Is(err, ErrUnauthenticated) {
 			return err
@@ -385,6 +390,7 @@ func (c *conn) authenticate(token string) error {
 		return invalid("leave every channel before signing in as another user")
 	}
 	c.user = u
+	c.session.Store(&session)
 	return nil
 }
 

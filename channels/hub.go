@@ -20,11 +20,18 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 )
 
-// Authenticator turns a session token into its user. The server
-// implements it over its sessions; an unknown or expired token is an
-// error.
+// Authenticator turns a session token into its user, and says which
+// sessions still sign someone in. The server implements it over its
+// sessions.
 type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (*User, error)
+	// Authenticate returns the user token signs in and the id of its
+	// session. An unknown or expired token is an error.
+	Authenticate(ctx context.Context, token string) (*User, string, error)
+	// LiveSessions returns which of ids are sessions that still sign
+	// someone in: not signed out, not ended by a password change or an
+	// account's deletion, not expired. A connection whose session is not
+	// is closed (see Hub.EndSession).
+	LiveSessions(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
 // JoinAuthorizer decides the joins the rules allow: the server runs the
@@ -197,9 +204,10 @@ func (h *Hub) Start(ctx context.Context) error {
 		}
 		h.bus = b
 	}
-	h.loops.Add(2)
+	h.loops.Add(3)
 	go h.heartbeatLoop()
 	go h.pollLoop()
+	go h.sessionLoop()
 	return nil
 }
 

@@ -140,3 +140,21 @@ func (h *Hub) fetch(ctx context.Context, names []string) bool {
 	}
 	return true
 }
+
+// sessionLoop checks the sessions of signed-in connections every
+// SessionCheck.
+func (h *Hub) sessionLoop() {
+	defer h.loops.Done()
+	t := time.NewTicker(h.cfg.SessionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		h.checkSessions(ctx)
+		cancel()
+	}
+}
