@@ -279,3 +279,45 @@ func TestJoinWhileSending(t *testing.T) {
 		})
 	}
 }
+
+// TestFence: a marker takes an offset that has no message, a message
+// already stored keeps it, and StoredFilter tells the two apart.
+func TestFence(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	l := msgLog{store: store}
+	m := Message{Channel: "c", Offset: 1, Data: []byte(`"x"`), At: storeTime(time.Now())}
+	if err := l.insert(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	scenarios := []struct {
+		name     string
+		offset   int64
+		wantData string // "" is a marker
+	}{
+		{"a stored message stays", 1, `"x"`},
+		{"a missing offset is fenced", 2, ""},
+		{"a fenced offset stays fenced", 2, ""},
+	}
+	for _, s := range scenarios {
+		got, err := l.fence(ctx, "c", s.offset)
+		if err != nil || got.Offset != s.offset || string(got.Data) != s.wantData || (s.wantData == "" && got.Data != nil) {
+			t.Fatalf("%s: fence = %+v, %v; want data %q", s.name, got, err, s.wantData)
+		}
+	}
+	if err := l.insert(ctx, Message{Channel: "c", Offset: 2, Data: []byte(`"late"`), At: storeTime(time.Now())}); !errors.Is(err, db.ErrDuplicateKey) {
+		t.Fatalf("a write after the fence = %v, want a duplicate key", err)
+	}
+	if _, err := store.C(db.ChannelMessages).FindOne(ctx, StoredFilter(m), nil); err != nil {
+		t.Fatalf("StoredFilter misses the stored message: %v", err)
+	}
+	late := Message{Channel: "c", Offset: 2, At: storeTime(time.Now())}
+	if _, err := store.C(db.ChannelMessages).FindOne(ctx, StoredFilter(late), nil); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("StoredFilter matches a marker: %v", err)
+	}
+	msgs, err := l.after(ctx, "c", 0, 10)
+	if err != nil || len(msgs) != 2 || msgs[1].Data != nil {
+		t.Fatalf("after = %+v, %v; want the message and the marker", msgs, err)
+	}
+}

@@ -18,8 +18,8 @@ import (
 // at}, data as its JSON text) before anyone receives it: that is what
 // other processes read, and what a join's history and a reconnect's
 // recovery are served from. An offset that will never have a message
-// holds a marker there instead ({_id, channel, offset, skipped: true,
-// at}, see fence).
+// holds a marker there instead ({_id, channel, offset, skipped: true},
+// see fence).
 
 // logSlack is how many messages beyond its history a channel's log keeps,
 // so that other processes polling the store still find what they have
@@ -166,8 +166,10 @@ func insertMessage(ctx context.Context, c db.Collection, m Message) error {
 // one).
 func (l msgLog) fence(ctx context.Context, channel string, offset int64) (Message, error) {
 	id := MessageID(channel, offset)
+	// No "at": a message's own time is what tells it from the marker
+	// (StoredFilter).
 	_, err := l.store.C(db.ChannelMessages).InsertOne(ctx, bson.M{
-		"_id": id, "channel": channel, "offset": offset, "skipped": true, "at": storeTime(time.Now()),
+		"_id": id, "channel": channel, "offset": offset, "skipped": true,
 	})
 	if err == nil {
 		return Message{Channel: channel, Offset: offset}, nil
@@ -182,10 +184,11 @@ func (l msgLog) fence(ctx context.Context, channel string, offset int64) (Messag
 	return messageFromDoc(d), nil
 }
 
-// StoredFilter matches the stored message at offset of channel, and not
-// the marker of an offset that has none.
-func StoredFilter(channel string, offset int64) bson.M {
-	return bson.M{"_id": MessageID(channel, offset), "skipped": bson.M{"$exists": false}}
+// StoredFilter matches m once it is stored, and not the marker of an
+// offset that has no message, with plain equalities: markers have no
+// "at".
+func StoredFilter(m Message) bson.M {
+	return bson.M{"_id": MessageID(m.Channel, m.Offset), "at": m.At}
 }
 
 // after returns up to limit messages of channel with an offset above
@@ -213,7 +216,7 @@ func (l msgLog) trim(ctx context.Context, channel string, upTo int64) error {
 // without a message has no Data.
 func messageFromDoc(d bson.M) Message {
 	if skipped, _ := d["skipped"].(bool); skipped {
-		return Message{Channel: str(d["channel"]), Offset: db.Int64Of(d["offset"]), At: db.TimeOf(d["at"])}
+		return Message{Channel: str(d["channel"]), Offset: db.Int64Of(d["offset"])}
 	}
 	m := Message{Channel: str(d["channel"]), Offset: db.Int64Of(d["offset"]), Data: []byte(str(d["data"])), At: db.TimeOf(d["at"])}
 	if u, ok := d["user"].(bson.M); ok {

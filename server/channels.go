@@ -177,7 +177,7 @@ func (k channelSink) CommitMessage(ctx context.Context, m channels.Message, writ
 			return data, nil
 		},
 		Pending: func(context.Context) (map[string]any, error) { return data, nil },
-		Check:   events.Check{Collection: db.ChannelMessages, Filter: channels.StoredFilter(m.Channel, m.Offset), Exists: true},
+		Check:   events.Check{Collection: db.ChannelMessages, Filter: channels.StoredFilter(m), Exists: true},
 	})
 	return err
 }
