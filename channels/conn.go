@@ -49,6 +49,15 @@ type conn struct {
 	// read by the session check.
 	session atomic.Pointer[string]
 
+	// Sends in flight: the read loop takes each send's offset in frame
+	// order, and its store write runs on a goroutine of its own, so the
+	// next frame need not wait for it (a busy store then commits several
+	// together). Answers still go out in frame order: each send answers
+	// after the one before it, and other frames wait for every send.
+	sends     sync.WaitGroup
+	sendSlots chan struct{}  // made on the first send; its capacity bounds the sends in flight
+	lastSend  chan struct{} // closes once the latest send is answered
+
 	// Owned by the read loop.
 	user   *User
 	joined map[string]bool
@@ -88,6 +97,7 @@ func (h *Hub) serve(ws *websocket.Conn, r *http.Request) {
 		}
 	}
 	c.readLoop()
+	c.sends.Wait()
 
 	c.close()
 	<-writerDone
@@ -205,8 +215,10 @@ func (c *conn) writeLoop() {
 			}
 			var err error
 			size := 0
+			// One deadline for the lot: setting it costs a timer update,
+			// which per frame was a tenth of a busy hub's time.
+			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			for _, b := range frames {
-				_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 				if err = c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
 					break
 				}
@@ -264,14 +276,17 @@ func (c *conn) readLoop() {
 			if _, err := io.Copy(io.Discard, r); err != nil {
 				return
 			}
+			c.sends.Wait()
 			c.sendError(nil, fmt.Errorf("%w: a frame may be at most %d bytes", ErrTooLarge, c.hub.maxFrame))
 			continue
 		}
 		if !c.allow() {
+			c.sends.Wait()
 			c.sendError(frameID(buf), fmt.Errorf("%w: at most %d frames per second", ErrRateLimited, c.hub.cfg.MessagesPerSecond))
 			continue
 		}
 		if kind != websocket.TextMessage {
+			c.sends.Wait()
 			c.sendError(nil, invalid("frames are JSON text, not binary"))
 			continue
 		}
@@ -318,7 +333,13 @@ func frameID(b []byte) json.RawMessage {
 // handle answers one frame.
 func (c *conn) handle(b []byte) {
 	var f ClientFrame
-	if err := json.Unmarshal(b, &f); err != nil {
+	err := json.Unmarshal(b, &f)
+	if err == nil && len(f.ID) <= maxIDBytes && f.Type == TypeSend {
+		c.sendFrame(f)
+		return
+	}
+	c.sends.Wait()
+	if err != nil {
 		c.sendError(frameID(b), invalid("a frame is a JSON object such as {\"type\":\"ping\"}: %v", jsonProblem(err)))
 		return
 	}
@@ -328,7 +349,6 @@ func (c *conn) handle(b []byte) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	var err error
 	switch f.Type {
 	case TypePing:
 		c.send(pongFrame{Type: TypePong, ID: f.ID})
@@ -342,8 +362,6 @@ func (c *conn) handle(b []byte) {
 		err = c.join(ctx, f)
 	case TypeLeave:
 		err = c.leaveFrame(ctx, f)
-	case TypeSend:
-		err = c.sendFrame(ctx, f)
 	case "":
 		err = invalid("the frame has no type")
 	default:
@@ -428,24 +446,57 @@ func (c *conn) leaveFrame(ctx context.Context, f ClientFrame) error {
 	return nil
 }
 
-func (c *conn) sendFrame(ctx context.Context, f ClientFrame) error {
+// maxSendsInFlight bounds the sends of one connection whose store write
+// is under way.
+const maxSendsInFlight = 16
+
+// sendFrame handles a send frame: its checks and its offset now, its
+// store write and its answer on a goroutine of its own (see conn.sends).
+func (c *conn) sendFrame(f ClientFrame) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	m, err := c.prepareSend(ctx, f)
+	if c.sendSlots == nil {
+		c.sendSlots = make(chan struct{}, maxSendsInFlight)
+	}
+	c.sendSlots <- struct{}{}
+	prev, done := c.lastSend, make(chan struct{})
+	c.lastSend = done
+	c.sends.Add(1)
+	go func() {
+		defer func() {
+			cancel()
+			close(done)
+			<-c.sendSlots
+			c.sends.Done()
+		}()
+		if err == nil {
+			m, err = c.hub.commit(ctx, m, true)
+		}
+		if prev != nil {
+			<-prev
+		}
+		if err != nil {
+			c.sendError(f.ID, err)
+			return
+		}
+		c.send(okFrame{Type: TypeOK, ID: f.ID, Channel: f.Channel, Offset: m.Offset})
+	}()
+}
+
+// prepareSend checks a send frame and takes its message's offset.
+func (c *conn) prepareSend(ctx context.Context, f ClientFrame) (Message, error) {
 	if err := ValidateName(f.Channel); err != nil {
-		return err
+		return Message{}, err
 	}
 	if f.Data == nil {
-		return invalid("send needs data")
+		return Message{}, invalid("send needs data")
 	}
 	rule := c.hub.rules.match(f.Channel)
 	if err := allowed(rule.Send, f.Channel, c.user); err != nil {
-		return err
+		return Message{}, err
 	}
 	if rule.Send == Member && !c.joined[f.Channel] {
-		return fmt.Errorf("%w: join %s before sending to it", ErrNotJoined, f.Channel)
+		return Message{}, fmt.Errorf("%w: join %s before sending to it", ErrNotJoined, f.Channel)
 	}
-	m, err := c.hub.publish(ctx, f.Channel, f.Data, c.user, true)
-	if err != nil {
-		return err
-	}
-	c.send(okFrame{Type: TypeOK, ID: f.ID, Channel: f.Channel, Offset: m.Offset})
-	return nil
+	return c.hub.prepare(ctx, f.Channel, f.Data, c.user)
 }

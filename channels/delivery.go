@@ -282,6 +282,16 @@ func sortedMembers(m map[string]User) []User {
 // publish stores a message and delivers it. fromClient messages are also
 // handed to the sink (the chan_in event).
 func (h *Hub) publish(ctx context.Context, name string, data json.RawMessage, user *User, fromClient bool) (Message, error) {
+	m, err := h.prepare(ctx, name, data, user)
+	if err != nil {
+		return Message{}, err
+	}
+	return h.commit(ctx, m, fromClient)
+}
+
+// prepare checks data against the rule of channel name and takes the
+// message's offset.
+func (h *Hub) prepare(ctx context.Context, name string, data json.RawMessage, user *User) (Message, error) {
 	rule := h.rules.match(name)
 	if len(data) > rule.MaxMessageBytes {
 		return Message{}, fmt.Errorf("%w: data is %d bytes, %s allows %d", ErrTooLarge, len(data), name, rule.MaxMessageBytes)
@@ -300,9 +310,14 @@ func (h *Hub) publish(ctx context.Context, name string, data json.RawMessage, us
 	if err != nil {
 		return Message{}, err
 	}
-	m := Message{Channel: name, Offset: offset, User: user, Data: data, At: storeTime(time.Now()), value: value}
-	// A client's message and its chan_in event are stored as one step,
-	// before anyone receives the message.
+	return Message{Channel: name, Offset: offset, User: user, Data: data, At: storeTime(time.Now()), value: value}, nil
+}
+
+// commit stores m, which prepare made, and delivers it. A client's
+// message and its chan_in event are stored as one step, before anyone
+// receives the message.
+func (h *Hub) commit(ctx context.Context, m Message, fromClient bool) (Message, error) {
+	var err error
 	if fromClient && h.deps.Sink != nil {
 		err = h.deps.Sink.CommitMessage(ctx, m, func(ctx context.Context, tx db.Tx) error {
 			return insertMessage(ctx, tx.C(db.ChannelMessages), m)
@@ -322,9 +337,10 @@ func (h *Hub) publish(ctx context.Context, name string, data json.RawMessage, us
 	if h.bus != nil {
 		h.bus.publish(m)
 	}
-	if keep := int64(rule.HistorySize() + logSlack); offset%trimEvery == 0 && offset > keep {
-		if err := h.log.trim(ctx, name, offset-keep); err != nil {
-			h.logger.Warn("channels: trim log", "channel", name, "error", err.Error())
+	rule := h.rules.match(m.Channel)
+	if keep := int64(rule.HistorySize() + logSlack); m.Offset%trimEvery == 0 && m.Offset > keep {
+		if err := h.log.trim(ctx, m.Channel, m.Offset-keep); err != nil {
+			h.logger.Warn("channels: trim log", "channel", m.Channel, "error", err.Error())
 		}
 	}
 	return m, nil

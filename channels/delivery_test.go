@@ -321,3 +321,38 @@ func TestFence(t *testing.T) {
 		t.Fatalf("after = %+v, %v; want the message and the marker", msgs, err)
 	}
 }
+
+// TestSendsAnsweredInOrder: a connection's sends are stored side by
+// side, but answered in the order they were sent, with offsets in that
+// order, and a frame of another type after them is answered after them.
+func TestSendsAnsweredInOrder(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	sink := newGatedSink(store, 2)
+	h := startHub(t, store, Config{}, Deps{Sink: sink})
+	c := signedIn(t, h.url, "tok-alice")
+	c.join("room")
+	for i := 1; i <= 5; i++ {
+		c.write(map[string]any{"type": "send", "id": fmt.Sprintf("s%d", i), "channel": "room", "data": i})
+	}
+	c.write(map[string]any{"type": "ping", "id": "p"})
+	sink.awaitWaiting(t, 2)
+	// Offsets 3 to 5 are stored while 2 is held.
+	testsupport.WaitFor(t, "offsets 1, 3, 4 and 5 stored", func() bool { return len(sink.all()) == 4 })
+	sink.release(2)
+	want := []string{"s1", "s2", "s3", "s4", "s5", "p"}
+	for i, id := range want {
+		f := c.next("an answer", func(f map[string]any) bool { return f["type"] == TypeOK || f["type"] == TypePong })
+		if f["id"] != id {
+			t.Fatalf("answer %d is to %v, want %s: answers must come in frame order", i+1, f["id"], id)
+		}
+		if f["type"] == TypeOK && f["offset"] != float64(i+1) {
+			t.Fatalf("%s got offset %v, want %d", id, f["offset"], i+1)
+		}
+	}
+	for i, m := range c.messages("room", 5) {
+		if m["offset"] != float64(i+1) {
+			t.Fatalf("message %d has offset %v", i+1, m["offset"])
+		}
+	}
+}
