@@ -55,7 +55,7 @@ type conn struct {
 	// together). Answers still go out in frame order: each send answers
 	// after the one before it, and other frames wait for every send.
 	sends     sync.WaitGroup
-	sendSlots chan struct{}  // made on the first send; its capacity bounds the sends in flight
+	sendSlots chan struct{} // made on the first send; its capacity bounds the sends in flight
 	lastSend  chan struct{} // closes once the latest send is answered
 
 	// Owned by the read loop.
