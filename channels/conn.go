@@ -49,14 +49,21 @@ type conn struct {
 	// read by the session check.
 	session atomic.Pointer[string]
 
-	// Sends in flight: the read loop takes each send's offset in frame
-	// order, and its store write runs on a goroutine of its own, so the
-	// next frame need not wait for it (a busy store then commits several
-	// together). Answers still go out in frame order: each send answers
-	// after the one before it, and other frames wait for every send.
+	// Sends in flight: the read loop checks each send and queues it in
+	// frame order; a goroutine per send takes the offsets of every send
+	// queued by then in one store write per channel (allocMu makes the
+	// rounds one at a time, so offsets follow frame order), then stores
+	// its message, side by side with the others (a busy store commits
+	// them together). So the next frame need not wait for a send, and a
+	// backlog costs a few store writes rather than two per message.
+	// Answers still go out in frame order: each send answers after the
+	// one before it, and other frames wait for every send.
 	sends     sync.WaitGroup
 	sendSlots chan struct{} // made on the first send; its capacity bounds the sends in flight
 	lastSend  chan struct{} // closes once the latest send is answered
+	allocMu   sync.Mutex    // one offset round at a time
+	queueMu   sync.Mutex
+	toNumber  []*queuedSend // checked sends waiting for their offsets, in frame order
 
 	// Owned by the read loop.
 	user   *User
@@ -447,14 +454,27 @@ func (c *conn) leaveFrame(ctx context.Context, f ClientFrame) error {
 }
 
 // maxSendsInFlight bounds the sends of one connection whose store write
-// is under way.
-const maxSendsInFlight = 16
+// is under way: as many as the embedded store commits in one group.
+const maxSendsInFlight = 64
 
-// sendFrame handles a send frame: its checks and its offset now, its
-// store write and its answer on a goroutine of its own (see conn.sends).
+// queuedSend is a checked send waiting for its offset.
+type queuedSend struct {
+	m        Message
+	err      error
+	numbered bool // set under allocMu
+}
+
+// sendFrame handles a send frame: its checks now, its offset, store
+// write and answer on a goroutine of its own (see conn.sends).
 func (c *conn) sendFrame(f ClientFrame) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	m, err := c.prepareSend(ctx, f)
+	m, err := c.checkSend(f)
+	q := &queuedSend{m: m, err: err, numbered: err != nil}
+	if err == nil {
+		c.queueMu.Lock()
+		c.toNumber = append(c.toNumber, q)
+		c.queueMu.Unlock()
+	}
 	if c.sendSlots == nil {
 		c.sendSlots = make(chan struct{}, maxSendsInFlight)
 	}
@@ -469,6 +489,8 @@ func (c *conn) sendFrame(f ClientFrame) {
 			<-c.sendSlots
 			c.sends.Done()
 		}()
+		c.number(ctx, q)
+		m, err := q.m, q.err
 		if err == nil {
 			m, err = c.hub.commit(ctx, m, true)
 		}
@@ -483,8 +505,44 @@ func (c *conn) sendFrame(f ClientFrame) {
 	}()
 }
 
-// prepareSend checks a send frame and takes its message's offset.
-func (c *conn) prepareSend(ctx context.Context, f ClientFrame) (Message, error) {
+// number gives q its offset: unless an earlier round did, it takes the
+// offsets of every send queued by now, in frame order, one store write
+// per channel.
+func (c *conn) number(ctx context.Context, q *queuedSend) {
+	c.allocMu.Lock()
+	defer c.allocMu.Unlock()
+	if q.numbered {
+		return
+	}
+	c.queueMu.Lock()
+	batch := c.toNumber
+	c.toNumber = nil
+	c.queueMu.Unlock()
+	var order []string
+	byChannel := map[string][]*queuedSend{}
+	for _, s := range batch {
+		if byChannel[s.m.Channel] == nil {
+			order = append(order, s.m.Channel)
+		}
+		byChannel[s.m.Channel] = append(byChannel[s.m.Channel], s)
+	}
+	for _, name := range order {
+		sends := byChannel[name]
+		last, err := c.hub.log.allocateN(ctx, name, len(sends))
+		for i, s := range sends {
+			s.numbered = true
+			if err != nil {
+				s.err = err
+				continue
+			}
+			s.m.Offset = last - int64(len(sends)-1-i)
+		}
+	}
+}
+
+// checkSend checks a send frame and returns its message, without its
+// offset.
+func (c *conn) checkSend(f ClientFrame) (Message, error) {
 	if err := ValidateName(f.Channel); err != nil {
 		return Message{}, err
 	}
@@ -498,5 +556,5 @@ func (c *conn) prepareSend(ctx context.Context, f ClientFrame) (Message, error) 
 	if rule.Send == Member && !c.joined[f.Channel] {
 		return Message{}, fmt.Errorf("%w: join %s before sending to it", ErrNotJoined, f.Channel)
 	}
-	return c.hub.prepare(ctx, f.Channel, f.Data, c.user)
+	return c.hub.check(f.Channel, f.Data, c.user)
 }

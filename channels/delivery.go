@@ -292,6 +292,19 @@ func (h *Hub) publish(ctx context.Context, name string, data json.RawMessage, us
 // prepare checks data against the rule of channel name and takes the
 // message's offset.
 func (h *Hub) prepare(ctx context.Context, name string, data json.RawMessage, user *User) (Message, error) {
+	m, err := h.check(name, data, user)
+	if err != nil {
+		return Message{}, err
+	}
+	if m.Offset, err = h.log.allocate(ctx, name); err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
+
+// check checks data against the rule of channel name and returns the
+// message to send, without its offset.
+func (h *Hub) check(name string, data json.RawMessage, user *User) (Message, error) {
 	rule := h.rules.match(name)
 	if len(data) > rule.MaxMessageBytes {
 		return Message{}, fmt.Errorf("%w: data is %d bytes, %s allows %d", ErrTooLarge, len(data), name, rule.MaxMessageBytes)
@@ -306,11 +319,7 @@ func (h *Hub) prepare(ctx context.Context, name string, data json.RawMessage, us
 	if closed {
 		return Message{}, ErrClosed
 	}
-	offset, err := h.log.allocate(ctx, name)
-	if err != nil {
-		return Message{}, err
-	}
-	return Message{Channel: name, Offset: offset, User: user, Data: data, At: storeTime(time.Now()), value: value}, nil
+	return Message{Channel: name, User: user, Data: data, At: storeTime(time.Now()), value: value}, nil
 }
 
 // commit stores m, which prepare made, and delivers it. A client's

@@ -356,3 +356,25 @@ func TestSendsAnsweredInOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestInterleavedSends: sends to two channels in one stream of frames
+// get each channel's offsets in frame order, and their answers in frame
+// order.
+func TestInterleavedSends(t *testing.T) {
+	t.Parallel()
+	h := startHub(t, openStore(t, t.TempDir()), Config{MessagesPerSecond: 10000}, Deps{})
+	c := signedIn(t, h.url, "tok-alice")
+	const each = 40
+	for i := range 2 * each {
+		c.write(map[string]any{"type": "send", "id": i, "channel": []string{"a", "b"}[i%2], "data": i})
+	}
+	next := map[string]float64{"a": 1, "b": 1}
+	for i := range 2 * each {
+		f := c.next("an answer", func(f map[string]any) bool { return f["type"] == TypeOK })
+		ch := []string{"a", "b"}[i%2]
+		if f["id"] != float64(i) || f["channel"] != ch || f["offset"] != next[ch] {
+			t.Fatalf("answer %d: %v; want id %d on %s at offset %v", i, f, i, ch, next[ch])
+		}
+		next[ch]++
+	}
+}

@@ -52,8 +52,14 @@ func (l msgLog) ensureIndexes(ctx context.Context) error {
 
 // allocate returns the channel's next offset.
 func (l msgLog) allocate(ctx context.Context, channel string) (int64, error) {
+	return l.allocateN(ctx, channel, 1)
+}
+
+// allocateN takes the channel's next n offsets at once and returns the
+// last of them: they are last-n+1 to last.
+func (l msgLog) allocateN(ctx context.Context, channel string, n int) (int64, error) {
 	doc, err := l.store.C(db.ChannelOffsets).FindOneAndUpdate(ctx, db.ByID(channel),
-		bson.M{"$inc": bson.M{"offset": int64(1)}, "$set": bson.M{"updated_at": storeTime(time.Now())}},
+		bson.M{"$inc": bson.M{"offset": int64(n)}, "$set": bson.M{"updated_at": storeTime(time.Now())}},
 		&db.FindOneAndUpdateOptions{Upsert: true, ReturnAfter: true})
 	if err != nil {
 		return 0, fmt.Errorf("allocate an offset on %s: %w", channel, err)
