@@ -62,7 +62,7 @@ func (h *Hub) pollLoop() {
 	defer h.loops.Done()
 	t := time.NewTicker(h.cfg.PollInterval)
 	defer t.Stop()
-	lastPresence := time.Now()
+	lastPresence, lastCount := time.Now(), time.Now()
 	for {
 		select {
 		case <-h.stop:
@@ -70,8 +70,17 @@ func (h *Hub) pollLoop() {
 		case <-t.C:
 		case <-h.kick:
 		}
-		polling := h.others.Load() > 0 && h.bus == nil
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		// Alone, with members here, look every second for a process that
+		// started since: its messages are to be polled from now on, not
+		// from this process's next heartbeat.
+		if h.others.Load() == 0 && h.bus == nil && time.Since(lastCount) >= presencePollEvery && h.hasChannels() {
+			lastCount = time.Now()
+			if n, err := h.presence.others(ctx); err == nil && n > 0 {
+				h.others.Store(int64(n))
+			}
+		}
+		polling := h.others.Load() > 0 && h.bus == nil
 		h.poll(ctx, polling)
 		if polling && time.Since(lastPresence) >= presencePollEvery {
 			lastPresence = time.Now()
@@ -157,4 +166,11 @@ func (h *Hub) sessionLoop() {
 		h.checkSessions(ctx)
 		cancel()
 	}
+}
+
+// hasChannels reports whether any channel has members on this process.
+func (h *Hub) hasChannels() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.chans) > 0
 }
