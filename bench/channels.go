@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -312,10 +313,15 @@ func fanout(ctx context.Context, env *Env, opts RunOptions, kind string, saturat
 		return Result{}, err
 	}
 	defer pub.Close()
+	var oks atomic.Int64
 	go func() { // the publisher's own frames (its copy, its answers) are read and dropped
 		for {
-			if _, _, err := pub.ReadMessage(); err != nil {
+			_, b, err := pub.ReadMessage()
+			if err != nil {
 				return
+			}
+			if bytes.Contains(b, []byte(`"type":"ok"`)) {
+				oks.Add(1)
 			}
 		}
 	}()
@@ -360,6 +366,14 @@ func fanout(ctx context.Context, env *Env, opts RunOptions, kind string, saturat
 	err = profileDuring(p, opts.CPUProfile, func() error { return publish(t0.Add(opts.Duration)) })
 	r.measuring.Store(false)
 	res.Elapsed = time.Since(t0)
+	// What the publisher offered against what the server took in and
+	// what reached the subscribers, to tell a server that falls behind
+	// from clients that do.
+	if kind == childMoonbase {
+		fmt.Fprintf(os.Stderr, "bench:   %d messages sent (warm-up included), %d answered by the server, %d deliveries\n", sent, oks.Load(), r.delivered.Load())
+	} else {
+		fmt.Fprintf(os.Stderr, "bench:   %d messages sent (warm-up included), %d deliveries\n", sent, r.delivered.Load())
+	}
 	if ferr := w.fill(&res); err == nil {
 		err = ferr
 	}

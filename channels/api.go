@@ -96,9 +96,11 @@ func (h *Hub) Recent(ctx context.Context, channel string, limit int) ([]Message,
 	if err != nil {
 		return nil, fmt.Errorf("read messages of %s: %w", channel, err)
 	}
-	out := make([]Message, len(docs))
-	for i, d := range docs {
-		out[len(docs)-1-i] = messageFromDoc(d)
+	out := make([]Message, 0, len(docs))
+	for i := len(docs) - 1; i >= 0; i-- {
+		if m := messageFromDoc(docs[i]); m.Data != nil {
+			out = append(out, m)
+		}
 	}
 	return out, nil
 }

@@ -112,3 +112,23 @@ func TestAcrossProcesses(t *testing.T) {
 		})
 	}
 }
+
+// TestNewProcessFoundSoon: a process alone stops polling the store; when
+// a second one starts, the messages sent through it reach the first's
+// members within about a second, not at the first's next heartbeat.
+func TestNewProcessFoundSoon(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	cfg := Config{Rules: testRules, Heartbeat: time.Hour, PresenceTimeout: 2 * time.Hour, PollInterval: 20 * time.Millisecond}
+	a := startHub(t, store, cfg, Deps{})
+	member := signedIn(t, a.url, "tok-bob")
+	member.join("room")
+	b := startHub(t, store, cfg, Deps{})
+	sender := signedIn(t, b.url, "tok-alice")
+	o := sender.send("room", "hello")
+	start := time.Now()
+	member.message("room", o)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the message took %s to cross", d)
+	}
+}

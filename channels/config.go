@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -31,9 +32,13 @@ const (
 	// any and no NATS is configured).
 	DefaultPollInterval = 100 * time.Millisecond
 	// DefaultGapTimeout is how long delivery waits for a message whose
-	// offset was allocated but which never reached the store (its sender
-	// died in between) before going past it.
+	// offset was allocated but which is not in the store yet (a slow or
+	// failed write, a sender that died) before fencing the offset (see
+	// msgLog.fence).
 	DefaultGapTimeout = 3 * time.Second
+	// DefaultSessionCheck is how often the sessions of signed-in
+	// connections are checked in the store.
+	DefaultSessionCheck = 5 * time.Second
 	// MaxHistory caps Rule.History.
 	MaxHistory = 10000
 	// maxFrameSlack is what a frame may carry besides its data: type, id,
@@ -53,7 +58,8 @@ const (
 // a user's id, which only that user may join.
 const UserPattern = "user:{user}"
 
-// Rule is what a channel pattern allows, one entry of `channels.rules`.
+// Rule is what a channel pattern allows: the value of a pattern key under
+// `channels` in config.yaml.
 type Rule struct {
 	// Join is public, authenticated or none. On user:{user} channels only
 	// the user named in the channel passes, and only when Join is not none.
@@ -110,7 +116,9 @@ type Config struct {
 	// Rules maps a channel pattern to its rule: an exact name ("lobby"),
 	// a prefix ending in "*" ("room:*"), or user:{user}. The longest
 	// matching pattern wins; a channel nothing matches takes the default
-	// rule (join and send authenticated, no history, presence on).
+	// rule (join and send authenticated, no history, presence on). In
+	// config.yaml each pattern is a key of its own under `channels`
+	// (UnmarshalYAML); `rules:` holding them is read too.
 	Rules map[string]Rule `yaml:"rules"`
 	// NATSURL, when set (nats://host:4222), carries messages and presence
 	// notices between processes over NATS core subjects instead of the
@@ -135,8 +143,15 @@ type Config struct {
 	// PollInterval is how often messages and presence of other processes
 	// are looked for in the store when NATS is not configured.
 	PollInterval time.Duration `yaml:"poll_interval"`
-	// GapTimeout is how long delivery waits for a missing offset.
+	// GapTimeout is how long delivery waits for a missing offset before
+	// fencing it: a write that comes later fails and its sender is told.
 	GapTimeout time.Duration `yaml:"gap_timeout"`
+	// SessionCheck is how often the sessions of signed-in connections
+	// are looked up in the store: a connection whose session ended (a
+	// sign-out or a password change on any process, an expiry) is closed
+	// with code 1008 by then. A sign-out on this process closes its
+	// connections at once.
+	SessionCheck time.Duration `yaml:"session_check"`
 	// Origins lists the browser origins allowed to open a connection ("*"
 	// any). The server fills it from server.cors_origins.
 	Origins []string `yaml:"-"`
@@ -168,6 +183,9 @@ func (c Config) WithDefaults() Config {
 	if c.GapTimeout == 0 {
 		c.GapTimeout = DefaultGapTimeout
 	}
+	if c.SessionCheck == 0 {
+		c.SessionCheck = DefaultSessionCheck
+	}
 	return c
 }
 
@@ -195,7 +213,7 @@ func (c Config) Validate() error {
 	for _, t := range []struct {
 		key string
 		v   time.Duration
-	}{{"heartbeat", d.Heartbeat}, {"presence_timeout", d.PresenceTimeout}, {"poll_interval", d.PollInterval}, {"gap_timeout", d.GapTimeout}} {
+	}{{"heartbeat", d.Heartbeat}, {"presence_timeout", d.PresenceTimeout}, {"poll_interval", d.PollInterval}, {"gap_timeout", d.GapTimeout}, {"session_check", d.SessionCheck}} {
 		if t.v <= 0 {
 			return configErr(t.key, "must be a positive duration such as 5s")
 		}
@@ -217,15 +235,9 @@ func (c Config) Validate() error {
 }
 
 func validateRule(pattern string, r Rule) error {
-	key := "rules." + pattern
-	if pattern != UserPattern {
-		name := strings.TrimSuffix(pattern, "*")
-		if strings.Contains(name, "*") || strings.Contains(name, "{") || (name != "" && ValidateName(name) != nil && !strings.HasSuffix(pattern, "*")) {
-			return configErr(key, "a pattern is a channel name, a prefix ending in * (room:*) or user:{user}")
-		}
-		if name != "" && strings.HasSuffix(pattern, "*") && !validPrefix(name) {
-			return configErr(key, "a pattern is a channel name, a prefix ending in * (room:*) or user:{user}")
-		}
+	key := pattern
+	if err := checkPattern(pattern); err != nil {
+		return configErr(key, "%v", err)
 	}
 	switch r.Join {
 	case "", Public, Authenticated, None:
@@ -242,6 +254,25 @@ func validateRule(pattern string, r Rule) error {
 	}
 	if r.MaxMessageBytes < 0 || r.MaxMessageBytes > 16<<20 {
 		return configErr(key+".max_message_bytes", "must be between 1 and %d (0 takes %d)", 16<<20, DefaultMaxMessageBytes)
+	}
+	return nil
+}
+
+// checkPattern reports why pattern is not a channel pattern.
+func checkPattern(pattern string) error {
+	bad := errors.New("a pattern is a channel name, a prefix ending in * (room:*) or user:{user}")
+	if pattern == UserPattern {
+		return nil
+	}
+	name := strings.TrimSuffix(pattern, "*")
+	if strings.Contains(name, "*") || strings.Contains(name, "{") || (name != "" && ValidateName(name) != nil && !strings.HasSuffix(pattern, "*")) {
+		return bad
+	}
+	if name != "" && strings.HasSuffix(pattern, "*") && !validPrefix(name) {
+		return bad
+	}
+	if pattern == "" {
+		return bad
 	}
 	return nil
 }

@@ -31,6 +31,9 @@ var (
 	ErrRateLimited = errors.New("too many requests")
 	// ErrClosed: the hub is shutting down.
 	ErrClosed = errors.New("channels are shutting down")
+	// ErrNotStored: a message's write was so slow that delivery went
+	// past its offset; the message was not sent, and may be sent again.
+	ErrNotStored = errors.New("message not stored")
 )
 
 // Code is the error code an error frame carries for err: the codes of the
@@ -52,7 +55,7 @@ func Code(err error) string {
 		return "message_too_large"
 	case errors.Is(err, ErrRateLimited):
 		return "too_many_requests"
-	case errors.Is(err, ErrClosed):
+	case errors.Is(err, ErrClosed), errors.Is(err, ErrNotStored):
 		return "unavailable"
 	}
 	return "internal"

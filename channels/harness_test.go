@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,12 +38,20 @@ func openStore(t *testing.T, dir string) db.Store {
 // package tests the real one, over sessions.
 type tokens map[string]User
 
-func (ts tokens) Authenticate(_ context.Context, token string) (*User, error) {
+func (ts tokens) Authenticate(_ context.Context, token string) (*User, string, error) {
 	u, ok := ts[token]
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown or expired token", ErrUnauthenticated)
+		return nil, "", fmt.Errorf("%w: unknown or expired token", ErrUnauthenticated)
 	}
-	return &u, nil
+	return &u, "session-" + token, nil
+}
+
+func (ts tokens) LiveSessions(_ context.Context, ids []string) (map[string]bool, error) {
+	live := map[string]bool{}
+	for _, id := range ids {
+		_, live[id] = ts[strings.TrimPrefix(id, "session-")]
+	}
+	return live, nil
 }
 
 var (

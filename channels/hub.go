@@ -20,11 +20,18 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 )
 
-// Authenticator turns a session token into its user. The server
-// implements it over its sessions; an unknown or expired token is an
-// error.
+// Authenticator turns a session token into its user, and says which
+// sessions still sign someone in. The server implements it over its
+// sessions.
 type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (*User, error)
+	// Authenticate returns the user token signs in and the id of its
+	// session. An unknown or expired token is an error.
+	Authenticate(ctx context.Context, token string) (*User, string, error)
+	// LiveSessions returns which of ids are sessions that still sign
+	// someone in: not signed out, not ended by a password change or an
+	// account's deletion, not expired. A connection whose session is not
+	// is closed (see Hub.EndSession).
+	LiveSessions(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
 // JoinAuthorizer decides the joins the rules allow: the server runs the
@@ -91,15 +98,29 @@ type Hub struct {
 
 // channel is a channel with connections on this process.
 type channel struct {
-	name      string
-	rule      Rule
-	subs      map[*conn]*sub
-	users     map[string]int // user id → this process's connections to the channel
-	delivered int64          // last offset delivered here
-	pending   map[int64]Message
-	gapSince  time.Time
-	members   map[string]User // presence as last told to the members
-	presMu    sync.Mutex      // one presence refresh at a time
+	name  string
+	rule  Rule
+	subs  map[*conn]*sub
+	users map[string]int // user id → this process's connections to the channel
+	// loading: where delivery starts is being read from the store; what
+	// arrives meanwhile waits in pending. loaded closes when it is read,
+	// loadErr says why it could not be.
+	loading bool
+	loaded  chan struct{}
+	loadErr error
+	// delivered: every offset up to here is settled on this process,
+	// delivered or known never to have a message.
+	delivered int64
+	pending   map[int64]pendingMsg // arrived above a missing offset
+	kicked    int64                // delivered when the store was last asked to fill a gap
+	members   map[string]User      // presence as last told to the members
+	presMu    sync.Mutex           // one presence refresh at a time
+}
+
+// pendingMsg is a message waiting for a smaller offset, since at.
+type pendingMsg struct {
+	m  Message
+	at time.Time
 }
 
 // sub is one connection's membership of a channel.
@@ -183,9 +204,10 @@ func (h *Hub) Start(ctx context.Context) error {
 		}
 		h.bus = b
 	}
-	h.loops.Add(2)
+	h.loops.Add(3)
 	go h.heartbeatLoop()
 	go h.pollLoop()
+	go h.sessionLoop()
 	return nil
 }
 

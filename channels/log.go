@@ -17,7 +17,9 @@ import (
 // _channel_messages ({_id: "channel/offset", channel, offset, user, data,
 // at}, data as its JSON text) before anyone receives it: that is what
 // other processes read, and what a join's history and a reconnect's
-// recovery are served from.
+// recovery are served from. An offset that will never have a message
+// holds a marker there instead ({_id, channel, offset, skipped: true},
+// see fence).
 
 // logSlack is how many messages beyond its history a channel's log keeps,
 // so that other processes polling the store still find what they have
@@ -50,8 +52,14 @@ func (l msgLog) ensureIndexes(ctx context.Context) error {
 
 // allocate returns the channel's next offset.
 func (l msgLog) allocate(ctx context.Context, channel string) (int64, error) {
+	return l.allocateN(ctx, channel, 1)
+}
+
+// allocateN takes the channel's next n offsets at once and returns the
+// last of them: they are last-n+1 to last.
+func (l msgLog) allocateN(ctx context.Context, channel string, n int) (int64, error) {
 	doc, err := l.store.C(db.ChannelOffsets).FindOneAndUpdate(ctx, db.ByID(channel),
-		bson.M{"$inc": bson.M{"offset": int64(1)}, "$set": bson.M{"updated_at": storeTime(time.Now())}},
+		bson.M{"$inc": bson.M{"offset": int64(n)}, "$set": bson.M{"updated_at": storeTime(time.Now())}},
 		&db.FindOneAndUpdateOptions{Upsert: true, ReturnAfter: true})
 	if err != nil {
 		return 0, fmt.Errorf("allocate an offset on %s: %w", channel, err)
@@ -157,6 +165,38 @@ func insertMessage(ctx context.Context, c db.Collection, m Message) error {
 	return nil
 }
 
+// fence settles offset of channel for good: it stores a marker saying
+// the offset has no message, under the message's own _id, unless the
+// message is there first. It returns what the offset holds now: the
+// message, or one without Data for the marker (this one or an earlier
+// one).
+func (l msgLog) fence(ctx context.Context, channel string, offset int64) (Message, error) {
+	id := MessageID(channel, offset)
+	// No "at": a message's own time is what tells it from the marker
+	// (StoredFilter).
+	_, err := l.store.C(db.ChannelMessages).InsertOne(ctx, bson.M{
+		"_id": id, "channel": channel, "offset": offset, "skipped": true,
+	})
+	if err == nil {
+		return Message{Channel: channel, Offset: offset}, nil
+	}
+	if !errors.Is(err, db.ErrDuplicateKey) {
+		return Message{}, fmt.Errorf("fence offset %d of %s: %w", offset, channel, err)
+	}
+	d, err := l.store.C(db.ChannelMessages).FindOne(ctx, db.ByID(id), nil)
+	if err != nil {
+		return Message{}, fmt.Errorf("read offset %d of %s: %w", offset, channel, err)
+	}
+	return messageFromDoc(d), nil
+}
+
+// StoredFilter matches m once it is stored, and not the marker of an
+// offset that has no message, with plain equalities: markers have no
+// "at".
+func StoredFilter(m Message) bson.M {
+	return bson.M{"_id": MessageID(m.Channel, m.Offset), "at": m.At}
+}
+
 // after returns up to limit messages of channel with an offset above
 // after, in offset order.
 func (l msgLog) after(ctx context.Context, channel string, after int64, limit int) ([]Message, error) {
@@ -178,7 +218,12 @@ func (l msgLog) trim(ctx context.Context, channel string, upTo int64) error {
 	return err
 }
 
+// messageFromDoc reads a message of the log; a marker of an offset
+// without a message has no Data.
 func messageFromDoc(d bson.M) Message {
+	if skipped, _ := d["skipped"].(bool); skipped {
+		return Message{Channel: str(d["channel"]), Offset: db.Int64Of(d["offset"])}
+	}
 	m := Message{Channel: str(d["channel"]), Offset: db.Int64Of(d["offset"]), Data: []byte(str(d["data"])), At: db.TimeOf(d["at"])}
 	if u, ok := d["user"].(bson.M); ok {
 		m.User = &User{ID: str(u["id"]), Name: str(u["name"])}

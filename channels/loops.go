@@ -62,7 +62,7 @@ func (h *Hub) pollLoop() {
 	defer h.loops.Done()
 	t := time.NewTicker(h.cfg.PollInterval)
 	defer t.Stop()
-	lastPresence := time.Now()
+	lastPresence, lastCount := time.Now(), time.Now()
 	for {
 		select {
 		case <-h.stop:
@@ -70,8 +70,17 @@ func (h *Hub) pollLoop() {
 		case <-t.C:
 		case <-h.kick:
 		}
-		polling := h.others.Load() > 0 && h.bus == nil
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		// Alone, with members here, look every second for a process that
+		// started since: its messages are to be polled from now on, not
+		// from this process's next heartbeat.
+		if h.others.Load() == 0 && h.bus == nil && time.Since(lastCount) >= presencePollEvery && h.hasChannels() {
+			lastCount = time.Now()
+			if n, err := h.presence.others(ctx); err == nil && n > 0 {
+				h.others.Store(int64(n))
+			}
+		}
+		polling := h.others.Load() > 0 && h.bus == nil
 		h.poll(ctx, polling)
 		if polling && time.Since(lastPresence) >= presencePollEvery {
 			lastPresence = time.Now()
@@ -83,23 +92,42 @@ func (h *Hub) pollLoop() {
 
 // poll fetches the messages this process has not delivered: of every
 // channel here when all is true, else only of channels waiting on a gap.
+// Then it fences the offsets missing longer than GapTimeout.
 func (h *Hub) poll(ctx context.Context, all bool) {
 	h.mu.Lock()
-	h.skipGaps(time.Now())
+	overdue := h.overdue(time.Now())
 	var names []string
 	for name, st := range h.chans {
-		if all || len(st.pending) > 0 {
+		if !st.loading && (all || len(st.pending) > 0) {
 			names = append(names, name)
 		}
 	}
 	h.mu.Unlock()
-	if len(names) == 0 {
+	if len(names) > 0 && !h.fetch(ctx, names) {
 		return
 	}
+	for name, offsets := range overdue {
+		for _, o := range offsets {
+			m, err := h.log.fence(ctx, name, o)
+			if err != nil {
+				h.logger.Warn("channels: fence a missing offset", "channel", name, "offset", o, "error", err.Error())
+				return
+			}
+			if m.Data == nil {
+				h.logger.Warn("channels: offset never stored in time, going past it", "channel", name, "offset", o)
+			}
+			h.arrive(m)
+		}
+	}
+}
+
+// fetch reads from the store the messages of names past what was
+// delivered here. It reports whether the store answered.
+func (h *Hub) fetch(ctx context.Context, names []string) bool {
 	offsets, err := h.log.currents(ctx, names)
 	if err != nil {
 		h.logger.Warn("channels: poll offsets", "error", err.Error())
-		return
+		return false
 	}
 	for _, name := range names {
 		h.mu.Lock()
@@ -115,8 +143,34 @@ func (h *Hub) poll(ctx context.Context, all bool) {
 		msgs, err := h.log.after(ctx, name, delivered, 1000)
 		if err != nil {
 			h.logger.Warn("channels: poll messages", "channel", name, "error", err.Error())
-			return
+			return false
 		}
 		h.arrive(msgs...)
 	}
+	return true
+}
+
+// sessionLoop checks the sessions of signed-in connections every
+// SessionCheck.
+func (h *Hub) sessionLoop() {
+	defer h.loops.Done()
+	t := time.NewTicker(h.cfg.SessionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		h.checkSessions(ctx)
+		cancel()
+	}
+}
+
+// hasChannels reports whether any channel has members on this process.
+func (h *Hub) hasChannels() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.chans) > 0
 }

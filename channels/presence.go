@@ -96,6 +96,16 @@ func (p presenceStore) heartbeat(ctx context.Context) (others int, err error) {
 	return int(n), nil
 }
 
+// others counts the other processes alive, without recording anything.
+func (p presenceStore) others(ctx context.Context) (int, error) {
+	cutoff := storeTime(time.Now().Add(-p.timeout))
+	n, err := p.store.C(db.ChannelNodes).Count(ctx, bson.M{"_id": bson.M{"$ne": p.node}, "seen": bson.M{"$gte": cutoff}})
+	if err != nil {
+		return 0, fmt.Errorf("count processes: %w", err)
+	}
+	return int(n), nil
+}
+
 // leaveAll removes this process from presence and from the live
 // processes, at a clean shutdown.
 func (p presenceStore) leaveAll(ctx context.Context) error {

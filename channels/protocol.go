@@ -77,9 +77,11 @@ type JoinAnswer struct {
 	Type    string          `json:"type"`
 	ID      json.RawMessage `json:"id,omitempty"`
 	Channel string          `json:"channel"`
-	// Offset is the channel's latest offset when the client joined; a
-	// client keeps the highest offset it has seen and rejoins with it as
-	// since.
+	// Offset is where the answer leaves the client: it has (or, with
+	// since, had) every message up to it, and every later message comes
+	// as a message frame. A client keeps the highest offset it has seen
+	// and rejoins with it as since. A message still being stored when
+	// the join was answered has a larger offset, and comes live.
 	Offset int64 `json:"offset"`
 	// Members is the channel's presence, empty when its rule turns
 	// presence off.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"go.mongodb.org/mongo-driver/bson"
@@ -113,18 +114,50 @@ func (s *Server) channelMembers(ctx context.Context, channel string) ([]map[stri
 	return out, nil
 }
 
-// channelAuth resolves the session tokens of channel connections.
+// channelAuth resolves the session tokens of channel connections, and
+// tells the hub which of their sessions still last.
 type channelAuth struct{ s *Server }
 
-func (a channelAuth) Authenticate(ctx context.Context, token string) (*channels.User, error) {
-	u, err := a.s.sessionUser(ctx, tokenHash(token))
+func (a channelAuth) Authenticate(ctx context.Context, token string) (*channels.User, string, error) {
+	hash := tokenHash(token)
+	u, err := a.s.sessionUser(ctx, hash)
 	if errors.Is(err, ErrInvalidSession) || errors.Is(err, db.ErrNotFound) {
-		return nil, fmt.Errorf("%w: unknown or expired token", channels.ErrUnauthenticated)
+		return nil, "", fmt.Errorf("%w: unknown or expired token", channels.ErrUnauthenticated)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &channels.User{ID: u.ID, Name: u.Name}, nil
+	// The session cache may still hold a session ended on another
+	// process; a socket signs in for long, so it asks the store.
+	live, err := a.LiveSessions(ctx, []string{hash})
+	if err != nil {
+		return nil, "", err
+	}
+	if !live[hash] {
+		return nil, "", fmt.Errorf("%w: unknown or expired token", channels.ErrUnauthenticated)
+	}
+	return &channels.User{ID: u.ID, Name: u.Name}, hash, nil
+}
+
+// LiveSessions reads the store itself, not the session cache, so that a
+// session ended on another process is seen at the next check.
+func (a channelAuth) LiveSessions(ctx context.Context, ids []string) (map[string]bool, error) {
+	in := make(bson.A, len(ids))
+	for i, id := range ids {
+		in[i] = id
+	}
+	docs, err := a.s.store.C(db.Sessions).Find(ctx, bson.M{"_id": bson.M{"$in": in}, "expires_at": bson.M{"$gt": time.Now().UTC()}},
+		&db.FindOptions{Projection: bson.M{"_id": 1}})
+	if err != nil {
+		return nil, fmt.Errorf("check sessions: %w", err)
+	}
+	live := make(map[string]bool, len(docs))
+	for _, d := range docs {
+		if id, ok := d["_id"].(string); ok {
+			live[id] = true
+		}
+	}
+	return live, nil
 }
 
 // channelSink stores every message a client sends together with its
@@ -144,7 +177,7 @@ func (k channelSink) CommitMessage(ctx context.Context, m channels.Message, writ
 			return data, nil
 		},
 		Pending: func(context.Context) (map[string]any, error) { return data, nil },
-		Check:   events.Check{Collection: db.ChannelMessages, Filter: db.ByID(channels.MessageID(m.Channel, m.Offset)), Exists: true},
+		Check:   events.Check{Collection: db.ChannelMessages, Filter: channels.StoredFilter(m), Exists: true},
 	})
 	return err
 }

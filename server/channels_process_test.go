@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -40,7 +41,7 @@ func TestChannelsSurviveSIGKILL(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-			yaml := "channels:\n  rules:\n    \"chat:*\":\n      send: member\n      history: 1000\n"
+			yaml := "channels:\n  \"chat:*\":\n    send: member\n    history: 1000\n"
 			if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -138,6 +139,7 @@ type procClient struct {
 	ws     *websocket.Conn
 	frames chan map[string]any
 	kept   []map[string]any
+	closed chan error // the error that ended the connection
 }
 
 func dialProc(t *testing.T, p *serverProcess, token string) *procClient {
@@ -146,12 +148,13 @@ func dialProc(t *testing.T, p *serverProcess, token string) *procClient {
 	if err != nil {
 		t.Fatalf("dial %s: %v", p.url, err)
 	}
-	c := &procClient{ws: ws, frames: make(chan map[string]any, 1000)}
+	c := &procClient{ws: ws, frames: make(chan map[string]any, 1000), closed: make(chan error, 1)}
 	go func() {
 		defer close(c.frames)
 		for {
 			var f map[string]any
 			if err := ws.ReadJSON(&f); err != nil {
+				c.closed <- err
 				return
 			}
 			c.frames <- f
@@ -210,4 +213,96 @@ func (c *procClient) join(t *testing.T, channel string, since int64) map[string]
 		f["since"] = since
 	}
 	return c.call(t, f)
+}
+
+// closeCode waits for the connection to end and returns its close code
+// and reason.
+func (c *procClient) closeCode(t *testing.T, within time.Duration) (int, string) {
+	t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case _, ok := <-c.frames:
+			if ok {
+				continue
+			}
+			var ce *websocket.CloseError
+			if err := <-c.closed; errors.As(err, &ce) {
+				return ce.Code, ce.Text
+			} else {
+				return -1, err.Error()
+			}
+		case <-timeout:
+			t.Fatalf("connection still open after %s", within)
+		}
+	}
+}
+
+// TestSignOutClosesChannelsEverywhere runs two server processes on one
+// data directory and ends sessions through one of them: a sign-out, and
+// a password change that ends the user's other sessions. The WebSockets
+// of those sessions close with 1008 "signed out" on both processes (at
+// once on the one that ended them, within channels.session_check on the
+// other); those of the sessions that go on stay open.
+func TestSignOutClosesChannelsEverywhere(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts two server processes")
+	}
+	dir := t.TempDir()
+	env := []string{"MOONBASE_CHANNELS_SESSION_CHECK=100ms", "MOONBASE_CHANNELS_POLL_INTERVAL=20ms", "MOONBASE_CHANNELS_HEARTBEAT=200ms", "MOONBASE_CHANNELS_PRESENCE_TIMEOUT=1s"}
+	a := startServerProcess(t, dir, env...)
+	b := startServerProcess(t, dir, env...)
+	login := func(p *serverProcess) string {
+		res := p.call(t, "POST", "/api/auth/login", `{"email":"alice@x.com","password":"password123"}`, "")
+		if res.status != http.StatusOK {
+			t.Fatalf("login: %d %s", res.status, res.body)
+		}
+		return res.json(t)["token"].(string)
+	}
+	first := a.signUp(t, "alice@x.com")
+	kept, other := login(b), login(a)
+	bob := b.signUp(t, "bob@x.com")
+
+	onA := dialProc(t, a, first)
+	onA.join(t, "chat", -1)
+	onB := dialProc(t, b, first)
+	onB.join(t, "chat", -1)
+	keptB := dialProc(t, b, kept)
+	keptB.join(t, "chat", -1)
+	otherB := dialProc(t, b, other)
+	otherB.join(t, "chat", -1)
+	watcher := dialProc(t, a, bob)
+	watcher.join(t, "chat", -1)
+
+	if res := a.call(t, "POST", "/api/auth/logout", "", first); res.status != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", res.status, res.body)
+	}
+	for name, c := range map[string]*procClient{"on A": onA, "on B": onB} {
+		if code, reason := c.closeCode(t, 10*time.Second); code != websocket.ClosePolicyViolation || reason != "signed out" {
+			t.Fatalf("the signed-out session's socket %s closed with %d %q, want 1008 \"signed out\"", name, code, reason)
+		}
+	}
+	// The same token no longer signs a socket in.
+	late := dialProc(t, b, first)
+	if f := late.waitFor(t, "the refused sign-in", func(f map[string]any) bool { return f["type"] == "error" }); errorCode(f) != "unauthenticated" {
+		t.Fatalf("a socket with the signed-out token got %v", f)
+	}
+
+	body := `{"current_password":"password123","new_password":"password456"}`
+	if res := a.call(t, "POST", "/api/auth/password", body, kept); res.status >= 300 {
+		t.Fatalf("change password: %d %s", res.status, res.body)
+	}
+	if code, reason := otherB.closeCode(t, 10*time.Second); code != websocket.ClosePolicyViolation || reason != "signed out" {
+		t.Fatalf("the socket of a session the password change ended closed with %d %q", code, reason)
+	}
+	// The session that changed the password goes on, and so does bob's.
+	if f := keptB.call(t, map[string]any{"type": "send", "channel": "chat", "data": "still here"}); f["offset"] == nil {
+		t.Fatalf("send on the kept session: %v", f)
+	}
+	watcher.waitFor(t, "the kept session's message", func(f map[string]any) bool { return f["type"] == "message" && f["data"] == "still here" })
+	if err := watcher.ws.WriteJSON(map[string]any{"type": "ping", "id": "p"}); err != nil {
+		t.Fatal(err)
+	}
+	watcher.waitFor(t, "bob's pong", func(f map[string]any) bool { return f["type"] == "pong" })
 }

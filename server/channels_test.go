@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -240,5 +241,54 @@ end`, `[{"event":"chan_in","channel":"room:*"}]`)
 	n, err := ts.Store().C("_jobs").Count(context.Background(), bson.M{"payload.function": "roomLog"})
 	if err != nil || n != 1 {
 		t.Fatalf("%d roomLog jobs (err %v), want 1: the lobby message must not run it", n, err)
+	}
+}
+
+// TestSessionExpiryClosesChannels: a socket signed in with a session
+// keeps its rights only until the session expires; then it is closed
+// with 1008 "signed out", and a socket of a session that has not expired
+// stays.
+func TestSessionExpiryClosesChannels(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Auth.SessionTTL = 1500 * time.Millisecond
+	cfg.Channels.SessionCheck = 50 * time.Millisecond
+	ts := startServer(t, cfg, Deps{})
+	alice := ts.register(t, "alice@example.com", "password1")
+	expires := time.Now().Add(cfg.Auth.SessionTTL)
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+ts.Addr()+"/api/ws", http.Header{"Authorization": {"Bearer " + alice.token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]any{"type": "join", "channel": "lobby", "id": 1}); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var ce *websocket.CloseError
+	joined := false
+	for {
+		var f map[string]any
+		err := ws.ReadJSON(&f)
+		if err != nil {
+			if !errors.As(err, &ce) {
+				t.Fatalf("the socket ended with %v, want a close frame", err)
+			}
+			break
+		}
+		if f["id"] == 1.0 && f["type"] == "ok" {
+			joined = true
+		}
+	}
+	// The session lasted about SessionTTL from the register answer;
+	// allow for the register round trip before expires was taken.
+	if !joined || ce.Code != websocket.ClosePolicyViolation || ce.Text != "signed out" || time.Now().Before(expires.Add(-time.Second)) {
+		t.Fatalf("joined %v, closed with %d %q at %s, the session expiring at %s", joined, ce.Code, ce.Text, time.Now().Format(time.StampMilli), expires.Format(time.StampMilli))
+	}
+	// A session that has not expired keeps its socket.
+	bob := ts.register(t, "bob@example.com", "password1")
+	c := ts.dialWS(t, http.Header{"Authorization": {"Bearer " + bob.token}})
+	if f := c.call(map[string]any{"type": "join", "channel": "lobby"}); f["type"] != "ok" {
+		t.Fatalf("bob's join: %v", f)
 	}
 }

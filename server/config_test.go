@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moonbase-dev/moonbase/channels"
 	"github.com/moonbase-dev/moonbase/db"
 )
 
@@ -50,7 +49,6 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	}
 	want := DefaultConfig()
 	want.Collections = map[string]CollectionConfig{}
-	want.Channels.Rules = map[string]channels.Rule{}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config.yaml differs from DefaultConfig:\n got %+v\nwant %+v", cfg, want)
 	}
@@ -202,9 +200,12 @@ func TestConfigErrors(t *testing.T) {
 		{"empty index", "collections:\n  posts:\n    indexes:\n      - unique: true\n", nil, "collections.posts.indexes[0].fields: must list at least one field"},
 		{"bad origin", "server:\n  cors_origins: [example.com]\n", nil, `server.cors_origins: "example.com" is not an origin`},
 		{"zero duration", "auth:\n  session_ttl: 0s\n", nil, "auth.session_ttl: must be a positive duration"},
-		{"bad channel rule", "channels:\n  rules:\n    \"room:*\":\n      send: everyone\n", nil, `channels: rules.room:*.send: "everyone" is not one of public, authenticated, member, none`},
-		{"bad channel pattern", "channels:\n  rules:\n    \"a*b\": {}\n", nil, "channels: rules.a*b: a pattern is a channel name"},
-		{"unknown channel rule key", "channels:\n  rules:\n    lobby:\n      histroy: 5\n", nil, "unknown key histroy"},
+		{"bad channel rule", "channels:\n  \"room:*\":\n    send: everyone\n", nil, `channels: room:*.send: "everyone" is not one of public, authenticated, member, none`},
+		{"bad channel rule under rules", "channels:\n  rules:\n    \"room:*\":\n      send: everyone\n", nil, `channels: room:*.send: "everyone" is not one of public, authenticated, member, none`},
+		{"bad channel pattern", "channels:\n  \"a*b\": {}\n", nil, "a*b is neither a setting"},
+		{"bad channel pattern under rules", "channels:\n  rules:\n    \"a*b\": {}\n", nil, "channels: a*b: a pattern is a channel name"},
+		{"misspelt channels setting", "channels:\n  nats_ur: nats://127.0.0.1:4222\n", nil, "nats_ur: a channel pattern holds a rule"},
+		{"unknown channel rule key", "channels:\n  lobby:\n    histroy: 5\n", nil, "unknown key histroy"},
 		{"bad NATS URL", "channels:\n  nats_url: localhost:4222\n", nil, `channels: nats_url: "localhost:4222" is not a URL`},
 		{"short presence timeout", "channels:\n  heartbeat: 10s\n  presence_timeout: 15s\n", nil, "channels: presence_timeout: must be at least twice heartbeat"},
 		{"short password minimum", "auth:\n  password_min_length: 0\n", nil, "auth.password_min_length: must be between 1 and 72"},

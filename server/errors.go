@@ -195,6 +195,8 @@ func toAPIError(err error) *Error {
 		return newError(http.StatusBadRequest, "invalid_input", err.Error())
 	case errors.Is(err, channels.ErrTooLarge):
 		return newError(http.StatusRequestEntityTooLarge, "message_too_large", err.Error())
+	case errors.Is(err, channels.ErrNotStored):
+		return newError(http.StatusServiceUnavailable, "unavailable", err.Error())
 	case errors.Is(err, functions.ErrClosed), errors.Is(err, db.ErrClosed), errors.Is(err, channels.ErrClosed):
 		return newError(http.StatusServiceUnavailable, "unavailable", "the server is shutting down")
 	case errors.Is(err, context.DeadlineExceeded):

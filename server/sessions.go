@@ -145,13 +145,18 @@ func (s *Server) sessionUser(ctx context.Context, hash string) (*User, error) {
 	return u, nil
 }
 
-// endSession deletes the session of the request's token.
+// endSession deletes the session of the request's token, and closes the
+// channel connections signed in with it on this server (the others close
+// theirs at their next session check).
 func (s *Server) endSession(c *fiber.Ctx) error {
 	token, _ := bearerToken(c)
 	hash := tokenHash(token)
 	s.sessions.forget(hash)
-	_, err := s.store.C(db.Sessions).DeleteOne(c.UserContext(), db.ByID(hash))
-	return err
+	if _, err := s.store.C(db.Sessions).DeleteOne(c.UserContext(), db.ByID(hash)); err != nil {
+		return err
+	}
+	s.channels.EndSession(hash)
+	return nil
 }
 
 // sweepSessions deletes expired sessions until the server shuts down.
