@@ -145,6 +145,7 @@ func endSessionsIn(ctx context.Context, tx db.Tx, userID, keep string) ([]string
 func (s *Server) forgetSessions(hashes []string) {
 	for _, h := range hashes {
 		s.sessions.forget(h)
+		s.channels.EndSession(h)
 	}
 }
 

@@ -292,3 +292,52 @@ func TestSessionExpiryClosesChannels(t *testing.T) {
 		t.Fatalf("bob's join: %v", f)
 	}
 }
+
+// TestPasswordChangeClosesChannelsAtOnce: a password change ends the
+// user's other sessions, and their sockets on this process close at once
+// with 1008 "signed out", not at the next channels.session_check.
+func TestPasswordChangeClosesChannelsAtOnce(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Channels.SessionCheck = time.Hour
+	ts := startServer(t, cfg, Deps{})
+	alice := ts.register(t, "alice@example.com", "password1")
+	res := ts.do(t, "POST", "/api/auth/login", `{"email":"alice@example.com","password":"password1"}`, "")
+	if res.status != http.StatusOK {
+		t.Fatalf("login: %d %s", res.status, res.body)
+	}
+	other, _ := res.json(t)["token"].(string)
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+ts.Addr()+"/api/ws", http.Header{"Authorization": {"Bearer " + other}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]any{"type": "join", "channel": "lobby", "id": 1}); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var f map[string]any
+	if err := ws.ReadJSON(&f); err != nil || f["type"] != "ok" {
+		t.Fatalf("join: %v %v", f, err)
+	}
+	if res := ts.do(t, "POST", "/api/auth/password", `{"current_password":"password1","new_password":"password2"}`, alice.token); res.status >= 300 {
+		t.Fatalf("change password: %d %s", res.status, res.body)
+	}
+	var ce *websocket.CloseError
+	for {
+		if err := ws.ReadJSON(&f); err != nil {
+			if !errors.As(err, &ce) {
+				t.Fatalf("the socket ended with %v, want a close frame", err)
+			}
+			break
+		}
+	}
+	if ce.Code != websocket.ClosePolicyViolation || ce.Text != "signed out" {
+		t.Fatalf("closed with %d %q", ce.Code, ce.Text)
+	}
+	// The session that changed the password keeps its socket.
+	c := ts.dialWS(t, http.Header{"Authorization": {"Bearer " + alice.token}})
+	if f := c.call(map[string]any{"type": "join", "channel": "lobby"}); f["type"] != "ok" {
+		t.Fatalf("the changing session's join: %v", f)
+	}
+}
