@@ -140,8 +140,10 @@ func endSessionsIn(ctx context.Context, tx db.Tx, userID, keep string) ([]string
 	return ended, nil
 }
 
-// forgetSessions drops ended sessions from this server's session cache at
-// once; the other servers' caches drop them within auth.session_cache.
+// forgetSessions drops ended sessions from this server's session cache and
+// closes their sockets here at once; the other servers' caches drop them
+// within auth.session_cache, their sockets close within
+// channels.session_check.
 func (s *Server) forgetSessions(hashes []string) {
 	for _, h := range hashes {
 		s.sessions.forget(h)
