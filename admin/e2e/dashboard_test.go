@@ -236,7 +236,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		setField("#add-trigger", "schedule"),
 		setField("#trigger-1-tz", "Europe/Paris"),
 		setField("#trigger-1-expr", "every monday at 08:00"),
-		waitTrue(`document.querySelectorAll("#trigger-1-next li").length === 5`),
+		// The form's default schedule shows five times of its own first:
+		// wait for the preview of the typed phrase.
+		waitTrue(`(() => {
+			const times = document.querySelectorAll("#trigger-1-next li time");
+			if (times.length !== 5) return false;
+			const at = new Date(times[0].getAttribute("datetime"));
+			return at.toLocaleString("en-US", {timeZone: "Europe/Paris", weekday: "long", hour: "2-digit", hourCycle: "h23"}).replace(",", "") === "Monday 08";
+		})()`),
 		waitText("#panel-triggers", "Reads as"))
 	var firstNext string
 	b.run("read the preview", chromedp.AttributeValue("#trigger-1-next li time", "datetime", &firstNext, nil, chromedp.ByQuery))
