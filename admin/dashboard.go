@@ -16,10 +16,21 @@ type Deps struct {
 	Store db.Store
 	// CheckToken reports whether token is the admin token. Required.
 	CheckToken func(token string) bool
+	// Guard, when set, throttles sign-in: Check is asked before a token is
+	// looked at and its error refuses the attempt as it is (the server
+	// answers 429 with Retry-After); Failed is told of each wrong token.
+	// Both key on the client, as the server sees its address.
+	Guard SignInGuard
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Files replaces the embedded bundle (tests); nil uses the bundle.
 	Files fs.FS
+}
+
+// SignInGuard throttles failed sign-ins to the dashboard.
+type SignInGuard interface {
+	Check(c *fiber.Ctx) error
+	Failed(c *fiber.Ctx)
 }
 
 // Dashboard serves the admin page and its cookie sessions.

@@ -63,7 +63,15 @@ func (d *Dashboard) signIn(c *fiber.Ctx) error {
 	if err := dec.Decode(&body); err != nil || body.Token == "" {
 		return fmt.Errorf(`%w: send {"token": "<admin token>"}`, ErrInvalidInput)
 	}
+	if g := d.deps.Guard; g != nil {
+		if err := g.Check(c); err != nil {
+			return err
+		}
+	}
 	if !d.deps.CheckToken(body.Token) {
+		if g := d.deps.Guard; g != nil {
+			g.Failed(c)
+		}
 		return ErrWrongToken
 	}
 	ctx := c.UserContext()

@@ -170,7 +170,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 		return nil, err
 	}
-	if s.dashboard, err = admin.New(cfg.Admin, admin.Deps{Store: store, CheckToken: s.isAdminToken}); err != nil {
+	if s.dashboard, err = admin.New(cfg.Admin, admin.Deps{Store: store, CheckToken: s.isAdminToken, Guard: adminSignInGuard{s}}); err != nil {
 		s.cancelBase()
 		_ = s.functions.Shutdown(context.Background())
 		if owns {

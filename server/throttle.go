@@ -3,6 +3,8 @@ package server
 import (
 	"sync"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 )
 
 // maxThrottleKeys bounds the memory the throttle may hold. When it is full,
@@ -34,6 +36,29 @@ func newThrottle(cfg ThrottleConfig) *throttle {
 func emailKey(email string) string { return "email:" + email }
 func addrKey(addr string) string   { return "addr:" + addr }
 
+// adminAddrKey counts wrong admin tokens given to the dashboard's sign-in
+// apart from users' failed sign-ins, so neither locks the other out.
+func adminAddrKey(addr string) string { return "admin:" + addr }
+
+// checkAdmin returns a *ThrottledError when addr has given a wrong admin
+// token auth.throttle.address_failures times within the window.
+func (t *throttle) checkAdmin(addr string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	if w := t.current(adminAddrKey(addr), now); w != nil && w.failures >= t.cfg.AddressFailures {
+		return &ThrottledError{RetryAfter: w.start.Add(t.cfg.Window).Sub(now), Reason: "too many wrong admin tokens from this address"}
+	}
+	return nil
+}
+
+// failAdmin records one wrong admin token from addr.
+func (t *throttle) failAdmin(addr string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.failKey(adminAddrKey(addr), t.now())
+}
+
 // check returns a *ThrottledError when the email or the address has used up
 // its failures in the current window.
 func (t *throttle) check(email, addr string) error {
@@ -62,16 +87,22 @@ func (t *throttle) fail(email, addr string) {
 	defer t.mu.Unlock()
 	now := t.now()
 	for _, key := range []string{emailKey(email), addrKey(addr)} {
-		w := t.current(key, now)
-		if w == nil {
-			if len(t.windows) >= maxThrottleKeys {
-				t.prune(now)
-			}
-			w = &window{start: now}
-			t.windows[key] = w
-		}
-		w.failures++
+		t.failKey(key, now)
 	}
+}
+
+// failKey counts one failure for key, opening its window if none is open;
+// t.mu must be held.
+func (t *throttle) failKey(key string, now time.Time) {
+	w := t.current(key, now)
+	if w == nil {
+		if len(t.windows) >= maxThrottleKeys {
+			t.prune(now)
+		}
+		w = &window{start: now}
+		t.windows[key] = w
+	}
+	w.failures++
 }
 
 // succeed clears the email's failures: its owner got in. The address keeps
@@ -110,4 +141,17 @@ func (t *throttle) prune(now time.Time) {
 		}
 		delete(t.windows, k)
 	}
+}
+
+// adminSignInGuard throttles the dashboard's sign-in (POST /admin/session)
+// per client address, as the users' sign-in is: a guessed admin token
+// would open everything.
+type adminSignInGuard struct{ s *Server }
+
+func (g adminSignInGuard) Check(c *fiber.Ctx) error { return g.s.throttle.checkAdmin(g.s.clientAddr(c)) }
+
+func (g adminSignInGuard) Failed(c *fiber.Ctx) {
+	addr := g.s.clientAddr(c)
+	g.s.throttle.failAdmin(addr)
+	g.s.requestLogger(c).Info("wrong admin token at dashboard sign-in", "ip", addr)
 }
