@@ -148,7 +148,9 @@ func (t *throttle) prune(now time.Time) {
 // would open everything.
 type adminSignInGuard struct{ s *Server }
 
-func (g adminSignInGuard) Check(c *fiber.Ctx) error { return g.s.throttle.checkAdmin(g.s.clientAddr(c)) }
+func (g adminSignInGuard) Check(c *fiber.Ctx) error {
+	return g.s.throttle.checkAdmin(g.s.clientAddr(c))
+}
 
 func (g adminSignInGuard) Failed(c *fiber.Ctx) {
 	addr := g.s.clientAddr(c)
