@@ -181,8 +181,11 @@ func toAPIError(err error) *Error {
 			Details: map[string]int{"line": compErr.Line, "column": compErr.Column}}
 	case errors.As(err, &runErr):
 		return runAPIError(runErr)
-	case errors.Is(err, functions.ErrFunctionNotFound), errors.Is(err, functions.ErrVersionNotFound), errors.Is(err, functions.ErrSecretNotFound):
+	case errors.Is(err, functions.ErrFunctionNotFound), errors.Is(err, functions.ErrVersionNotFound), errors.Is(err, functions.ErrSecretNotFound),
+		errors.Is(err, functions.ErrExecutionNotFound):
 		return newError(http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, functions.ErrInputNotKept):
+		return newError(http.StatusConflict, "input_not_kept", err.Error())
 	case errors.Is(err, functions.ErrMethodNotAllowed):
 		return newError(http.StatusMethodNotAllowed, "method_not_allowed", err.Error())
 	case errors.Is(err, functions.ErrInvalidDefinition):

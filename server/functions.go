@@ -40,8 +40,22 @@ func (s *Server) newRegistry() (*engine.Registry, error) {
 		ChannelMembers: s.channelMembers,
 		CheckSchedule:  events.ValidateSchedule,
 		Webhooks:       webhookCalls{s.webhooks},
+		RedactHeader:   redactsHeader(s.cfg.Webhooks.WithDefaults().RedactHeaders),
 		Logger:         s.log,
 	})
+}
+
+// redactsHeader is the inbound log's redaction rule (webhooks.redact_headers),
+// which execution records of http runs follow too.
+func redactsHeader(redact []string) func(name string) bool {
+	return func(name string) bool {
+		for _, r := range redact {
+			if strings.EqualFold(name, r) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // definitionFields are the keys a definition's JSON may have.

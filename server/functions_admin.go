@@ -31,6 +31,7 @@ func bindFunctionsAdminApi(s *Server, r fiber.Router) {
 	g.Get("/:name/versions", s.adminFunctionVersions)
 	g.Post("/:name/rollback", s.adminRollbackFunction)
 	g.Get("/:name/executions", s.adminFunctionExecutions)
+	g.Post("/:name/executions/:id/rerun", s.adminRerunExecution)
 	g.Post("/:name/run", s.adminRunFunction)
 }
 
@@ -392,7 +393,7 @@ func (s *Server) runInput(raw json.RawMessage) (any, error) {
 // with its error and the status a client would have had; a refusal before
 // the run (no such function, input the runtime cannot take) is an error
 // answer.
-func (s *Server) answerRun(c *fiber.Ctx, res engine.Result, err error) error {
+func (s *Server) answerRun(c *fiber.Ctx, res engine.Result, err error, rerunOf ...string) error {
 	var re *engine.RunError
 	if err != nil && !errors.As(err, &re) {
 		return err
@@ -400,6 +401,9 @@ func (s *Server) answerRun(c *fiber.Ctx, res engine.Result, err error) error {
 	ans := adminapi.RunAnswer{
 		Status: http.StatusOK, Headers: res.Headers, Output: res.Logs, ExecutionID: res.ExecutionID,
 		DurationMs: float64(res.Duration.Microseconds()) / 1000,
+	}
+	if len(rerunOf) > 0 {
+		ans.RerunOf = rerunOf[0]
 	}
 	if ans.Output == nil {
 		ans.Output = []functions.LogLine{}

@@ -48,6 +48,11 @@ type Deps struct {
 	// Webhooks serves backend.webhooks.verify, emit and send. Nil: those
 	// calls raise "webhooks are not set up".
 	Webhooks Webhooks
+	// RedactHeader reports whether the execution record of an http run
+	// keeps a request header's value (its name in lower case) as
+	// RedactedHeader; the server gives the inbound log's rule. Nil keeps
+	// every value.
+	RedactHeader func(name string) bool
 	// Logger receives the registry's own warnings; nil discards them.
 	Logger *slog.Logger
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/moonbase-dev/moonbase/lua/functions"
 	lua "github.com/yuin/gopher-lua"
+	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 )
 
@@ -223,7 +224,9 @@ func (r *Registry) execute(ctx context.Context, c *cached, input any, opts RunOp
 	if errors.Is(err, ErrInvalidInput) {
 		return Result{}, err
 	}
-	r.Store.Record(executionRecord(oid, ru, start, out, err))
+	rec := executionRecord(oid, ru, start, out, err)
+	rec.Input = r.recordedInput(input)
+	r.Store.Record(rec)
 	if err != nil {
 		out.Value, out.Status, out.Headers = nil, 0, nil
 	}
@@ -249,6 +252,34 @@ func executionRecord(id primitive.ObjectID, ru *run, start time.Time, res Result
 	}
 	return rec
 }
+
+// recordedInput is a run's input as its execution record keeps it: an
+// http run's request as {method, path, url, query, headers, body}, with
+// the headers Deps.RedactHeader names replaced by "[redacted]"; any other
+// input as it is.
+func (r *Registry) recordedInput(input any) any {
+	req, ok := input.(HTTPRequest)
+	if !ok {
+		return input
+	}
+	headers := make(bson.M, req.NumHeaders())
+	req.VisitHeaders(func(name, value string) {
+		if r.deps.RedactHeader != nil && r.deps.RedactHeader(name) {
+			value = RedactedHeader
+		} else if prev, ok := headers[name].(string); ok {
+			value = prev + ", " + value
+		}
+		headers[name] = value
+	})
+	return bson.M{
+		"method": req.Method(), "path": req.Path(), "url": req.URL(), "query": req.RawQuery(),
+		"headers": headers, "body": req.Body(),
+	}
+}
+
+// RedactedHeader replaces the value of a request header an execution
+// record does not keep.
+const RedactedHeader = "[redacted]"
 
 // identity names whose rights the run's data calls had, as its execution
 // record keeps it: functions.IdentitySystem, the user's id, or

@@ -20,6 +20,13 @@ var (
 	// ErrInvalidExecutionID: a cursor given to ExecutionsAfter is not an
 	// execution id.
 	ErrInvalidExecutionID = errors.New("invalid execution id")
+	// ErrExecutionNotFound: the function has no execution record of that
+	// id (never recorded, or aged out).
+	ErrExecutionNotFound = errors.New("execution not found")
+	// ErrInputNotKept: an execution record does not hold its run's whole
+	// input (it was over MaxInputBytes, or recorded before inputs were
+	// kept), so the run cannot be made again with it.
+	ErrInputNotKept = errors.New("the run's input was not kept whole")
 	// ErrInvalidConfig: a Config setting cannot work.
 	ErrInvalidConfig = errors.New("invalid functions config")
 	// ErrClosed: the functions (store and runtime) have been shut down.

@@ -3,6 +3,7 @@ package functions
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -50,7 +51,19 @@ type Execution struct {
 	Event      string    `json:"event,omitempty"`
 	EventID    string    `json:"event_id,omitempty"`
 	Attempt    int       `json:"attempt,omitempty"`
+	// Input is what the run was given (see RunRecord.Input), absent when
+	// the record does not hold it: InputCut then says it was over
+	// MaxInputBytes, and InputPreview holds the start of its JSON text.
+	Input        any    `json:"input,omitempty"`
+	InputCut     bool   `json:"input_cut,omitempty"`
+	InputBytes   int64  `json:"input_bytes,omitempty"`
+	InputPreview string `json:"input_preview,omitempty"`
 }
+
+// MaxInputBytes caps the input an execution record keeps, counted as its
+// BSON encoding. A larger input is recorded as the first MaxInputBytes of
+// its JSON text, marked cut, and cannot be run again from the record.
+const MaxInputBytes = 64 << 10
 
 // Execution records are written in batches, not one database write per
 // run: the writer flushes every flushEvery, or at flushSize records, and on
@@ -115,6 +128,48 @@ func (s *Store) QueryExecutions(ctx context.Context, name string, q ExecutionQue
 		}
 	}
 	return s.executions(ctx, filter, name, after, q.Limit, match)
+}
+
+// Execution returns the record of one run of function name: id not an
+// execution id is ErrInvalidExecutionID, no such run of that function
+// ErrExecutionNotFound. A pack holds runs no newer than its _id and
+// started_at, which narrows the packs read to those written since the run.
+func (s *Store) Execution(ctx context.Context, name, id string) (Execution, error) {
+	oid, err := primitive.ObjectIDFromHex(id)
+	if err != nil {
+		return Execution{}, fmt.Errorf("%w: %q", ErrInvalidExecutionID, id)
+	}
+	if err := s.execs.flush(ctx); err != nil {
+		return Execution{}, err
+	}
+	c := s.store.C(db.Executions)
+	since := oid.Timestamp().UTC()
+	docs, err := c.Find(ctx, bson.M{"function": name, "started_at": bson.M{"$gte": since}, "_id": bson.M{"$gte": oid}, "runs._id": oid}, &db.FindOptions{Limit: 1})
+	if err != nil {
+		return Execution{}, fmt.Errorf("execution %s of function %q: %w", id, name, err)
+	}
+	if len(docs) == 1 {
+		runs, _ := docs[0]["runs"].(bson.A)
+		for _, run := range runs {
+			if m, ok := run.(bson.M); ok && m["_id"] == oid {
+				e := executionFromDoc(m)
+				e.Function = name
+				return e, nil
+			}
+		}
+	}
+	// A run recorded before packs is a document of its own.
+	d, err := c.FindOne(ctx, bson.M{"_id": oid, "function": name}, nil)
+	if errors.Is(err, db.ErrNotFound) {
+		return Execution{}, fmt.Errorf("%w: function %q has no run %s", ErrExecutionNotFound, name, id)
+	}
+	if err != nil {
+		return Execution{}, fmt.Errorf("execution %s of function %q: %w", id, name, err)
+	}
+	if _, packed := d["runs"]; packed {
+		return Execution{}, fmt.Errorf("%w: function %q has no run %s", ErrExecutionNotFound, name, id)
+	}
+	return executionFromDoc(d), nil
 }
 
 // ExecutionsAfter is Executions limited to the runs recorded after the one
@@ -246,6 +301,10 @@ type RunRecord struct {
 	Event    string
 	EventID  string
 	Attempt  int
+	// Input is what the run was given, as the handler's first argument
+	// (an http run's request as the map {method, path, url, query,
+	// headers, body}, its headers already redacted); nil records none.
+	Input any
 }
 
 // LogLine is one line a run printed or logged.
@@ -304,8 +363,32 @@ func executionDoc(rec RunRecord) execRecord {
 	if rec.Attempt > 0 {
 		b = bsoncore.AppendInt64Element(b, "attempt", int64(rec.Attempt))
 	}
+	if rec.Input != nil {
+		b = appendInput(b, rec.Input)
+	}
 	b, _ = bsoncore.AppendDocumentEnd(b, idx)
 	return execRecord{id: id, function: rec.Function, started: started, raw: b}
+}
+
+// appendInput keeps a run's input: whole as "input" when its encoding
+// fits MaxInputBytes, else the start of its JSON text as "input_preview"
+// with "input_cut" and its size in "input_bytes". An input BSON cannot
+// hold (it came from Go, not from a request) is left out.
+func appendInput(b []byte, input any) []byte {
+	t, data, err := bson.MarshalValue(input)
+	if err != nil {
+		return b
+	}
+	if len(data) <= MaxInputBytes {
+		return bsoncore.AppendValueElement(b, "input", bsoncore.Value{Type: t, Data: data})
+	}
+	text := bsoncore.Value{Type: t, Data: data}.String()
+	if len(text) > MaxInputBytes {
+		text = text[:MaxInputBytes]
+	}
+	b = bsoncore.AppendBooleanElement(b, "input_cut", true)
+	b = bsoncore.AppendInt64Element(b, "input_bytes", int64(len(data)))
+	return appendOptString(b, "input_preview", text)
 }
 
 func appendOptString(b []byte, key, val string) []byte {
@@ -328,20 +411,24 @@ func appendIndexKey(b []byte, t byte, i int) []byte {
 // the caller fills in) or a document written before packs.
 func executionFromDoc(d bson.M) Execution {
 	e := Execution{
-		Function:  str(d["function"]),
-		Version:   db.Int64Of(d["version"]),
-		Trigger:   str(d["trigger"]),
-		StartedAt: db.TimeOf(d["started_at"]),
-		Status:    str(d["status"]),
-		Error:     str(d["error"]),
-		Line:      int(db.Int64Of(d["line"])),
-		Traceback: str(d["traceback"]),
-		User:      str(d["user"]),
-		Identity:  str(d["identity"]),
-		Event:     str(d["event"]),
-		EventID:   str(d["event_id"]),
-		Attempt:   int(db.Int64Of(d["attempt"])),
-		Logs:      []LogLine{},
+		Function:     str(d["function"]),
+		Version:      db.Int64Of(d["version"]),
+		Trigger:      str(d["trigger"]),
+		StartedAt:    db.TimeOf(d["started_at"]),
+		Status:       str(d["status"]),
+		Error:        str(d["error"]),
+		Line:         int(db.Int64Of(d["line"])),
+		Traceback:    str(d["traceback"]),
+		User:         str(d["user"]),
+		Identity:     str(d["identity"]),
+		Event:        str(d["event"]),
+		EventID:      str(d["event_id"]),
+		Attempt:      int(db.Int64Of(d["attempt"])),
+		Logs:         []LogLine{},
+		Input:        d["input"],
+		InputCut:     d["input_cut"] == true,
+		InputBytes:   db.Int64Of(d["input_bytes"]),
+		InputPreview: str(d["input_preview"]),
 	}
 	switch id := d["_id"].(type) {
 	case primitive.ObjectID:

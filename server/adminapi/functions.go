@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/lua/functions"
 )
 
@@ -106,6 +107,15 @@ type Execution struct {
 	Event      string              `json:"event,omitempty"`
 	EventID    string              `json:"event_id,omitempty"`
 	Attempt    int                 `json:"attempt,omitempty"`
+	// Input is what the run was given, in plain JSON (an http run's
+	// request as {method, path, url, query, headers, body}, credentials
+	// redacted). When it was over functions.MaxInputBytes it is absent,
+	// InputCut is set, InputBytes is its size and InputPreview the start
+	// of its JSON text; such a run cannot be re-run.
+	Input        any    `json:"input,omitempty"`
+	InputCut     bool   `json:"input_cut,omitempty"`
+	InputBytes   int64  `json:"input_bytes,omitempty"`
+	InputPreview string `json:"input_preview,omitempty"`
 }
 
 // ExecutionOf shows a run's record.
@@ -114,6 +124,10 @@ func ExecutionOf(e functions.Execution) Execution {
 		ID: e.ID, Function: e.Function, Version: e.Version, Trigger: e.Trigger, StartedAt: e.StartedAt,
 		DurationMs: e.DurationMs, Status: e.Status, Error: e.Error, Line: e.Line, Traceback: e.Traceback,
 		Output: e.Logs, User: e.User, Identity: e.Identity, Event: e.Event, EventID: e.EventID, Attempt: e.Attempt,
+		InputCut: e.InputCut, InputBytes: e.InputBytes, InputPreview: e.InputPreview,
+	}
+	if e.Input != nil {
+		v.Input = db.ToJSONValue(e.Input)
 	}
 	if v.Output == nil {
 		v.Output = []functions.LogLine{}
@@ -153,4 +167,7 @@ type RunAnswer struct {
 	Line        int                 `json:"line,omitempty"`
 	DurationMs  float64             `json:"duration_ms"`
 	ExecutionID string              `json:"execution_id"`
+	// RerunOf is the execution a re-run made again
+	// (POST /api/admin/functions/:name/executions/:id/rerun).
+	RerunOf string `json:"rerun_of,omitempty"`
 }
