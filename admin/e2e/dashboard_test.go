@@ -260,7 +260,23 @@ func TestDashboardInBrowser(t *testing.T) {
 	if res := call(t, s, "POST", "/api/admin/functions/greet/run", `{"input":{"name":"Tail"}}`, adminToken); res.status != http.StatusOK {
 		t.Fatalf("run greet: %d %s", res.status, res.body)
 	}
-	b.run("a new run appears without reloading", waitTrue(`document.querySelectorAll("#exec-list details.exec").length >= 1`))
+	b.run("a new run appears without reloading", waitTrue(`[...document.querySelectorAll("#exec-list details.exec")].some((d) => d.textContent.includes('"Tail"'))`))
+	b.run("a test-run of unsaved text cannot be re-run",
+		waitTrue(`[...document.querySelectorAll("#exec-list button.rerun")].some((b) => b.disabled && b.parentNode.textContent.includes("run it again from the editor"))`))
+	var runID string
+	b.run("the run shows its input",
+		chromedp.Evaluate(`(() => { const d = [...document.querySelectorAll("#exec-list details.exec")].find((d) => d.textContent.includes('"Tail"'));
+			d.open = true; d.querySelector("details.input").open = true; return d.querySelector("button.rerun").dataset.exec; })()`, &runID),
+		waitText("#exec-list pre.exec-input", `"name": "Tail"`))
+	b.run("re-run it with its input",
+		chromedp.Click(fmt.Sprintf(`button.rerun[data-exec=%q]`, runID), chromedp.ByQuery),
+		waitText("#notices", "Ran "+runID+" again as run"),
+		waitText("#notices", "status 200"))
+	b.docShot("executions-rerun")
+	res = call(t, s, "GET", "/api/admin/functions/greet/executions?limit=1", "", adminToken)
+	if !strings.Contains(res.body, `"name":"Tail"`) || strings.Contains(res.body, runID) {
+		t.Fatalf("the newest run after the re-run is %s, want a new run with the same input", res.body)
+	}
 
 	b.run("replay the dead job",
 		chromedp.Navigate(base+"/admin#/jobs"),

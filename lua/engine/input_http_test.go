@@ -114,8 +114,12 @@ func TestHTTPInputIsTheRequestTable(t *testing.T) {
 			if !reflect.DeepEqual(lazy.Logs, eager.Logs) && !sameLogText(lazy.Logs, eager.Logs) {
 				t.Errorf("printed %v, want %v", lazy.Logs, eager.Logs)
 			}
-			if s.name == "untouched" && req.reads != 0 {
-				t.Errorf("a handler that never looks at its input read the request %d times", req.reads)
+			// The execution record keeps the request whatever the
+			// handler does; beyond that, an untouched input is never read.
+			recorded := newTestRequest()
+			r.recordedInput(recorded)
+			if s.name == "untouched" && req.reads != recorded.reads {
+				t.Errorf("a handler that never looks at its input read the request %d times beyond the record's %d", req.reads-recorded.reads, recorded.reads)
 			}
 		})
 	}

@@ -360,7 +360,32 @@ function tail(panel, ui, name) {
       h("summary", {}, badge(r.status), ` ${when(r.started_at)} · ${r.trigger}${r.event ? ` ${r.event}` : ""} · v${r.version} · ${r.duration_ms.toFixed(1)} ms`),
       r.error ? h("pre", { class: "error" }, r.error + (r.traceback ? `\n${r.traceback}` : "")) : null,
       r.output.length ? h("ol", { class: "log" }, r.output.map((l) => h("li", { class: `log-${l.level}` }, h("span", { class: "level" }, l.level), " ", l.message))) : h("p", { class: "empty" }, "Printed nothing."),
-      h("p", { class: "hint" }, `Execution ${r.id}${r.user ? ` · user ${r.user}` : ""}${r.attempt ? ` · attempt ${r.attempt}` : ""}${r.event_id ? ` · event ${r.event_id}` : ""}`))) : h("p", { class: "empty" }, "No runs match."));
+      h("p", { class: "hint" }, `Execution ${r.id}${r.user ? ` · user ${r.user}` : ""}${r.attempt ? ` · attempt ${r.attempt}` : ""}${r.event_id ? ` · event ${r.event_id}` : ""}`),
+      inputOf(r),
+      rerunRow(r))) : h("p", { class: "empty" }, "No runs match."));
+  };
+  // rerunRow offers to run the current version again with the run's
+  // input and trigger context, or says why it cannot.
+  const rerunRow = (r) => {
+    const why = r.version === 0 ? "A test-run of unsaved text: run it again from the editor."
+      : r.input_cut ? `Its input (${r.input_bytes} bytes) was over 64 KiB and was not kept whole.`
+      : r.input === undefined ? "Recorded without its input." : "";
+    const btn = h("button", { type: "button", class: "rerun", "data-exec": r.id, disabled: !!why, "aria-describedby": why ? `why-${r.id}` : null,
+      onclick: async () => {
+        if (!confirmOnce(`Run ${name} again with this run's input, as ${r.trigger}${r.user ? ` by user ${r.user}` : ""}? Its data calls, mail and events are real.`)) return;
+        btn.disabled = true;
+        try {
+          const res = await api.post(`/api/admin/functions/${enc(name)}/executions/${enc(r.id)}/rerun`);
+          // A notice, not beside the button: the list is redrawn as the
+          // new run arrives.
+          ui.notice(`Ran ${r.id} again as run ${res.execution_id}: ${res.error ? `error: ${res.error}` : `status ${res.status}`}`);
+        } catch (e) {
+          ui.error(e);
+        } finally {
+          btn.disabled = false;
+        }
+      } }, "Re-run with this input");
+    return h("div", { class: "row" }, btn, why ? h("span", { id: `why-${r.id}`, class: "hint" }, why) : null);
   };
   // The server filters; a new filter starts the list afresh.
   let gen = 0;
@@ -384,6 +409,16 @@ function tail(panel, ui, name) {
   };
   poll();
   return () => { stopped = true; clearTimeout(timer); };
+}
+
+// inputOf shows what a run was given: the whole input, or, when it was
+// over what a record keeps, the start of it.
+function inputOf(r) {
+  if (r.input_cut) {
+    return h("details", { class: "input" }, h("summary", {}, `Input: ${r.input_bytes} bytes, cut to its first 64 KiB`), h("pre", {}, r.input_preview || ""));
+  }
+  if (r.input === undefined) return null;
+  return h("details", { class: "input" }, h("summary", {}, "Input"), h("pre", { class: "exec-input" }, json(r.input)));
 }
 
 // syntheticInput is the input a function gets from each kind of trigger,
