@@ -173,3 +173,34 @@ func (o *clientOptions) print(cmd *cobra.Command, raw []byte, show func(w io.Wri
 	}
 	return show(cmd.OutOrStdout())
 }
+
+// maxPages bounds how many pages exchangeAll reads, so a server that
+// keeps answering a next cannot keep the command running forever.
+const maxPages = 10_000
+
+// exchangeAll is exchange for a list the admin API pages with a cursor
+// (?limit=&after=, answering next): it reads every page, 1,000 items at a
+// time, and prints them as one answer. add appends a page to the whole
+// and returns the page's next.
+func exchangeAll[A any](cmd *cobra.Command, o *clientOptions, path string, add func(all *A, page A) string, show func(w io.Writer, ans A) error) error {
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	var all A
+	after := ""
+	for range maxPages {
+		var page A
+		if _, err := c.call(cmd.Context(), http.MethodGet, path+"?limit=1000&after="+url.QueryEscape(after), nil, &page); err != nil {
+			return err
+		}
+		if after = add(&all, page); after == "" {
+			break
+		}
+	}
+	raw, err := json.Marshal(all)
+	if err != nil {
+		return err
+	}
+	return o.print(cmd, raw, func(w io.Writer) error { return show(w, all) })
+}

@@ -48,7 +48,7 @@ func TestClientErrors(t *testing.T) {
 		{"an answer that is not Moonbase's error", []string{"secrets", "list", "--url", html.URL, "--token", cliTestToken},
 			"moonbase: the server answered 502 Bad Gateway\n"},
 		{"a success that is not JSON", []string{"secrets", "list", "--url", notJSON.URL, "--token", cliTestToken},
-			"moonbase: the server at " + notJSON.URL + " answered GET /api/admin/secrets with something that is not JSON; is --url a Moonbase server?\n"},
+			"moonbase: the server at " + notJSON.URL + " answered GET /api/admin/secrets?limit=1000&after= with something that is not JSON; is --url a Moonbase server?\n"},
 		{"a URL that is not http", []string{"jobs", "list", "--url", "ftp://example.com", "--token", cliTestToken},
 			"moonbase: server URL \"ftp://example.com\" is not an http:// or https:// URL\n"},
 		{"wrong number of arguments", []string{"functions", "delete", "--url", real.url, "--token", cliTestToken},

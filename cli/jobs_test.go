@@ -108,7 +108,7 @@ func TestSecretsCommands(t *testing.T) {
 	if out := cli.ok("secrets", "list"); out != "HOOK\nSTRIPE_KEY\n" {
 		t.Errorf("secrets list: %q", out)
 	}
-	if out := cli.ok("secrets", "list", "--json"); out != "{\n  \"secrets\": [\n    \"HOOK\",\n    \"STRIPE_KEY\"\n  ]\n}\n" {
+	if out := cli.ok("secrets", "list", "--json"); out != "{\n  \"secrets\": [\n    \"HOOK\",\n    \"STRIPE_KEY\"\n  ],\n  \"next\": \"\"\n}\n" {
 		t.Errorf("secrets list --json: %q", out)
 	}
 	if out := cli.ok("secrets", "delete", "HOOK"); out != "deleted secret HOOK\n" {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/moonbase-dev/moonbase/events"
 	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
@@ -26,7 +27,14 @@ func newSchedulesListCmd(o *clientOptions) *cobra.Command {
 		Short: "List every schedule with its next run",
 		Args:  argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return exchange(cmd, o, http.MethodGet, "/api/admin/schedules", nil, func(w io.Writer, ans adminapi.SchedulesAnswer) error {
+			add := func(all *adminapi.SchedulesAnswer, page adminapi.SchedulesAnswer) string {
+				if all.Schedules == nil {
+					all.Schedules = []events.ScheduleInfo{} // printed as [] with --json, not null
+				}
+				all.Schedules = append(all.Schedules, page.Schedules...)
+				return page.Next
+			}
+			return exchangeAll(cmd, o, "/api/admin/schedules", add, func(w io.Writer, ans adminapi.SchedulesAnswer) error {
 				if len(ans.Schedules) == 0 {
 					fmt.Fprintln(w, "no schedules")
 					return nil

@@ -50,7 +50,14 @@ func newSecretsListCmd(o *clientOptions) *cobra.Command {
 		Short: "List the secrets' names (values are never shown)",
 		Args:  argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return exchange(cmd, o, http.MethodGet, "/api/admin/secrets", nil, func(w io.Writer, ans adminapi.SecretsAnswer) error {
+			add := func(all *adminapi.SecretsAnswer, page adminapi.SecretsAnswer) string {
+				if all.Secrets == nil {
+					all.Secrets = []string{} // printed as [] with --json, not null
+				}
+				all.Secrets = append(all.Secrets, page.Secrets...)
+				return page.Next
+			}
+			return exchangeAll(cmd, o, "/api/admin/secrets", add, func(w io.Writer, ans adminapi.SecretsAnswer) error {
 				if len(ans.Secrets) == 0 {
 					fmt.Fprintln(cmd.ErrOrStderr(), "no secrets")
 				}

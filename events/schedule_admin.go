@@ -35,7 +35,20 @@ type ScheduleInfo struct {
 
 // List returns every schedule, by function.
 func (s *Scheduler) List(ctx context.Context) ([]ScheduleInfo, error) {
-	docs, err := s.schedules.Find(ctx, nil, &db.FindOptions{Sort: bson.D{{Key: "function", Value: 1}, {Key: "_id", Value: 1}}})
+	return s.ListPage(ctx, "", 0)
+}
+
+// ListPage is List a page at a time: the limit schedules (all when limit
+// ≤ 0) that come after the one with id after ("" for the first page). A
+// schedule's id is its function's name, "#" and a hash, and "#" sorts
+// before every character a name may hold, so ids are in the order of
+// their functions.
+func (s *Scheduler) ListPage(ctx context.Context, after string, limit int) ([]ScheduleInfo, error) {
+	var filter bson.M
+	if after != "" {
+		filter = bson.M{"_id": bson.M{"$gt": after}}
+	}
+	docs, err := s.schedules.Find(ctx, filter, &db.FindOptions{Sort: bson.D{{Key: "_id", Value: 1}}, Limit: int64(max(limit, 0))})
 	if err != nil {
 		return nil, fmt.Errorf("list schedules: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -118,20 +119,30 @@ type eventInfo struct {
 }
 
 // adminEvents lists recorded events, newest first, optionally of one name:
-// GET /api/admin/events?name=&limit= answers 200 {events: […]}.
+// GET /api/admin/events?name=&limit=&before= answers 200 {events: […],
+// next}; before is the id of the last event of the previous page
+// (paging.go).
 func (s *Server) adminEvents(c *fiber.Ctx) error {
 	limit, err := listLimit(c)
 	if err != nil {
 		return err
 	}
-	var filter bson.M
+	before, err := cursorParam(c, "before")
+	if err != nil {
+		return err
+	}
+	filter := bson.M{}
 	if name := c.Query("name"); name != "" {
 		if len(name) > events.MaxEventNameLen {
 			return badInput("name is longer than %d characters", events.MaxEventNameLen)
 		}
-		filter = bson.M{"name": name}
+		filter["name"] = strings.Clone(name)
 	}
-	docs, err := s.store.C(db.Events).Find(c.UserContext(), filter, &db.FindOptions{
+	col := s.store.C(db.Events)
+	if filter, err = olderThan(c.UserContext(), col, filter, "at", before, "event"); err != nil {
+		return err
+	}
+	docs, err := col.Find(c.UserContext(), filter, &db.FindOptions{
 		Sort:  bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}},
 		Limit: int64(limit),
 	})
@@ -156,5 +167,9 @@ func (s *Server) adminEvents(c *fiber.Ctx) error {
 		}
 		out = append(out, ev)
 	}
-	return c.JSON(fiber.Map{"events": out})
+	last := ""
+	if len(out) > 0 {
+		last = out[len(out)-1].ID
+	}
+	return c.JSON(fiber.Map{"events": out, "next": nextCursor(len(out), limit, last)})
 }

@@ -80,14 +80,28 @@ func (s *Server) adminReplayDead(c *fiber.Ctx) error {
 	return c.JSON(adminapi.ReplayedAnswer{Replayed: n})
 }
 
-// adminSchedules lists every schedule with its next 5 occurrences:
-// 200 {schedules: […]}.
+// adminSchedules lists the schedules by function, each with its next 5
+// occurrences: GET /api/admin/schedules?limit=&after= answers 200
+// {schedules: […], next}; after is the id of the last schedule of the
+// previous page (paging.go).
 func (s *Server) adminSchedules(c *fiber.Ctx) error {
-	list, err := s.jobs.Scheduler.List(c.UserContext())
+	limit, err := listLimit(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(adminapi.SchedulesAnswer{Schedules: list})
+	after, err := cursorParam(c, "after")
+	if err != nil {
+		return err
+	}
+	list, err := s.jobs.Scheduler.ListPage(c.UserContext(), after, limit)
+	if err != nil {
+		return err
+	}
+	last := ""
+	if len(list) > 0 {
+		last = list[len(list)-1].ID
+	}
+	return c.JSON(adminapi.SchedulesAnswer{Schedules: list, Next: nextCursor(len(list), limit, last)})
 }
 
 // adminPauseSchedules stops a function's schedules from firing until

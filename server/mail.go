@@ -112,13 +112,24 @@ type outboxMessage struct {
 }
 
 // adminOutbox lists the mail stored instead of sent (no SMTP server is
-// configured), newest first: 200 {messages: […]}.
+// configured), newest first: GET /api/admin/outbox?limit=&before= answers
+// 200 {messages: […], next}; before is the id of the last message of the
+// previous page (paging.go).
 func (s *Server) adminOutbox(c *fiber.Ctx) error {
 	limit, err := listLimit(c)
 	if err != nil {
 		return err
 	}
-	docs, err := s.store.C(db.Outbox).Find(c.UserContext(), nil, &db.FindOptions{
+	before, err := cursorParam(c, "before")
+	if err != nil {
+		return err
+	}
+	col := s.store.C(db.Outbox)
+	filter, err := olderThan(c.UserContext(), col, nil, "created_at", before, "message")
+	if err != nil {
+		return err
+	}
+	docs, err := col.Find(c.UserContext(), filter, &db.FindOptions{
 		Sort:  bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}},
 		Limit: int64(limit),
 	})
@@ -142,5 +153,9 @@ func (s *Server) adminOutbox(c *fiber.Ctx) error {
 		}
 		out = append(out, m)
 	}
-	return c.JSON(fiber.Map{"messages": out})
+	last := ""
+	if len(out) > 0 {
+		last = out[len(out)-1].ID
+	}
+	return c.JSON(fiber.Map{"messages": out, "next": nextCursor(len(out), limit, last)})
 }

@@ -33,13 +33,27 @@ func (s *Server) adminPutSecret(c *fiber.Ctx) error {
 	return c.SendStatus(http.StatusNoContent)
 }
 
-// adminListSecrets answers {secrets: [name, …]}, sorted; never values.
+// adminListSecrets answers GET /api/admin/secrets?limit=&after= with
+// {secrets: [name, …], next}, sorted; never values. after is the last
+// name of the previous page (paging.go).
 func (s *Server) adminListSecrets(c *fiber.Ctx) error {
-	names, err := s.functions.SecretNames(c.UserContext())
+	limit, err := listLimit(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(adminapi.SecretsAnswer{Secrets: names})
+	after, err := cursorParam(c, "after")
+	if err != nil {
+		return err
+	}
+	names, err := s.functions.SecretNamesPage(c.UserContext(), after, limit)
+	if err != nil {
+		return err
+	}
+	last := ""
+	if len(names) > 0 {
+		last = names[len(names)-1]
+	}
+	return c.JSON(adminapi.SecretsAnswer{Secrets: names, Next: nextCursor(len(names), limit, last)})
 }
 
 // adminDeleteSecret removes a secret: 204, or 404 when there is none.

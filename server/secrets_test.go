@@ -16,7 +16,7 @@ end`, `[{"invoke": true}]`)
 	runScenarios(t, ts, nil, []scenario{
 		{
 			name: "none yet", method: "GET", path: "/api/admin/secrets", token: testAdminToken,
-			wantStatus: http.StatusOK, wantContent: []string{`{"secrets":[]}`},
+			wantStatus: http.StatusOK, wantContent: []string{`{"secrets":[],"next":""}`},
 		},
 		{
 			name: "set", method: "PUT", path: "/api/admin/secrets/STRIPE_KEY", token: testAdminToken,
@@ -28,7 +28,7 @@ end`, `[{"invoke": true}]`)
 		},
 		{
 			name: "names only", method: "GET", path: "/api/admin/secrets", token: testAdminToken,
-			wantStatus: http.StatusOK, wantContent: []string{`{"secrets":["API.token-2","STRIPE_KEY"]}`},
+			wantStatus: http.StatusOK, wantContent: []string{`{"secrets":["API.token-2","STRIPE_KEY"],"next":""}`},
 			notContent: []string{"sk_test_123"},
 		},
 		{

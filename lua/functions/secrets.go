@@ -97,7 +97,17 @@ func (s *Store) DeleteSecret(ctx context.Context, name string) error {
 
 // SecretNames lists the secrets' names, sorted; never their values.
 func (s *Store) SecretNames(ctx context.Context) ([]string, error) {
-	docs, err := s.store.C(db.Secrets).Find(ctx, nil, &db.FindOptions{Sort: bson.D{{Key: "_id", Value: 1}}, Projection: bson.M{"_id": 1}})
+	return s.SecretNamesPage(ctx, "", 0)
+}
+
+// SecretNamesPage is SecretNames a page at a time: the limit names (all
+// when limit ≤ 0) that sort after after ("" for the first page).
+func (s *Store) SecretNamesPage(ctx context.Context, after string, limit int) ([]string, error) {
+	var filter bson.M
+	if after != "" {
+		filter = bson.M{"_id": bson.M{"$gt": after}}
+	}
+	docs, err := s.store.C(db.Secrets).Find(ctx, filter, &db.FindOptions{Sort: bson.D{{Key: "_id", Value: 1}}, Projection: bson.M{"_id": 1}, Limit: int64(max(limit, 0))})
 	if err != nil {
 		return nil, fmt.Errorf("list secrets: %w", err)
 	}

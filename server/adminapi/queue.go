@@ -22,6 +22,8 @@ type ReplayedAnswer struct {
 // with the function's schedules as they are after it.
 type SchedulesAnswer struct {
 	Schedules []events.ScheduleInfo `json:"schedules"`
+	// Next is the after of the list's following page, "" on the last.
+	Next string `json:"next"`
 }
 
 // QueuedAnswer answers POST /api/admin/schedules/:function/run: the job of

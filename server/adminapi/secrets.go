@@ -10,4 +10,6 @@ type SecretRequest struct {
 // the values.
 type SecretsAnswer struct {
 	Secrets []string `json:"secrets"`
+	// Next is the after of the following page, "" on the last.
+	Next string `json:"next"`
 }

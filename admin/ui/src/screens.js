@@ -1,7 +1,7 @@
 // The screens of the rest of the backend: jobs, schedules, events, the
 // outbox, secrets, collections and users. Every list pages on the server
-// where the API takes a page (skip), and every destructive action asks
-// once.
+// (jobs, documents and users by skip, the others by cursor), and every
+// destructive action asks once.
 import { api, qs } from "./api.js";
 import { h, replace, when, json, table, badge, confirmOnce } from "./dom.js";
 import { stackedBars, legend } from "./charts.js";
@@ -17,6 +17,23 @@ function pager(skip, count, total, go) {
     h("button", { type: "button", class: "secondary", disabled: skip === 0, onclick: () => go(Math.max(0, skip - PAGE)) }, "Previous"),
     h("span", {}, count ? `${skip + 1}–${skip + count}${total !== undefined ? ` of ${total}` : ""}` : "none"),
     h("button", { type: "button", class: "secondary", disabled: !more, onclick: () => go(skip + PAGE) }, "Next"));
+}
+
+// cursorPages pages a list the API pages with a cursor (?before= or
+// ?after=, answering next): it keeps the cursor of every page read so
+// far, so Previous goes back one. load reads the page at cursor().
+function cursorPages(load) {
+  const stack = [""];
+  return {
+    cursor: () => stack[stack.length - 1],
+    reset: () => { stack.length = 1; },
+    nav(count, next) {
+      return h("nav", { class: "pager", "aria-label": "Pages" },
+        h("button", { type: "button", class: "secondary", disabled: stack.length === 1, onclick: () => { stack.pop(); load(); } }, "Previous"),
+        h("span", {}, count ? `page ${stack.length}` : "none"),
+        h("button", { type: "button", class: "secondary", disabled: !next, onclick: () => { stack.push(next); load(); } }, "Next"));
+    },
+  };
 }
 
 export async function jobsScreen(main, ui) {
@@ -58,8 +75,9 @@ export async function jobsScreen(main, ui) {
 }
 
 export async function schedulesScreen(main, ui) {
+  const pages = cursorPages(() => ui.guard(load));
   async function load() {
-    const { schedules } = await api.get("/api/admin/schedules");
+    const { schedules, next } = await api.get(`/api/admin/schedules${qs({ limit: PAGE, after: pages.cursor() })}`);
     replace(main, h("h1", {}, "Schedules"),
       table("Schedules", ["Function", "When", "Next runs", "Last run", "State", ""], schedules.map((s) => [
         h("a", { href: `#/functions/${enc(s.function)}` }, s.function),
@@ -69,7 +87,8 @@ export async function schedulesScreen(main, ui) {
         h("span", { class: "actions" },
           h("button", { type: "button", class: "secondary", onclick: () => act(s, s.paused ? "resume" : "pause") }, s.paused ? "Resume" : "Pause"),
           h("button", { type: "button", class: "secondary", onclick: () => act(s, "run") }, "Run now")),
-      ]), "No schedules. Give a function a schedule trigger."));
+      ]), "No schedules. Give a function a schedule trigger."),
+      pages.nav(schedules.length, next));
   }
   async function act(s, what) {
     await ui.guard(async () => {
@@ -84,18 +103,20 @@ export async function schedulesScreen(main, ui) {
 export async function eventsScreen(main, ui) {
   let name = "";
   const listBox = h("div", {});
-  const filter = h("input", { id: "event-filter", placeholder: "any name", onchange: (e) => { name = e.target.value.trim(); ui.guard(load); } });
+  const pages = cursorPages(() => ui.guard(load));
+  const filter = h("input", { id: "event-filter", placeholder: "any name", onchange: (e) => { name = e.target.value.trim(); pages.reset(); ui.guard(load); } });
   const pubName = h("input", { id: "pub-name", required: true, placeholder: "order_shipped" });
   const pubData = h("textarea", { id: "pub-data", rows: 4, spellcheck: "false" }, "{}");
   async function load() {
-    const { events } = await api.get(`/api/admin/events${qs({ name, limit: 100 })}`);
-    replace(listBox, table("Events", ["At", "Name", "Data"], events.map((e) => [when(e.at), e.name, h("details", {}, h("summary", {}, "data"), h("pre", {}, json(e.data)))]), "No events recorded."));
+    const { events, next } = await api.get(`/api/admin/events${qs({ name, limit: PAGE, before: pages.cursor() })}`);
+    replace(listBox, table("Events", ["At", "Name", "Data"], events.map((e) => [when(e.at), e.name, h("details", {}, h("summary", {}, "data"), h("pre", {}, json(e.data)))]), "No events recorded."),
+      pages.nav(events.length, next));
   }
   const form = h("form", { class: "card", onsubmit: async (ev) => {
     ev.preventDefault();
     let data;
     try { data = JSON.parse(pubData.value || "{}"); } catch (e) { ui.error({ code: "invalid_input", message: `data is not JSON: ${e.message}` }); return; }
-    await ui.guard(async () => { const r = await api.post("/api/admin/events", { name: pubName.value, data }); ui.notice(`Published ${pubName.value} (${r.id}).`); await load(); });
+    await ui.guard(async () => { const r = await api.post("/api/admin/events", { name: pubName.value, data }); ui.notice(`Published ${pubName.value} (${r.id}).`); pages.reset(); await load(); });
   } }, h("h2", {}, "Publish a custom event"),
   h("div", { class: "row" }, h("label", { for: "pub-name" }, "Name"), pubName),
   h("label", { for: "pub-data" }, "Data (JSON object)"), pubData, h("button", { type: "submit" }, "Publish"));
@@ -103,24 +124,31 @@ export async function eventsScreen(main, ui) {
   await load();
 }
 
-export async function outboxScreen(main) {
-  const { messages } = await api.get("/api/admin/outbox?limit=100");
-  replace(main, h("h1", {}, "Outbox"),
-    h("p", { class: "hint" }, "Mail stored instead of sent while no smtp.host is configured, newest first."),
-    table("Outbox", ["Created", "To", "Subject", "Body"], messages.map((m) => [
-      when(m.created_at), m.to.join(", "), m.subject,
-      h("details", {}, h("summary", {}, "show"), m.text ? h("pre", {}, m.text) : null, m.html ? h("pre", {}, m.html) : null),
-    ]), "The outbox is empty."));
+export async function outboxScreen(main, ui) {
+  const pages = cursorPages(() => ui.guard(load));
+  async function load() {
+    const { messages, next } = await api.get(`/api/admin/outbox${qs({ limit: PAGE, before: pages.cursor() })}`);
+    replace(main, h("h1", {}, "Outbox"),
+      h("p", { class: "hint" }, "Mail stored instead of sent while no smtp.host is configured, newest first."),
+      table("Outbox", ["Created", "To", "Subject", "Body"], messages.map((m) => [
+        when(m.created_at), m.to.join(", "), m.subject,
+        h("details", {}, h("summary", {}, "show"), m.text ? h("pre", {}, m.text) : null, m.html ? h("pre", {}, m.html) : null),
+      ]), "The outbox is empty."),
+      pages.nav(messages.length, next));
+  }
+  await load();
 }
 
 export async function secretsScreen(main, ui) {
   const listBox = h("div", {});
   const nameIn = h("input", { id: "secret-name", required: true, autocomplete: "off" });
   const valueIn = h("input", { id: "secret-value", type: "password", required: true, autocomplete: "new-password" });
+  const pages = cursorPages(() => ui.guard(load));
   async function load() {
-    const { secrets } = await api.get("/api/admin/secrets");
+    const { secrets, next } = await api.get(`/api/admin/secrets${qs({ limit: PAGE, after: pages.cursor() })}`);
     replace(listBox, table("Secrets", ["Name", ""], secrets.map((n) => [h("code", {}, n),
-      h("button", { type: "button", class: "danger", onclick: () => del(n) }, "Delete")]), "No secrets."));
+      h("button", { type: "button", class: "danger", onclick: () => del(n) }, "Delete")]), "No secrets."),
+      pages.nav(secrets.length, next));
   }
   async function del(n) {
     if (!confirmOnce(`Delete secret ${n}? Functions reading it get nil.`)) return;

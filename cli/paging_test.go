@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestListsReadEveryPage: the admin API pages secrets 1,000 at a time at
+// most, and `secrets list` follows next to the end, so every name is
+// printed once, in order.
+func TestListsReadEveryPage(t *testing.T) {
+	t.Parallel()
+	cli := startMoonbase(t)
+	const n = 1003
+	// Four writers keep the set-up short; the order is the server's.
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 4 {
+				req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/api/admin/secrets/K%04d", cli.url, i), strings.NewReader(`{"value":"v"}`))
+				req.Header.Set("Authorization", "Bearer "+cli.token)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusNoContent {
+					errs <- fmt.Errorf("set K%04d: %d", i, res.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for i := range n {
+		fmt.Fprintf(&want, "K%04d\n", i)
+	}
+	if out := cli.ok("secrets", "list"); out != want.String() {
+		t.Fatalf("secrets list printed %d lines, want %d, K0000 to K%04d in order", strings.Count(out, "\n"), n, n-1)
+	}
+	if out := cli.ok("secrets", "list", "--json"); strings.Count(out, `"K`) != n || !strings.Contains(out, `"next": ""`) {
+		t.Fatalf("secrets list --json holds %d names, want %d", strings.Count(out, `"K`), n)
+	}
+}

@@ -1,0 +1,127 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/moonbase-dev/moonbase/db"
+)
+
+// TestAdminListsPage pages through the outbox, events, secrets and
+// schedules three at a time with the cursor each answers in next, and
+// finds every item once, in the order of the whole list, even where
+// items share a time; and refuses limits and cursors that cannot be.
+func TestAdminListsPage(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t), Deps{})
+	ctx := context.Background()
+	// Seven of each; several outbox messages and events share a time, so
+	// the pages must break ties by id.
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 7 {
+		if _, err := ts.Store().C(db.Outbox).InsertOne(ctx, bson.M{"to": bson.A{fmt.Sprintf("u%d@example.com", i)}, "subject": fmt.Sprintf("m%d", i), "text": "hi", "created_at": at.Add(time.Duration(i/3) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ts.Store().C(db.Events).InsertOne(ctx, bson.M{"_id": fmt.Sprintf("65a00000000000000000000%d", i), "name": "tick", "data": bson.M{"i": i}, "at": at.Add(time.Duration(i/2) * time.Second), "depth": 0, "dispatched": true}); err != nil {
+			t.Fatal(err)
+		}
+		if res := ts.do(t, "PUT", fmt.Sprintf("/api/admin/secrets/KEY_%d", 6-i), `{"value":"v"}`, testAdminToken); res.status != http.StatusNoContent {
+			t.Fatalf("set secret: %d %s", res.status, res.body)
+		}
+		ts.putFunction(t, fmt.Sprintf("job-%d", 6-i), `function handle() end`, fmt.Sprintf(`[{"schedule": "every day at 0%d:00"}]`, i))
+	}
+	if res := ts.do(t, "POST", "/api/admin/events", `{"name":"other","data":{}}`, testAdminToken); res.status != http.StatusAccepted {
+		t.Fatalf("publish: %d %s", res.status, res.body)
+	}
+
+	lists := []struct {
+		path, key, cursor string
+		id                func(item any) string // the item's identity, which next must carry
+		want              int
+	}{
+		{"/api/admin/outbox", "messages", "before", func(v any) string { return v.(map[string]any)["id"].(string) }, 7},
+		{"/api/admin/events?name=tick", "events", "before", func(v any) string { return v.(map[string]any)["id"].(string) }, 7},
+		{"/api/admin/events", "events", "before", func(v any) string { return v.(map[string]any)["id"].(string) }, 8},
+		{"/api/admin/secrets", "secrets", "after", func(v any) string { return v.(string) }, 7},
+		{"/api/admin/schedules", "schedules", "after", func(v any) string { return v.(map[string]any)["id"].(string) }, 7},
+	}
+	for _, l := range lists {
+		t.Run(l.path, func(t *testing.T) {
+			sep := "?"
+			if strings.Contains(l.path, "?") {
+				sep = "&"
+			}
+			whole := ts.do(t, "GET", l.path+sep+"limit=1000", "", testAdminToken).json(t)
+			var want []string
+			for _, item := range whole[l.key].([]any) {
+				want = append(want, l.id(item))
+			}
+			if len(want) != l.want || whole["next"] != "" {
+				t.Fatalf("the whole list has %d items and next %q, want %d and \"\"", len(want), whole["next"], l.want)
+			}
+			var got []string
+			cursor, pages := "", 0
+			for {
+				res := ts.do(t, "GET", l.path+sep+"limit=3&"+l.cursor+"="+url.QueryEscape(cursor), "", testAdminToken)
+				if res.status != http.StatusOK {
+					t.Fatalf("page %d: %d %s", pages, res.status, res.body)
+				}
+				page := res.json(t)
+				items := page[l.key].([]any)
+				for _, item := range items {
+					got = append(got, l.id(item))
+				}
+				pages++
+				next, _ := page["next"].(string)
+				if len(items) == 3 && next != l.id(items[2]) {
+					t.Fatalf("a full page's next is %q, want its last item %q", next, l.id(items[2]))
+				}
+				if next == "" || pages > 5 {
+					break
+				}
+				cursor = next
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("paged three at a time:\n%v\nwant the whole list's order:\n%v", got, want)
+			}
+			if wantPages := (l.want + 3) / 3; pages != wantPages {
+				t.Fatalf("%d pages, want %d", pages, wantPages)
+			}
+		})
+	}
+
+	bad := []struct {
+		name, path, code string
+	}{
+		{"limit 0", "/api/admin/outbox?limit=0", "invalid_input"},
+		{"limit not a number", "/api/admin/events?limit=ten", "invalid_input"},
+		{"limit over the cap", "/api/admin/secrets?limit=1001", "invalid_input"},
+		{"limit over the cap", "/api/admin/schedules?limit=5000", "invalid_input"},
+		{"an unknown event", "/api/admin/events?before=65a0000000000000000000ff", "invalid_input"},
+		{"an unknown message", "/api/admin/outbox?before=nope", "invalid_input"},
+		{"a cursor too long", "/api/admin/secrets?after=" + strings.Repeat("A", 300), "invalid_input"},
+		{"a cursor too long", "/api/admin/schedules?after=" + strings.Repeat("a", 300), "invalid_input"},
+	}
+	for _, b := range bad {
+		t.Run(b.name, func(t *testing.T) {
+			res := ts.do(t, "GET", b.path, "", testAdminToken)
+			if res.status != http.StatusBadRequest || !strings.Contains(res.body, `"code":"`+b.code+`"`) {
+				t.Fatalf("%s: %d %s, want 400 %s", b.path, res.status, res.body, b.code)
+			}
+		})
+	}
+	// A cursor past the end is an empty last page, not an error.
+	for _, path := range []string{"/api/admin/secrets?after=ZZZ", "/api/admin/schedules?after=zzz"} {
+		if res := ts.do(t, "GET", path, "", testAdminToken); res.status != http.StatusOK || !strings.Contains(res.body, `"next":""`) {
+			t.Fatalf("%s: %d %s", path, res.status, res.body)
+		}
+	}
+}
