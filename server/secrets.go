@@ -1,10 +1,12 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/moonbase-dev/moonbase/lua/functions"
 	"github.com/moonbase-dev/moonbase/server/adminapi"
 )
 
@@ -14,6 +16,7 @@ import (
 func bindSecretsApi(s *Server, r fiber.Router) {
 	g := r.Group("/api/admin/secrets")
 	g.Get("/", s.adminListSecrets)
+	g.Get("/:name", s.adminGetSecret)
 	g.Put("/:name", s.adminPutSecret)
 	g.Delete("/:name", s.adminDeleteSecret)
 }
@@ -54,6 +57,23 @@ func (s *Server) adminListSecrets(c *fiber.Ctx) error {
 		last = names[len(names)-1]
 	}
 	return c.JSON(adminapi.SecretsAnswer{Secrets: names, Next: nextCursor(len(names), limit, last)})
+}
+
+// adminGetSecret tells whether a secret is set, without its value:
+// 200 {name}, or 404. The dashboard asks it before replacing a value.
+func (s *Server) adminGetSecret(c *fiber.Ctx) error {
+	name := nameParam(c)
+	if err := functions.ValidateSecretName(name); err != nil {
+		return err
+	}
+	_, found, err := s.functions.Secret(c.UserContext(), name)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("%w: %q", functions.ErrSecretNotFound, name)
+	}
+	return c.JSON(fiber.Map{"name": name})
 }
 
 // adminDeleteSecret removes a secret: 204, or 404 when there is none.

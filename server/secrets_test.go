@@ -32,6 +32,22 @@ end`, `[{"invoke": true}]`)
 			notContent: []string{"sk_test_123"},
 		},
 		{
+			name: "whether one is set, never its value", method: "GET", path: "/api/admin/secrets/STRIPE_KEY", token: testAdminToken,
+			wantStatus: http.StatusOK, wantContent: []string{`{"name":"STRIPE_KEY"}`}, notContent: []string{"sk_test_123"},
+		},
+		{
+			name: "one that is not set", method: "GET", path: "/api/admin/secrets/NOPE", token: testAdminToken,
+			wantStatus: http.StatusNotFound, wantContent: []string{`"code":"not_found"`},
+		},
+		{
+			name: "a name no secret can have", method: "GET", path: "/api/admin/secrets/9lives", token: testAdminToken,
+			wantStatus: http.StatusBadRequest, wantContent: []string{`"code":"invalid_input"`},
+		},
+		{
+			name: "whether one is set needs the admin token", method: "GET", path: "/api/admin/secrets/STRIPE_KEY",
+			wantStatus: http.StatusUnauthorized, wantContent: []string{`"code":"unauthenticated"`},
+		},
+		{
 			name: "a function reads it", method: "POST", path: "/api/functions/reveal", body: `{"name":"STRIPE_KEY"}`,
 			wantStatus: http.StatusOK, wantContent: []string{`{"found":true,"value":"sk_test_123"}`},
 		},

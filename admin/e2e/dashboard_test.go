@@ -300,6 +300,34 @@ func TestDashboardInBrowser(t *testing.T) {
 		waitText("#doc-json", "telescope"))
 	b.docShot("collection-document")
 
+	for i := range 52 {
+		if res := call(t, s, "PUT", fmt.Sprintf("/api/admin/secrets/K%02d", i), `{"value":"v"}`, adminToken); res.status != http.StatusNoContent {
+			t.Fatalf("set secret: %d %s", res.status, res.body)
+		}
+	}
+	b.run("secrets page by 50",
+		chromedp.Navigate(base+"/admin#/secrets"),
+		waitText("main table", "K49"),
+		waitText("nav.pager", "page 1"),
+		waitTrue(`!document.querySelector("main table").textContent.includes("K50")`),
+		chromedp.Click("nav.pager button:last-child", chromedp.ByQuery),
+		waitText("nav.pager", "page 2"),
+		waitText("main table", "K51"),
+		waitTrue(`document.querySelector("nav.pager button:last-child").disabled`),
+		chromedp.Click("nav.pager button:first-child", chromedp.ByQuery),
+		waitText("nav.pager", "page 1"),
+		waitText("main table", "K00"))
+	b.run("replacing a secret asks once, a new one does not",
+		chromedp.Evaluate(`window.asked = []; window.confirm = (q) => { window.asked.push(q); return true; }`, nil),
+		setField("#secret-name", "NEW_ONE"), setField("#secret-value", "x"),
+		chromedp.Click("form.card button[type=submit]", chromedp.ByQuery),
+		waitText("#notices", "Set NEW_ONE"),
+		waitTrue(`window.asked.length === 0`),
+		setField("#secret-name", "K00"), setField("#secret-value", "y"),
+		chromedp.Click("form.card button[type=submit]", chromedp.ByQuery),
+		waitText("#notices", "Set K00"),
+		waitTrue(`window.asked.length === 1 && window.asked[0].includes("Replace the value of secret K00")`))
+
 	b.run("functions list",
 		chromedp.Navigate(base+"/admin#/functions"),
 		waitText("main table", "greet"),

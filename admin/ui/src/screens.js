@@ -157,6 +157,15 @@ export async function secretsScreen(main, ui) {
   const form = h("form", { class: "card", onsubmit: async (ev) => {
     ev.preventDefault();
     await ui.guard(async () => {
+      // Replacing a value loses the old one for good: ask once.
+      let exists = true;
+      try {
+        await api.get(`/api/admin/secrets/${enc(nameIn.value)}`);
+      } catch (e) {
+        if (e.status !== 404) throw e;
+        exists = false;
+      }
+      if (exists && !confirmOnce(`Replace the value of secret ${nameIn.value}? The old value cannot be read back.`)) return;
       await api.put(`/api/admin/secrets/${enc(nameIn.value)}`, { value: valueIn.value });
       ui.notice(`Set ${nameIn.value}.`);
       nameIn.value = ""; valueIn.value = "";
