@@ -165,9 +165,11 @@ func (s *Server) adminRollbackFunction(c *fiber.Ctx) error {
 	return c.JSON(adminapi.FunctionAnswer{Function: adminapi.FunctionOf(fn, true)})
 }
 
-// adminFunctionExecutions answers {executions: [...]}, newest first:
+// adminFunctionExecutions answers {executions: [...], next}, newest first:
 // ?limit= (1 to 1000, default 50) of them, and with ?after=<id> only those
-// that started after that one (what `moonbase functions logs --follow` polls);
+// that started after that one (what `moonbase functions logs --follow` polls),
+// with ?before=<id> the page after the one that ended with that run (next
+// is the before of the following page, "" when this one was not full);
 // ?status= and ?trigger= keep only the runs with that status or trigger.
 func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 	limit := 50
@@ -197,6 +199,15 @@ func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 		}
 		q.After = strings.Clone(after)
 	}
+	if before := c.Query("before"); before != "" {
+		if _, perr := primitive.ObjectIDFromHex(before); perr != nil {
+			return badInput("before must be an execution id (24 hexadecimal digits), not %q", before)
+		}
+		if q.After != "" {
+			return badInput("give after (newer runs) or before (older runs), not both")
+		}
+		q.Before = strings.Clone(before)
+	}
 	execs, err := s.functions.QueryExecutions(c.UserContext(), name, q)
 	if err != nil {
 		return err
@@ -205,7 +216,11 @@ func (s *Server) adminFunctionExecutions(c *fiber.Ctx) error {
 	for i, e := range execs {
 		list[i] = adminapi.ExecutionOf(e)
 	}
-	return c.JSON(adminapi.ExecutionsAnswer{Executions: list})
+	last := ""
+	if len(list) > 0 {
+		last = list[len(list)-1].ID
+	}
+	return c.JSON(adminapi.ExecutionsAnswer{Executions: list, Next: nextCursor(len(list), limit, last)})
 }
 
 // testRunTriggers are the triggers a test run may pretend to come from;

@@ -25,7 +25,8 @@ func TestAdminListsPage(t *testing.T) {
 	ctx := context.Background()
 	// Seven of each; several outbox messages and events share a time, so
 	// the pages must break ties by id.
-	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	// Recent, so that no retention sweep takes them while the test pages.
+	at := time.Now().UTC().Truncate(time.Second).Add(-time.Minute)
 	for i := range 7 {
 		if _, err := ts.Store().C(db.Outbox).InsertOne(ctx, bson.M{"to": bson.A{fmt.Sprintf("u%d@example.com", i)}, "subject": fmt.Sprintf("m%d", i), "text": "hi", "created_at": at.Add(time.Duration(i/3) * time.Second)}); err != nil {
 			t.Fatal(err)
@@ -123,5 +124,72 @@ func TestAdminListsPage(t *testing.T) {
 		if res := ts.do(t, "GET", path, "", testAdminToken); res.status != http.StatusOK || !strings.Contains(res.body, `"next":""`) {
 			t.Fatalf("%s: %d %s", path, res.status, res.body)
 		}
+	}
+}
+
+// TestExecutionsPage pages through a function's runs with before and
+// next, with and without a status filter, and finds each run once in the
+// order of the whole list.
+func TestExecutionsPage(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, testConfig(t), Deps{})
+	ts.putFunction(t, "flaky", `function handle(input) if input.fail then error("asked to fail") end return input.i end`, `[{"invoke": true}]`)
+	for i := range 13 {
+		res := ts.do(t, "POST", "/api/functions/flaky", fmt.Sprintf(`{"i":%d,"fail":%v}`, i, i%3 == 0), "")
+		if res.status != http.StatusOK && res.status != http.StatusInternalServerError {
+			t.Fatalf("invoke: %d %s", res.status, res.body)
+		}
+	}
+	ids := func(page map[string]any) []string {
+		var out []string
+		for _, e := range page["executions"].([]any) {
+			out = append(out, e.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	for _, filter := range []struct {
+		query string
+		want  int
+	}{{"", 13}, {"&status=error", 5}, {"&status=ok&trigger=invoke", 8}} {
+		t.Run("filter"+filter.query, func(t *testing.T) {
+			whole := ts.do(t, "GET", "/api/admin/functions/flaky/executions?limit=1000"+filter.query, "", testAdminToken).json(t)
+			want := ids(whole)
+			if len(want) != filter.want || whole["next"] != "" {
+				t.Fatalf("the whole list has %d runs, next %q; want %d and \"\"", len(want), whole["next"], filter.want)
+			}
+			var got []string
+			before := ""
+			for pages := 0; pages < 10; pages++ {
+				res := ts.do(t, "GET", "/api/admin/functions/flaky/executions?limit=2&before="+before+filter.query, "", testAdminToken)
+				if res.status != http.StatusOK {
+					t.Fatalf("page %d: %d %s", pages, res.status, res.body)
+				}
+				page := res.json(t)
+				got = append(got, ids(page)...)
+				if before, _ = page["next"].(string); before == "" {
+					break
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("paged two at a time:\n%v\nwant:\n%v", got, want)
+			}
+		})
+	}
+	newest := ts.lastExecution(t, "flaky", 13)["id"].(string)
+	for _, b := range []struct {
+		name, query string
+		status      int
+		code        string
+	}{
+		{"before is not an id", "before=nope", 400, "invalid_input"},
+		{"before and after", "before=" + newest + "&after=" + newest, 400, "invalid_input"},
+		{"before names no run of the function", "before=65a000000000000000000001", 404, "not_found"},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			res := ts.do(t, "GET", "/api/admin/functions/flaky/executions?"+b.query, "", testAdminToken)
+			if res.status != b.status || !strings.Contains(res.body, `"code":"`+b.code+`"`) {
+				t.Fatalf("%d %s, want %d %s", res.status, res.body, b.status, b.code)
+			}
+		})
 	}
 }

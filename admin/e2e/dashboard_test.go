@@ -277,6 +277,24 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !strings.Contains(res.body, `"name":"Tail"`) || strings.Contains(res.body, runID) {
 		t.Fatalf("the newest run after the re-run is %s, want a new run with the same input", res.body)
 	}
+	for i := range 201 {
+		if res := call(t, s, "POST", "/api/admin/functions/greet/run", fmt.Sprintf(`{"input":{"name":"n%d"}}`, i), adminToken); res.status != http.StatusOK {
+			t.Fatalf("run greet: %d %s", res.status, res.body)
+		}
+	}
+	var shown int
+	b.run("older runs come a page at a time",
+		chromedp.Click("#tab-versions", chromedp.ByQuery),
+		chromedp.Click("#tab-executions", chromedp.ByQuery),
+		chromedp.WaitVisible("#exec-older", chromedp.ByQuery),
+		waitTrue(`document.querySelectorAll("#exec-list details.exec").length === 200`),
+		chromedp.Click("#exec-older", chromedp.ByQuery),
+		waitTrue(`document.querySelectorAll("#exec-list details.exec").length > 200`),
+		waitTrue(`document.querySelector("#exec-older").hidden`),
+		chromedp.Evaluate(`new Set([...document.querySelectorAll("#exec-list button.rerun")].map((b) => b.dataset.exec)).size`, &shown))
+	if res := call(t, s, "GET", "/api/admin/functions/greet/executions?limit=1000", "", adminToken); strings.Count(res.body, `"version":`) != shown {
+		t.Fatalf("the list shows %d distinct runs after Older runs, the API has %d", shown, strings.Count(res.body, `"version":`))
+	}
 
 	b.run("replay the dead job",
 		chromedp.Navigate(base+"/admin#/jobs"),

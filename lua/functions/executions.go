@@ -100,13 +100,23 @@ func (s *Store) Executions(ctx context.Context, name string, limit int) ([]Execu
 
 // ExecutionQuery narrows a function's execution records: only those with
 // this status and trigger (empty: any), recorded after the run with
-// execution id After (empty: any).
+// execution id After (empty: any), or older than the run with execution
+// id Before in the list's order (a page after the one that ended with
+// it). After and Before do not go together.
 type ExecutionQuery struct {
 	Status  string
 	Trigger string
 	After   string
+	Before  string
 	Limit   int
 }
+
+// recordLag bounds how long after its start a run's record can land in a
+// pack, beyond the function's timeout: the writer's flush and a slow
+// insert. Paging with Before reads the packs written up to the cursor
+// run's start plus max_timeout plus recordLag, the only ones that can
+// hold runs older than it besides those written before it started.
+const recordLag = time.Minute
 
 // QueryExecutions is Executions narrowed by q: the q.Limit newest
 // matching records. Records are filtered as they are read, so a rare
@@ -114,6 +124,30 @@ type ExecutionQuery struct {
 // are. An After that is not an execution id is ErrInvalidExecutionID.
 func (s *Store) QueryExecutions(ctx context.Context, name string, q ExecutionQuery) ([]Execution, error) {
 	filter, after := bson.M{"function": name}, primitive.NilObjectID
+	if q.Before != "" {
+		if q.After != "" {
+			return nil, fmt.Errorf("%w: give after or before, not both", ErrInvalidExecutionID)
+		}
+		cur, err := s.Execution(ctx, name, q.Before)
+		if err != nil {
+			return nil, err
+		}
+		// The list's order is by start, then id, both descending.
+		older := func(e Execution) bool {
+			if c := e.StartedAt.Compare(cur.StartedAt); c != 0 {
+				return c < 0
+			}
+			return e.ID < cur.ID
+		}
+		match := older
+		if q.Status != "" || q.Trigger != "" {
+			match = func(e Execution) bool {
+				return older(e) && (q.Status == "" || e.Status == q.Status) && (q.Trigger == "" || e.Trigger == q.Trigger)
+			}
+		}
+		filter["started_at"] = bson.M{"$lte": cur.StartedAt.Add(s.cfg.MaxTimeout + recordLag)}
+		return s.executions(ctx, filter, name, after, q.Limit, match)
+	}
 	if q.After != "" {
 		oid, err := primitive.ObjectIDFromHex(q.After)
 		if err != nil {

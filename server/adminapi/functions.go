@@ -139,6 +139,9 @@ func ExecutionOf(e functions.Execution) Execution {
 // newest first.
 type ExecutionsAnswer struct {
 	Executions []Execution `json:"executions"`
+	// Next is the before of the following page (older runs), "" when
+	// this page was not full.
+	Next string `json:"next"`
 }
 
 // RunRequest is the body of POST /api/admin/functions/:name/run. User

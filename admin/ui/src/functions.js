@@ -350,13 +350,14 @@ export async function functionScreen(main, ui, name) {
 // with filters by status and trigger; it returns the function that stops
 // it.
 function tail(panel, ui, name) {
-  let runs = [], stopped = false, timer = null;
+  let runs = [], stopped = false, timer = null, older = "";
   const statusSel = h("select", { id: "exec-status" }, ["", "ok", "error", "timeout"].map((s) => h("option", { value: s }, s || "any status")));
   const triggerSel = h("select", { id: "exec-trigger" }, ["", "invoke", "http", "event", "schedule", "test", "function"].map((s) => h("option", { value: s }, s || "any trigger")));
   const list = h("div", { id: "exec-list" });
   const live = h("span", { class: "hint" }, "Live: new runs appear as they finish.");
   const render = () => {
-    replace(list, runs.length ? runs.slice(0, 200).map((r) => h("details", { class: "exec" },
+    olderBtn.hidden = !older;
+    replace(list, runs.length ? runs.map((r) => h("details", { class: "exec" },
       h("summary", {}, badge(r.status), ` ${when(r.started_at)} · ${r.trigger}${r.event ? ` ${r.event}` : ""} · v${r.version} · ${r.duration_ms.toFixed(1)} ms`),
       r.error ? h("pre", { class: "error" }, r.error + (r.traceback ? `\n${r.traceback}` : "")) : null,
       r.output.length ? h("ol", { class: "log" }, r.output.map((l) => h("li", { class: `log-${l.level}` }, h("span", { class: "level" }, l.level), " ", l.message))) : h("p", { class: "empty" }, "Printed nothing."),
@@ -387,19 +388,39 @@ function tail(panel, ui, name) {
       } }, "Re-run with this input");
     return h("div", { class: "row" }, btn, why ? h("span", { id: `why-${r.id}`, class: "hint" }, why) : null);
   };
+  // Older runs come a page at a time from the server (?before=, the next
+  // of the page before), added below the ones shown.
+  const olderBtn = h("button", { type: "button", class: "secondary", id: "exec-older", hidden: true, onclick: () => ui.guard(async () => {
+    const mine = gen;
+    const q = qs({ limit: 200, before: older, status: statusSel.value, trigger: triggerSel.value });
+    const page = await api.get(`/api/admin/functions/${enc(name)}/executions${q}`);
+    if (stopped || mine !== gen) return;
+    const seen = new Set(runs.map((r) => r.id));
+    runs = runs.concat(page.executions.filter((r) => !seen.has(r.id)));
+    older = page.next;
+    render();
+  }) }, "Older runs");
   // The server filters; a new filter starts the list afresh.
   let gen = 0;
-  const refilter = () => { gen++; runs = []; clearTimeout(timer); replace(list, h("p", { class: "loading" }, "Loading…")); poll(); };
+  const refilter = () => { gen++; runs = []; older = ""; clearTimeout(timer); replace(list, h("p", { class: "loading" }, "Loading…")); poll(); };
   statusSel.onchange = refilter; triggerSel.onchange = refilter;
-  replace(panel, h("div", { class: "row" }, h("label", { for: "exec-status" }, "Status"), statusSel, h("label", { for: "exec-trigger" }, "Trigger"), triggerSel, live), list);
+  replace(panel, h("div", { class: "row" }, h("label", { for: "exec-status" }, "Status"), statusSel, h("label", { for: "exec-trigger" }, "Trigger"), triggerSel, live), list, olderBtn);
   const poll = async () => {
     const mine = gen;
     try {
       const q = qs({ limit: runs.length ? 1000 : 200, after: runs.length ? runs[0].id : "", status: statusSel.value, trigger: triggerSel.value });
-      const { executions } = await api.get(`/api/admin/functions/${enc(name)}/executions${q}`);
+      const first = !runs.length;
+      const { executions, next } = await api.get(`/api/admin/functions/${enc(name)}/executions${q}`);
       if (stopped || mine !== gen) return;
+      if (first) older = next;
       if (executions.length || !runs.length) {
-        runs = executions.concat(runs).slice(0, 1000);
+        runs = executions.concat(runs);
+        // A long tail keeps the newest 2,000; the rest come back with
+        // "Older runs".
+        if (runs.length > 2000) {
+          runs = runs.slice(0, 2000);
+          older = runs[runs.length - 1].id;
+        }
         render();
       }
     } catch (e) {
