@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,29 +29,43 @@ const adminBacklog = 10000
 // adminRun is the server the admin scenarios share.
 type adminRun struct {
 	url string
+	// deepRun is the id of busy's 9,950th newest run: the before of the
+	// last page of 50.
+	deepRun string
 }
 
 func adminScenarios() []Scenario {
 	page := func(r int) string { return strconv.Itoa(50 * r) }
+	fixed := func(path string) func(*adminRun, *Worker) string {
+		return func(*adminRun, *Worker) string { return path }
+	}
 	return []Scenario{
+		adminScenario("admin/embedded/jobs-first-page", "GET /api/admin/jobs?limit=50: the newest 50 of 10,000 jobs, any status",
+			fixed("/api/admin/jobs?limit=50")),
 		adminScenario("admin/embedded/dead-jobs-page", "GET /api/admin/jobs?status=dead&limit=50&skip=<a random page> of 10,000 dead jobs",
-			func(w *Worker) string {
+			func(_ *adminRun, w *Worker) string {
 				return "/api/admin/jobs?status=dead&limit=50&skip=" + page(w.Rand.IntN(adminBacklog/50))
 			}),
+		adminScenario("admin/embedded/dead-jobs-last-page", "GET /api/admin/jobs?status=dead&limit=50&skip=9950: the oldest 50 of 10,000 dead jobs",
+			fixed("/api/admin/jobs?status=dead&limit=50&skip="+page(adminBacklog/50-1))),
 		adminScenario("admin/embedded/executions-page", "GET /api/admin/functions/busy/executions?limit=50: the newest 50 of 10,000 runs",
-			func(*Worker) string { return "/api/admin/functions/busy/executions?limit=50" }),
+			fixed("/api/admin/functions/busy/executions?limit=50")),
 		adminScenario("admin/embedded/executions-errors", "GET /api/admin/functions/busy/executions?status=error&limit=50: the newest 50 failed of 10,000 runs",
-			func(*Worker) string { return "/api/admin/functions/busy/executions?status=error&limit=50" }),
+			fixed("/api/admin/functions/busy/executions?status=error&limit=50")),
+		adminScenario("admin/embedded/executions-last-page", "GET /api/admin/functions/busy/executions?limit=50&before=<the 9,950th run>: the oldest 50 of 10,000 runs",
+			func(a *adminRun, _ *Worker) string {
+				return "/api/admin/functions/busy/executions?limit=50&before=" + a.deepRun
+			}),
 		adminScenario("admin/embedded/function-stats-1h", "GET /api/admin/functions/busy/stats?window=1h over 10,000 runs in the hour",
-			func(*Worker) string { return "/api/admin/functions/busy/stats?window=1h" }),
+			fixed("/api/admin/functions/busy/stats?window=1h")),
 		adminScenario("admin/embedded/job-stats-1h", "GET /api/admin/jobs/stats?window=1h over 10,000 jobs dead in the hour",
-			func(*Worker) string { return "/api/admin/jobs/stats?window=1h" }),
+			fixed("/api/admin/jobs/stats?window=1h")),
 	}
 }
 
 // adminScenario measures GETs of the path pathOf gives, with the admin
 // token, on the shared busy server.
-func adminScenario(name, about string, pathOf func(*Worker) string) Scenario {
+func adminScenario(name, about string, pathOf func(*adminRun, *Worker) string) Scenario {
 	return Scenario{
 		Name: name, About: about, Workers: 2,
 		Setup: func(ctx context.Context, env *Env) (Op, error) {
@@ -60,7 +75,7 @@ func adminScenario(name, about string, pathOf func(*Worker) string) Scenario {
 			}
 			client := &http.Client{Timeout: time.Minute}
 			return func(ctx context.Context, w *Worker) error {
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.url+pathOf(w), nil)
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.url+pathOf(a, w), nil)
 				if err != nil {
 					return err
 				}
@@ -112,11 +127,49 @@ func adminServer(ctx context.Context, env *Env) (*adminRun, error) {
 		if err := a.invokeMany(ctx, adminBacklog); err != nil {
 			return nil, err
 		}
+		if a.deepRun, err = a.nthRun(ctx, "busy", adminBacklog-50); err != nil {
+			return nil, err
+		}
 		if err := deadJobs(ctx, srv.Store(), adminBacklog); err != nil {
 			return nil, err
 		}
 		return a, nil
 	})
+}
+
+// nthRun is the id of function's n-th newest run (from 1), read through
+// the admin API's pages.
+func (a *adminRun) nthRun(ctx context.Context, function string, n int) (string, error) {
+	client := &http.Client{Timeout: time.Minute}
+	seen, before := 0, ""
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.url+"/api/admin/functions/"+function+"/executions?limit=1000&before="+before, nil)
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Authorization", "Bearer "+benchAdminToken)
+		res, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		var page struct {
+			Executions []struct{ ID string } `json:"executions"`
+			Next       string                `json:"next"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&page)
+		res.Body.Close()
+		if err != nil {
+			return "", fmt.Errorf("runs of %s: %w", function, err)
+		}
+		if seen+len(page.Executions) >= n {
+			return page.Executions[n-seen-1].ID, nil
+		}
+		if page.Next == "" {
+			return "", fmt.Errorf("%s has %d runs, not %d", function, seen+len(page.Executions), n)
+		}
+		seen += len(page.Executions)
+		before = page.Next
+	}
 }
 
 // invokeMany calls busy n times from 8 connections, one call in ten
