@@ -32,6 +32,8 @@ type adminRun struct {
 	// deepRun is the id of busy's 9,950th newest run: the before of the
 	// last page of 50.
 	deepRun string
+	// deepJob is the 9,950th dead job's id: the after of the last page.
+	deepJob string
 }
 
 func adminScenarios() []Scenario {
@@ -48,6 +50,10 @@ func adminScenarios() []Scenario {
 			}),
 		adminScenario("admin/embedded/dead-jobs-last-page", "GET /api/admin/jobs?status=dead&limit=50&skip=9950: the oldest 50 of 10,000 dead jobs",
 			fixed("/api/admin/jobs?status=dead&limit=50&skip="+page(adminBacklog/50-1))),
+		adminScenario("admin/embedded/dead-jobs-last-page-cursor", "GET /api/admin/jobs?status=dead&limit=50&after=<the 9,950th job>: the oldest 50 of 10,000 dead jobs",
+			func(a *adminRun, _ *Worker) string {
+				return "/api/admin/jobs?status=dead&limit=50&after=" + a.deepJob
+			}),
 		adminScenario("admin/embedded/executions-page", "GET /api/admin/functions/busy/executions?limit=50: the newest 50 of 10,000 runs",
 			fixed("/api/admin/functions/busy/executions?limit=50")),
 		adminScenario("admin/embedded/executions-errors", "GET /api/admin/functions/busy/executions?status=error&limit=50: the newest 50 failed of 10,000 runs",
@@ -130,9 +136,11 @@ func adminServer(ctx context.Context, env *Env) (*adminRun, error) {
 		if a.deepRun, err = a.nthRun(ctx, "busy", adminBacklog-50); err != nil {
 			return nil, err
 		}
-		if err := deadJobs(ctx, srv.Store(), adminBacklog); err != nil {
+		ids, err := deadJobs(ctx, srv.Store(), adminBacklog)
+		if err != nil {
 			return nil, err
 		}
+		a.deepJob = ids[adminBacklog-51]
 		return a, nil
 	})
 }
@@ -213,23 +221,26 @@ func (a *adminRun) invokeMany(ctx context.Context, n int) error {
 }
 
 // deadJobs writes n dead function jobs, as the queue leaves them, spread
-// over the last hour.
-func deadJobs(ctx context.Context, store db.Store, n int) error {
+// over the last hour, and returns their ids, newest first.
+func deadJobs(ctx context.Context, store db.Store, n int) ([]string, error) {
 	now := time.Now().UTC()
+	ids := make([]string, 0, n)
 	docs := make([]bson.M, 0, 1000)
 	for i := range n {
 		at := now.Add(-time.Duration(i) * time.Hour / time.Duration(n))
+		id := primitive.NewObjectIDFromTimestamp(at).Hex()
+		ids = append(ids, id)
 		docs = append(docs, bson.M{
-			"_id": primitive.NewObjectIDFromTimestamp(at).Hex(), "kind": "function", "status": "dead", "key": fmt.Sprintf("bench-dead-%d", i),
+			"_id": id, "kind": "function", "status": "dead", "key": fmt.Sprintf("bench-dead-%d", i),
 			"attempt": 1, "max_attempts": 1, "run_at": at, "created_at": at, "updated_at": at, "finished_at": at,
 			"last_error": "asked to fail", "payload": bson.M{"function": "busy", "trigger": "event", "input": bson.M{"n": i}},
 		})
 		if len(docs) == cap(docs) || i == n-1 {
 			if _, err := store.C(db.Jobs).InsertMany(ctx, docs); err != nil {
-				return fmt.Errorf("write dead jobs: %w", err)
+				return nil, fmt.Errorf("write dead jobs: %w", err)
 			}
 			docs = docs[:0]
 		}
 	}
-	return nil
+	return ids, nil
 }

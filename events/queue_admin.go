@@ -35,11 +35,91 @@ func (q *Queue) List(ctx context.Context, status string, limit int) ([]Job, erro
 // ListPage is List after skipping skip jobs, for paging through a long
 // list.
 func (q *Queue) ListPage(ctx context.Context, status string, limit, skip int) ([]Job, error) {
-	if limit <= 0 {
-		limit = DefaultListLimit
+	filter, sortBy, err := listOrder(status)
+	if err != nil {
+		return nil, err
 	}
-	limit = min(limit, MaxListLimit)
-	var filter bson.M
+	limit = listLimit(limit)
+	docs, err := q.jobs.Find(ctx, filter, &db.FindOptions{Sort: sortBy, Limit: int64(limit), Skip: int64(max(skip, 0))})
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	return jobsOf(docs), nil
+}
+
+// ListAfter is List from the job after the one with id after (the last
+// of the previous page; "" for the first page), in the list's order. The
+// page starts from that job's place, so it costs what the first page
+// does however deep it is, where skip steps over every job before it.
+// Jobs sharing the sort key with it come in the index's order, which
+// holds while they are not rewritten; should the job no longer be among
+// them (it moved on), the page repeats those ties rather than miss any.
+// An after that names no job is ErrJobNotFound.
+func (q *Queue) ListAfter(ctx context.Context, status, after string, limit int) ([]Job, error) {
+	filter, sortBy, err := listOrder(status)
+	if err != nil {
+		return nil, err
+	}
+	limit = listLimit(limit)
+	if after == "" {
+		return q.ListPage(ctx, status, limit, 0)
+	}
+	key, dir := sortBy[0].Key, sortBy[0].Value.(int)
+	cur, err := q.jobs.FindOne(ctx, db.ByID(after), &db.FindOptions{Projection: bson.M{key: 1}})
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %q (it may have been swept since; start from the first page)", ErrJobNotFound, after)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	if filter == nil {
+		filter = bson.M{}
+	}
+	op := map[int]string{1: "$gt", -1: "$lt"}[dir]
+	if key == "_id" {
+		filter["_id"] = bson.M{op: cur["_id"]}
+		docs, err := q.jobs.Find(ctx, filter, &db.FindOptions{Sort: sortBy, Limit: int64(limit)})
+		if err != nil {
+			return nil, fmt.Errorf("list jobs: %w", err)
+		}
+		return jobsOf(docs), nil
+	}
+	v, ok := cur[key]
+	if !ok || v == nil {
+		return nil, fmt.Errorf("%w: job %q has no %s to page from (it changed status; start from the first page)", ErrJobNotFound, after, key)
+	}
+	// From the cursor's key on (ties included), dropping the ties up to
+	// and including the cursor itself.
+	filter[key] = bson.M{op + "e": v}
+	at := db.TimeOf(v)
+	for fetch := limit + 32; ; fetch *= 2 {
+		docs, err := q.jobs.Find(ctx, filter, &db.FindOptions{Sort: sortBy, Limit: int64(fetch)})
+		if err != nil {
+			return nil, fmt.Errorf("list jobs: %w", err)
+		}
+		ties := 0
+		for ties < len(docs) && db.TimeOf(docs[ties][key]).Equal(at) {
+			ties++
+		}
+		start := 0
+		for i := range ties {
+			if docs[i]["_id"] == cur["_id"] {
+				start = i + 1
+				break
+			}
+		}
+		if start == 0 && ties == len(docs) && len(docs) == fetch {
+			continue // the cursor may be further among the ties
+		}
+		page := docs[start:]
+		if len(page) >= limit || len(docs) < fetch {
+			return jobsOf(page[:min(limit, len(page))]), nil
+		}
+	}
+}
+
+// listOrder is the filter and order of the list of jobs with status.
+func listOrder(status string) (bson.M, bson.D, error) {
 	var sortBy bson.D
 	switch status {
 	case "":
@@ -51,20 +131,28 @@ func (q *Queue) ListPage(ctx context.Context, status string, limit, skip int) ([
 	case StatusDone, StatusDead:
 		sortBy = bson.D{{Key: "run_at", Value: -1}}
 	default:
-		return nil, fmt.Errorf("%w %q: use pending, running, done or dead", ErrInvalidStatus, status)
+		return nil, nil, fmt.Errorf("%w %q: use pending, running, done or dead", ErrInvalidStatus, status)
 	}
-	if status != "" {
-		filter = bson.M{"status": status}
+	if status == "" {
+		return nil, sortBy, nil
 	}
-	docs, err := q.jobs.Find(ctx, filter, &db.FindOptions{Sort: sortBy, Limit: int64(limit), Skip: int64(max(skip, 0))})
-	if err != nil {
-		return nil, fmt.Errorf("list jobs: %w", err)
+	return bson.M{"status": status}, sortBy, nil
+}
+
+// listLimit applies List's default and cap.
+func listLimit(limit int) int {
+	if limit <= 0 {
+		return DefaultListLimit
 	}
+	return min(limit, MaxListLimit)
+}
+
+func jobsOf(docs []bson.M) []Job {
 	jobs := make([]Job, len(docs))
 	for i, d := range docs {
 		jobs[i] = jobFromDoc(d)
 	}
-	return jobs, nil
+	return jobs
 }
 
 // Get returns the job with id, or ErrJobNotFound.

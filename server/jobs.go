@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
@@ -36,8 +37,9 @@ func jobView(j events.Job) events.Job {
 }
 
 // adminJobs lists jobs: GET /api/admin/jobs?status=pending|running|done|dead&limit=
-// answers 200 {jobs: […]}. Without status it lists every job, newest
-// first.
+// answers 200 {jobs: […], next}. Without status it lists every job,
+// newest first. Pages go by after=<the last job's id> (next is the after
+// of the following page, "" when this one was not full), or by skip.
 func (s *Server) adminJobs(c *fiber.Ctx) error {
 	limit, err := listLimit(c)
 	if err != nil {
@@ -49,7 +51,22 @@ func (s *Server) adminJobs(c *fiber.Ctx) error {
 			return badInput("skip must be a whole number, 0 or more")
 		}
 	}
-	jobs, err := s.jobs.Queue.ListPage(c.UserContext(), c.Query("status"), limit, skip)
+	after, err := cursorParam(c, "after")
+	if err != nil {
+		return err
+	}
+	var jobs []events.Job
+	switch {
+	case after != "" && skip > 0:
+		return badInput("give after or skip, not both")
+	case after != "":
+		jobs, err = s.jobs.Queue.ListAfter(c.UserContext(), c.Query("status"), after, limit)
+		if errors.Is(err, events.ErrJobNotFound) {
+			return badInput("after: %v", err)
+		}
+	default:
+		jobs, err = s.jobs.Queue.ListPage(c.UserContext(), c.Query("status"), limit, skip)
+	}
 	if err != nil {
 		return err
 	}
@@ -57,7 +74,11 @@ func (s *Server) adminJobs(c *fiber.Ctx) error {
 	for i, j := range jobs {
 		out[i] = jobView(j)
 	}
-	return c.JSON(adminapi.JobsAnswer{Jobs: out})
+	last := ""
+	if len(out) > 0 {
+		last = out[len(out)-1].ID
+	}
+	return c.JSON(adminapi.JobsAnswer{Jobs: out, Next: nextCursor(len(out), limit, last)})
 }
 
 // adminReplayJob makes a dead or done job pending again with a fresh set

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/moonbase-dev/moonbase/db"
 )
@@ -37,6 +38,12 @@ func TestAdminListsPage(t *testing.T) {
 		if res := ts.do(t, "PUT", fmt.Sprintf("/api/admin/secrets/KEY_%d", 6-i), `{"value":"v"}`, testAdminToken); res.status != http.StatusNoContent {
 			t.Fatalf("set secret: %d %s", res.status, res.body)
 		}
+		due := at.Add(time.Duration(i/3) * time.Second)
+		if _, err := ts.Store().C(db.Jobs).InsertOne(ctx, bson.M{"_id": primitive.NewObjectIDFromTimestamp(due).Hex(), "kind": "function", "status": "dead", "key": fmt.Sprintf("k%d", i),
+			"attempt": 1, "max_attempts": 1, "run_at": due, "created_at": due, "updated_at": due, "finished_at": due, "last_error": "no",
+			"payload": bson.M{"function": "gone", "trigger": "event", "input": bson.M{}}}); err != nil {
+			t.Fatal(err)
+		}
 		ts.putFunction(t, fmt.Sprintf("job-%d", 6-i), `function handle() end`, fmt.Sprintf(`[{"schedule": "every day at 0%d:00"}]`, i))
 	}
 	if res := ts.do(t, "POST", "/api/admin/events", `{"name":"other","data":{}}`, testAdminToken); res.status != http.StatusAccepted {
@@ -52,6 +59,7 @@ func TestAdminListsPage(t *testing.T) {
 		{"/api/admin/events?name=tick", "events", "before", func(v any) string { return v.(map[string]any)["id"].(string) }, 7},
 		{"/api/admin/events", "events", "before", func(v any) string { return v.(map[string]any)["id"].(string) }, 8},
 		{"/api/admin/secrets", "secrets", "after", func(v any) string { return v.(string) }, 7},
+		{"/api/admin/jobs?status=dead", "jobs", "after", func(v any) string { return v.(map[string]any)["id"].(string) }, 7},
 		{"/api/admin/schedules", "schedules", "after", func(v any) string { return v.(map[string]any)["id"].(string) }, 7},
 	}
 	for _, l := range lists {
@@ -109,6 +117,8 @@ func TestAdminListsPage(t *testing.T) {
 		{"an unknown event", "/api/admin/events?before=65a0000000000000000000ff", "invalid_input"},
 		{"an unknown message", "/api/admin/outbox?before=nope", "invalid_input"},
 		{"a cursor too long", "/api/admin/secrets?after=" + strings.Repeat("A", 300), "invalid_input"},
+		{"a job cursor that names no job", "/api/admin/jobs?status=dead&after=nope", "invalid_input"},
+		{"a job cursor and skip", "/api/admin/jobs?after=nope&skip=50", "invalid_input"},
 		{"a cursor too long", "/api/admin/schedules?after=" + strings.Repeat("a", 300), "invalid_input"},
 	}
 	for _, b := range bad {

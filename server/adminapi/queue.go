@@ -6,6 +6,9 @@ import "github.com/moonbase-dev/moonbase/events"
 // in plain JSON.
 type JobsAnswer struct {
 	Jobs []events.Job `json:"jobs"`
+	// Next is the after of the following page, "" when this one was not
+	// full.
+	Next string `json:"next"`
 }
 
 // JobAnswer answers POST /api/admin/jobs/:id/replay.

@@ -1,6 +1,6 @@
 // The screens of the rest of the backend: jobs, schedules, events, the
 // outbox, secrets, collections and users. Every list pages on the server
-// (jobs, documents and users by skip, the others by cursor), and every
+// (documents and users by skip, the others by cursor), and every
 // destructive action asks once.
 import { api, qs } from "./api.js";
 import { h, replace, when, json, table, badge, confirmOnce } from "./dom.js";
@@ -37,13 +37,14 @@ function cursorPages(load) {
 }
 
 export async function jobsScreen(main, ui) {
-  let status = "dead", skip = 0;
+  let status = "dead";
+  const pages = cursorPages(() => ui.guard(load));
   const chartBox = h("div", {}), listBox = h("div", {});
   const tabs = ["pending", "running", "dead", "done", ""].map((s) =>
-    h("button", { type: "button", role: "tab", "data-status": s, onclick: () => { status = s; skip = 0; ui.guard(load); } }, s || "all"));
+    h("button", { type: "button", role: "tab", "data-status": s, onclick: () => { status = s; pages.reset(); ui.guard(load); } }, s || "all"));
   async function load() {
     for (const b of tabs) b.setAttribute("aria-selected", String(b.dataset.status === status));
-    const { jobs } = await api.get(`/api/admin/jobs${qs({ status, limit: PAGE, skip })}`);
+    const { jobs, next } = await api.get(`/api/admin/jobs${qs({ status, limit: PAGE, after: pages.cursor() })}`);
     replace(listBox,
       status === "dead" && jobs.length ? h("button", { type: "button", id: "replay-all", onclick: replayAll }, "Replay all dead jobs") : null,
       table("Jobs", ["Job", "Kind", "Status", "Attempts", "Due", "Last error", ""], jobs.map((j) => [
@@ -52,7 +53,7 @@ export async function jobsScreen(main, ui) {
         badge(j.status), `${j.attempt}/${j.max_attempts}`, when(j.run_at), j.last_error || "",
         j.status === "dead" || j.status === "done" ? h("button", { type: "button", class: "secondary replay", "data-job": j.id, onclick: () => replay(j) }, "Replay") : "",
       ]), "No jobs here."),
-      pager(skip, jobs.length, undefined, (s) => { skip = s; ui.guard(load); }));
+      pages.nav(jobs.length, next));
   }
   async function replay(j) {
     if (!confirmOnce(`Replay job ${j.id}? It runs again from its first attempt.`)) return;
