@@ -408,17 +408,23 @@ func (s *Server) runInput(raw json.RawMessage) (any, error) {
 // with its error and the status a client would have had; a refusal before
 // the run (no such function, input the runtime cannot take) is an error
 // answer.
-func (s *Server) answerRun(c *fiber.Ctx, res engine.Result, err error, rerunOf ...string) error {
+func (s *Server) answerRun(c *fiber.Ctx, res engine.Result, err error) error {
+	ans, err := runAnswer(res, err)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ans)
+}
+
+// runAnswer is answerRun's answer, or the error to answer instead.
+func runAnswer(res engine.Result, err error) (adminapi.RunAnswer, error) {
 	var re *engine.RunError
 	if err != nil && !errors.As(err, &re) {
-		return err
+		return adminapi.RunAnswer{}, err
 	}
 	ans := adminapi.RunAnswer{
 		Status: http.StatusOK, Headers: res.Headers, Output: res.Logs, ExecutionID: res.ExecutionID,
 		DurationMs: float64(res.Duration.Microseconds()) / 1000,
-	}
-	if len(rerunOf) > 0 {
-		ans.RerunOf = rerunOf[0]
 	}
 	if ans.Output == nil {
 		ans.Output = []functions.LogLine{}
@@ -428,11 +434,11 @@ func (s *Server) answerRun(c *fiber.Ctx, res engine.Result, err error, rerunOf .
 		if apiErr := toAPIError(err); apiErr != nil {
 			ans.Status = apiErr.Status
 		}
-		return c.JSON(ans)
+		return ans, nil
 	}
 	if res.Status != 0 {
 		ans.Status = res.Status
 	}
 	ans.Result = jsonValue(res.Value)
-	return c.JSON(ans)
+	return ans, nil
 }

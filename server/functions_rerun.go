@@ -52,8 +52,12 @@ func (s *Server) adminRerunExecution(c *fiber.Ctx) error {
 		}
 		input, opts.Method = req, req.in.Method
 	}
-	res, err := s.functions.Run(ctx, name, input, opts)
-	return s.answerRun(c, res, err, e.ID)
+	ans, err := runAnswer(s.functions.Run(ctx, name, input, opts))
+	if err != nil {
+		return err
+	}
+	ans.RerunOf = e.ID
+	return c.JSON(ans)
 }
 
 // rerunOptions rebuild the trigger context of run e: its trigger, event
