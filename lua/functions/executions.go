@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -418,7 +419,12 @@ func appendInput(b []byte, input any) []byte {
 	}
 	text := bsoncore.Value{Type: t, Data: data}.String()
 	if len(text) > MaxInputBytes {
-		text = text[:MaxInputBytes]
+		// Cut between characters, not inside one.
+		n := MaxInputBytes
+		for n > 0 && !utf8.RuneStart(text[n]) {
+			n--
+		}
+		text = text[:n]
 	}
 	b = bsoncore.AppendBooleanElement(b, "input_cut", true)
 	b = bsoncore.AppendInt64Element(b, "input_bytes", int64(len(data)))
