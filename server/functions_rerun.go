@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"go.mongodb.org/mongo-driver/bson"
 
+	"github.com/moonbase-dev/moonbase/db"
 	"github.com/moonbase-dev/moonbase/lua/engine"
 	"github.com/moonbase-dev/moonbase/lua/functions"
 	"github.com/moonbase-dev/moonbase/webhooks"
@@ -94,9 +95,15 @@ func (s *Server) recordedRequest(e functions.Execution) (*storedRequest, error) 
 		return nil, fmt.Errorf("%w: run %s's recorded request is not a document", functions.ErrInputNotKept, e.ID)
 	}
 	text := func(k string) string { v, _ := doc[k].(string); return v }
+	// input.receivedAt is when the sender's request first arrived, as
+	// for a replay from the inbound log; a record without it has the
+	// run's start, within moments of the arrival.
 	in := webhooks.Inbound{
 		Function: e.Function, Method: text("method"), URL: text("url"), Path: text("path"), Query: text("query"),
-		Body: text("body"), Headers: map[string]string{},
+		Body: text("body"), Headers: map[string]string{}, ReceivedAt: e.StartedAt,
+	}
+	if at := db.TimeOf(doc["received_at"]); !at.IsZero() {
+		in.ReceivedAt = at
 	}
 	if h, ok := doc["headers"].(bson.M); ok {
 		for k, v := range h {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -43,7 +44,8 @@ func TestRerunExecution(t *testing.T) {
 end`
 	ts.putFunction(t, "echo", echo, `[{"invoke": true}, {"event": "order_placed"}]`)
 	hook := `function handle(req, ctx)
-  return {method = req.method, auth = req.headers["authorization"], sig = req.headers["x-signature"], body = req.body, path = req.path, q = req.query.page}
+  return {method = req.method, auth = req.headers["authorization"], sig = req.headers["x-signature"], body = req.body, path = req.path, q = req.query.page,
+    replayed = req.replayed == true, at = req.receivedAt and req.receivedAt:unix() or -1}
 end`
 	ts.putFunction(t, "hook", hook, `[{"http": true}]`)
 
@@ -85,7 +87,7 @@ end`
 		{
 			name: "an http run with credentials", method: "POST", path: "/functions/hook?page=3", body: `{"ok":true}`,
 			headers:    []string{"Authorization", "Bearer sk_live_secret", "X-Signature", "t=1,v1=abc"},
-			wantStatus: 200, wantContent: []string{`"auth":"Bearer sk_live_secret"`},
+			wantStatus: 200, wantContent: []string{`"auth":"Bearer sk_live_secret"`, `"replayed":false`, `"at":-1`},
 			after: func(t *testing.T, res response, vars map[string]string) {
 				e := ts.lastExecution(t, "hook", 1)
 				in, _ := e["input"].(map[string]any)
@@ -100,8 +102,15 @@ end`
 		{
 			name: "the http run is re-run as recorded, credentials still redacted", method: "POST", path: "/api/admin/functions/hook/executions/{http}/rerun", token: testAdminToken,
 			wantStatus:  200,
-			wantContent: []string{`"method":"POST"`, `"auth":"[redacted]"`, `"sig":"t=1,v1=abc"`, `"body":"{\"ok\":true}"`, `"path":"/functions/hook"`, `"q":"3"`},
-			notContent:  []string{"sk_live_secret"},
+			wantContent: []string{`"method":"POST"`, `"auth":"[redacted]"`, `"sig":"t=1,v1=abc"`, `"body":"{\"ok\":true}"`, `"path":"/functions/hook"`, `"q":"3"`, `"replayed":true`},
+			notContent:  []string{"sk_live_secret", `"at":-1`},
+			after: func(t *testing.T, res response, vars map[string]string) {
+				// receivedAt is when the request first arrived: the first run's start.
+				at, _ := res.json(t)["result"].(map[string]any)["at"].(float64)
+				if since := time.Since(time.Unix(int64(at), 0)); since < 0 || since > time.Minute {
+					t.Fatalf("receivedAt %v is not the first arrival", at)
+				}
+			},
 		},
 		{
 			name: "an event", method: "POST", path: "/api/events", token: "alice", body: `{"name":"order_placed","data":{"order":42}}`,

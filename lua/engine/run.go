@@ -254,7 +254,8 @@ func executionRecord(id primitive.ObjectID, ru *run, start time.Time, res Result
 }
 
 // recordedInput is a run's input as its execution record keeps it: an
-// http run's request as {method, path, url, query, headers, body}, with
+// http run's request as {method, path, url, query, headers, body}, and
+// for a replayed one received_at (its first arrival), with
 // the headers Deps.RedactHeader names replaced by "[redacted]"; any other
 // input as it is.
 func (r *Registry) recordedInput(input any) any {
@@ -271,10 +272,14 @@ func (r *Registry) recordedInput(input any) any {
 		}
 		headers[name] = value
 	})
-	return bson.M{
+	in := bson.M{
 		"method": req.Method(), "path": req.Path(), "url": req.URL(), "query": req.RawQuery(),
 		"headers": headers, "body": req.Body(),
 	}
+	if rr, ok := req.(ReplayedHTTPRequest); ok {
+		in["received_at"] = rr.ReceivedAt().UTC()
+	}
+	return in
 }
 
 // RedactedHeader replaces the value of a request header an execution
