@@ -50,8 +50,21 @@ end`, scheme, secret),
 			hdr = append(hdr, k, v[0])
 		}
 		res := ts.do(t, "POST", "/functions/hook_"+scheme, body, "", hdr...)
-		logged := ts.docs(t, db.Inbound, bson.M{"function": "hook_" + scheme, "replay_of": nil})
-		return res, logged[len(logged)-1]["_id"].(string)
+		// The log lists newest first; the newest that is not a replay is
+		// this request's entry.
+		var list struct {
+			Requests []webhooks.Inbound `json:"requests"`
+		}
+		if l := ts.do(t, "GET", "/api/admin/inbound?function=hook_"+scheme, "", testAdminToken); l.status != http.StatusOK || json.Unmarshal([]byte(l.body), &list) != nil {
+			t.Fatalf("list the inbound log: %d %s", l.status, l.body)
+		}
+		for _, in := range list.Requests {
+			if in.ReplayOf == "" {
+				return res, in.ID
+			}
+		}
+		t.Fatalf("the request to hook_%s is not in the log", scheme)
+		return res, ""
 	}
 	// arrivedAt moves a logged request's receipt to at.
 	arrivedAt := func(t *testing.T, id string, at time.Time) {

@@ -409,6 +409,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 	if err := s.functions.Shutdown(fctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop functions: %w", err))
 	}
+	if err := s.webhooks.Close(fctx); err != nil {
+		errs = append(errs, fmt.Errorf("write the inbound request log: %w", err))
+	}
 	if s.ownsStore {
 		// The store closes even when the jobs used up ctx, within a bound
 		// of its own.

@@ -69,8 +69,9 @@ func (s *Service) Redact(headers map[string]string) {
 	}
 }
 
-// RecordInbound stores one request to an http trigger, redacting its
-// headers, and returns its id.
+// RecordInbound logs one request to an http trigger, redacting its
+// headers, and returns its id. The entry is written with the next batch
+// (see inboundLog); reads of the log see it at once.
 func (s *Service) RecordInbound(ctx context.Context, in Inbound) (string, error) {
 	if in.ID == "" {
 		in.ID = newID("in_")
@@ -93,7 +94,7 @@ func (s *Service) RecordInbound(ctx context.Context, in Inbound) (string, error)
 	if !in.OriginalReceivedAt.IsZero() {
 		doc["original_received_at"] = in.OriginalReceivedAt.UTC().Truncate(time.Millisecond)
 	}
-	if _, err := s.deps.Store.C(db.Inbound).InsertOne(ctx, doc); err != nil {
+	if err := s.inbound.add(ctx, doc); err != nil {
 		return "", fmt.Errorf("record inbound request: %w", err)
 	}
 	return in.ID, nil
@@ -111,6 +112,9 @@ type InboundQuery struct {
 
 // ListInbound returns logged requests matching q, newest first.
 func (s *Service) ListInbound(ctx context.Context, q InboundQuery) ([]Inbound, error) {
+	if err := s.inbound.flush(ctx); err != nil {
+		return nil, fmt.Errorf("write the inbound request log: %w", err)
+	}
 	filter := bson.M{}
 	if q.Function != "" {
 		filter["function"] = q.Function
@@ -141,6 +145,9 @@ func (s *Service) ListInbound(ctx context.Context, q InboundQuery) ([]Inbound, e
 
 // InboundRequest returns one logged request.
 func (s *Service) InboundRequest(ctx context.Context, id string) (Inbound, error) {
+	if err := s.inbound.flush(ctx); err != nil {
+		return Inbound{}, fmt.Errorf("write the inbound request log: %w", err)
+	}
 	d, err := s.deps.Store.C(db.Inbound).FindOne(ctx, db.ByID(id), nil)
 	if errors.Is(err, db.ErrNotFound) {
 		return Inbound{}, fmt.Errorf("%w: %q", ErrInboundNotFound, id)

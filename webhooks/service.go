@@ -54,6 +54,8 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 
+	inbound *inboundLog
+
 	paceMu sync.Mutex
 	pace   map[string]time.Time // endpoint id → earliest next send
 }
@@ -97,7 +99,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			// A receiver answers; it does not send the delivery elsewhere.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		pace: map[string]time.Time{},
+		pace:    map[string]time.Time{},
+		inbound: newInboundLog(deps.Store, logger),
 	}
 	deps.Queue.RegisterKind(KindDelivery, s.deliver, events.KindOptions{MaxAttempts: cfg.MaxAttempts, Timeout: cfg.Timeout + 5*time.Second})
 	deps.Queue.OnDead(s.jobDied)
@@ -129,6 +132,12 @@ func (s *Service) Start(ctx context.Context) error {
 		}
 	}
 	return s.requeuePending(ctx)
+}
+
+// Close writes the inbound request log's queued entries, bounded by ctx.
+// The server calls it after the last request, before the store closes.
+func (s *Service) Close(ctx context.Context) error {
+	return s.inbound.close(ctx)
 }
 
 // requeuePending enqueues every pending delivery under its job key; those

@@ -64,6 +64,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = jobs.Shutdown(ctx)
+		_ = svc.Close(ctx)
 	})
 	return &env{store: store, jobs: jobs, svc: svc}
 }
