@@ -113,7 +113,7 @@ func (h *Hub) openChannel(ctx context.Context, name string, rule Rule) (*channel
 		}
 		h.mu.Unlock()
 		if first {
-			tail, err := h.log.tail(ctx, name)
+			tail, err := h.log.tail(ctx, name, logKeep(rule))
 			h.mu.Lock()
 			st.loading = false
 			if err != nil {
@@ -347,7 +347,7 @@ func (h *Hub) commit(ctx context.Context, m Message, fromClient bool) (Message, 
 		h.bus.publish(m)
 	}
 	rule := h.rules.match(m.Channel)
-	if keep := int64(rule.HistorySize() + logSlack); m.Offset%trimEvery == 0 && m.Offset > keep {
+	if keep := logKeep(rule); m.Offset%trimEvery == 0 && m.Offset > keep {
 		if err := h.log.trim(ctx, m.Channel, m.Offset-keep); err != nil {
 			h.logger.Warn("channels: trim log", "channel", m.Channel, "error", err.Error())
 		}

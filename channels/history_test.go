@@ -2,6 +2,7 @@ package channels
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -151,33 +152,63 @@ func TestLogTrimmed(t *testing.T) {
 }
 
 // TestTail: delivery of a channel starts below the first offset that is
-// allocated but not stored yet, with what is stored above it pending.
+// allocated but not stored yet, however many offsets were stored after
+// it (as far back as the log keeps), with what is stored above it
+// pending.
 func TestTail(t *testing.T) {
 	t.Parallel()
 	store := openStore(t, t.TempDir())
 	ctx := context.Background()
 	l := msgLog{store: store}
-	for range 7 {
-		if _, err := l.allocate(ctx, "c"); err != nil {
-			t.Fatal(err)
-		}
+	const keep = 100
+	scenarios := []struct {
+		name      string
+		allocated int64
+		stored    []int64 // offsets written, in this order
+		delivered int64
+		pending   []int64 // first few
+	}{
+		{"a new channel", 0, nil, 0, nil},
+		{"a gap in the middle", 7, []int64{1, 2, 3, 5, 6}, 3, []int64{5, 6}},
+		{"the gap filled, the latest still in flight", 7, []int64{1, 2, 3, 5, 6, 4}, 6, nil},
+		{"the oldest in flight, more stored after it than one connection sends at once", 90, span(2, 90), 0, []int64{2, 3, 4}},
+		{"the gap as far back as the log keeps", keep + 10, append([]int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, span(12, keep+10)...), 10, []int64{12, 13}},
+		{"a gap further back than the log keeps", keep + 10, append([]int64{1, 2, 3, 4, 5, 6, 7, 8, 9}, span(11, keep+10)...), keep + 10, nil},
+		{"several gaps", 20, []int64{1, 2, 4, 5, 7}, 2, []int64{4, 5, 7}},
 	}
-	for _, o := range []int64{1, 2, 3, 5, 6} {
-		if err := l.insert(ctx, Message{Channel: "c", Offset: o, Data: []byte("1")}); err != nil {
-			t.Fatal(err)
-		}
+	for i, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			name := fmt.Sprintf("c%d", i)
+			if s.allocated > 0 {
+				if _, err := l.allocateN(ctx, name, int(s.allocated)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, o := range s.stored {
+				if err := l.insert(ctx, Message{Channel: name, Offset: o, Data: []byte("1")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tail, err := l.tail(ctx, name, keep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pending []int64
+			for _, m := range tail.pending[:min(len(s.pending), len(tail.pending))] {
+				pending = append(pending, m.Offset)
+			}
+			if tail.delivered != s.delivered || !slices.Equal(pending, s.pending) || (len(s.pending) == 0) != (len(tail.pending) == 0) {
+				t.Fatalf("tail = delivered %d, pending %v…; want delivered %d, pending %v…", tail.delivered, pending, s.delivered, s.pending)
+			}
+		})
 	}
-	tail, err := l.tail(ctx, "c")
-	if err != nil || tail.delivered != 3 || len(tail.pending) != 2 || tail.pending[0].Offset != 5 {
-		t.Fatalf("tail = %+v, %v; want delivered 3, pending 5 and 6", tail, err)
+}
+
+// span lists the offsets from to to, both included.
+func span(from, to int64) []int64 {
+	var out []int64
+	for o := from; o <= to; o++ {
+		out = append(out, o)
 	}
-	if err := l.insert(ctx, Message{Channel: "c", Offset: 4, Data: []byte("1")}); err != nil {
-		t.Fatal(err)
-	}
-	if tail, err = l.tail(ctx, "c"); err != nil || tail.delivered != 6 || len(tail.pending) != 0 {
-		t.Fatalf("tail = %+v, %v; want delivered 6 (7 still in flight)", tail, err)
-	}
-	if tail, err = l.tail(ctx, "empty"); err != nil || tail.delivered != 0 {
-		t.Fatalf("tail of a new channel = %+v, %v", tail, err)
-	}
+	return out
 }
