@@ -295,6 +295,7 @@ func TestJoinPastSlowWrite(t *testing.T) {
 	}{
 		{"channel with history", Rule{History: intp(1000)}, 2 * maxSendsInFlight},
 		{"channel without history", Rule{}, 2 * maxSendsInFlight},
+		{"history shorter than the sends after", Rule{History: intp(10)}, 2 * maxSendsInFlight},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {

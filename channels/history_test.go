@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestHistoryAndRecovery: a later joiner sees the kept history; a client
@@ -124,6 +125,75 @@ func TestNoDuplicatesAcrossJoin(t *testing.T) {
 	if !slices.Equal(got, acked) {
 		t.Fatalf("received offsets %v, want those sent, %v, once each, in order", got, acked)
 	}
+}
+
+// TestHistoryAboveUnsettled: a join on a process that has not settled
+// every offset below the history it would serve (a write under way, or
+// messages of another process not read yet) answers with that history
+// only when every offset in between is stored; else it answers nothing
+// and everything comes live, in order, from the first unsettled offset.
+func TestHistoryAboveUnsettled(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	h := startHub(t, store, Config{}, Deps{})
+	ctx := context.Background()
+	// chat:stored holds 1..30, chat:long 1..300; chat:hole has 30
+	// offsets, 5 never stored.
+	for name, n := range map[string]int64{"chat:stored": 30, "chat:hole": 30, "chat:long": 300} {
+		if _, err := h.log.allocateN(ctx, name, int(n)); err != nil {
+			t.Fatal(err)
+		}
+		for o := int64(1); o <= n; o++ {
+			if name == "chat:hole" && o == 5 {
+				continue
+			}
+			if err := h.log.insert(ctx, Message{Channel: name, Offset: o, Data: []byte("1"), At: storeTime(time.Now())}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	since := func(o int64) *int64 { return &o }
+	scenarios := []struct {
+		name      string
+		channel   string
+		since     *int64
+		settled   int64
+		want      []int64
+		covered   int64
+		recovered any // nil: no since
+	}{
+		{"everything settled", "chat:hole", nil, 30, span(21, 30), 30, nil},
+		{"settled below the history, all stored", "chat:stored", nil, 2, span(21, 30), 30, nil},
+		{"settled below a write under way", "chat:hole", nil, 2, []int64{}, 0, nil},
+		{"settled just below the history, the write under way older", "chat:hole", nil, 20, span(21, 30), 30, nil},
+		{"since older than the history, a write under way", "chat:hole", since(1), 2, []int64{}, 0, false},
+		{"since within the history: the client has the rest", "chat:hole", since(25), 2, span(26, 30), 30, true},
+		{"settled further behind than the log keeps", "chat:long", nil, 2, []int64{}, 0, nil},
+		{"settled as far behind as the log keeps", "chat:long", nil, 290 - 10 - logSlack, span(291, 300), 300, nil},
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			ans, covered, err := h.history(ctx, s.channel, 10, s.since, s.settled)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recovered any
+			if ans.Recovered != nil {
+				recovered = *ans.Recovered
+			}
+			if got := offsetsOfMessages(ans.Messages); !slices.Equal(got, s.want) || covered != s.covered || recovered != s.recovered {
+				t.Fatalf("history = %v covering %d, recovered %v; want %v covering %d, recovered %v", got, covered, recovered, s.want, s.covered, s.recovered)
+			}
+		})
+	}
+}
+
+func offsetsOfMessages(msgs []Message) []int64 {
+	out := []int64{}
+	for _, m := range msgs {
+		out = append(out, m.Offset)
+	}
+	return out
 }
 
 // TestLogTrimmed keeps a channel's log bounded by its history.
