@@ -113,7 +113,7 @@ func (h *Hub) openChannel(ctx context.Context, name string, rule Rule) (*channel
 		}
 		h.mu.Unlock()
 		if first {
-			tail, err := h.log.tail(ctx, name)
+			tail, err := h.log.tail(ctx, name, logKeep(rule))
 			h.mu.Lock()
 			st.loading = false
 			if err != nil {
@@ -163,7 +163,10 @@ func (h *Hub) openChannel(ctx context.Context, name string, rule Rule) (*channel
 // the channel still keeps them all (recovered), else the last `history`
 // messages and recovered false. The answer stops before the first
 // offset above settled that is not stored yet (its sender is still
-// storing it): that message and those after it come live, in order.
+// storing it): that message and those after it come live, in order. So
+// the answer is empty when such an offset lies below the history it
+// would serve, unless since already gave the client every offset up to
+// there.
 // covered is the last offset the answer settles, message or marker.
 func (h *Hub) history(ctx context.Context, name string, keep int, since *int64, settled int64) (JoinAnswer, int64, error) {
 	ans := JoinAnswer{Type: TypeOK, Channel: name, Messages: []Message{}}
@@ -181,6 +184,23 @@ func (h *Hub) history(ctx context.Context, name string, keep int, since *int64, 
 	}
 	if keep == 0 || from >= latest {
 		return ans, 0, nil
+	}
+	if from > settled && (ans.Recovered == nil || !*ans.Recovered) {
+		// The client has not had the offsets up to from, and those not
+		// delivered here yet may pass it by only when all are stored
+		// (older than the history served). One still being written
+		// comes live, so everything after it must too; the same when
+		// this process lags further behind than the log keeps.
+		if from-settled > int64(keep+logSlack) {
+			return ans, 0, nil
+		}
+		stored, err := h.log.offsetsAfter(ctx, name, settled, from-settled)
+		if err != nil {
+			return ans, 0, err
+		}
+		if int64(len(stored)) != from-settled || stored[len(stored)-1] != from {
+			return ans, 0, nil
+		}
 	}
 	msgs, err := h.log.after(ctx, name, from, keep+logSlack)
 	if err != nil {
@@ -347,7 +367,7 @@ func (h *Hub) commit(ctx context.Context, m Message, fromClient bool) (Message, 
 		h.bus.publish(m)
 	}
 	rule := h.rules.match(m.Channel)
-	if keep := int64(rule.HistorySize() + logSlack); m.Offset%trimEvery == 0 && m.Offset > keep {
+	if keep := logKeep(rule); m.Offset%trimEvery == 0 && m.Offset > keep {
 		if err := h.log.trim(ctx, m.Channel, m.Offset-keep); err != nil {
 			h.logger.Warn("channels: trim log", "channel", m.Channel, "error", err.Error())
 		}

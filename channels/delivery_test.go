@@ -280,6 +280,58 @@ func TestJoinWhileSending(t *testing.T) {
 	}
 }
 
+// TestJoinPastSlowWrite first joins a channel while the write of its
+// oldest offset is still under way and more sends were stored after it
+// than one connection keeps in flight (other connections, processes or
+// functions send too). Delivery must start below that offset: the join
+// answer stops before it, and it comes live, followed by the rest, once
+// its write lands.
+func TestJoinPastSlowWrite(t *testing.T) {
+	t.Parallel()
+	scenarios := []struct {
+		name  string
+		rule  Rule
+		after int64 // messages stored after the held one
+	}{
+		{"channel with history", Rule{History: intp(1000)}, 2 * maxSendsInFlight},
+		{"channel without history", Rule{}, 2 * maxSendsInFlight},
+		{"history shorter than the sends after", Rule{History: intp(10)}, 2 * maxSendsInFlight},
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			store := openStore(t, t.TempDir())
+			sink := newGatedSink(store, 1)
+			h := startHub(t, store, Config{GapTimeout: time.Minute, Rules: map[string]Rule{"chat:*": s.rule}}, Deps{Sink: sink})
+			release := sync.OnceFunc(func() { sink.release(1) })
+			t.Cleanup(release) // before the hub stops, should the test end early
+			sender := signedIn(t, h.url, "tok-alice")
+			sender.write(map[string]any{"type": "send", "id": "held", "channel": "chat:x", "data": 1})
+			sink.awaitWaiting(t, 1)
+			for i := range s.after {
+				if o, err := h.Publish(context.Background(), "chat:x", i+2); err != nil || o != i+2 {
+					t.Fatalf("Publish = %d, %v; want offset %d", o, err, i+2)
+				}
+			}
+			member := signedIn(t, h.url, "tok-bob")
+			ans := member.join("chat:x", "since", 0)
+			if got := offsets(ans["messages"]); len(got) != 0 || ans["offset"] != float64(0) {
+				t.Fatalf("join answered messages %v at offset %v while offset 1 is being written; want none at 0", got, ans["offset"])
+			}
+			release()
+			f := answer{t: t, f: sender.next("the answer to the held send", func(f map[string]any) bool { return f["id"] == "held" })}.mustOK()
+			if f["offset"] != float64(1) {
+				t.Fatalf("held send answered %v, want offset 1", f)
+			}
+			for i, m := range member.messages("chat:x", int(s.after)+1) {
+				if m["offset"] != float64(i+1) {
+					t.Fatalf("message %d has offset %v; want every offset from 1, in order, once", i+1, m["offset"])
+				}
+			}
+		})
+	}
+}
+
 // TestFence: a marker takes an offset that has no message, a message
 // already stored keeps it, and StoredFilter tells the two apart.
 func TestFence(t *testing.T) {

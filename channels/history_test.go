@@ -2,8 +2,10 @@ package channels
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestHistoryAndRecovery: a later joiner sees the kept history; a client
@@ -125,6 +127,75 @@ func TestNoDuplicatesAcrossJoin(t *testing.T) {
 	}
 }
 
+// TestHistoryAboveUnsettled: a join on a process that has not settled
+// every offset below the history it would serve (a write under way, or
+// messages of another process not read yet) answers with that history
+// only when every offset in between is stored; else it answers nothing
+// and everything comes live, in order, from the first unsettled offset.
+func TestHistoryAboveUnsettled(t *testing.T) {
+	t.Parallel()
+	store := openStore(t, t.TempDir())
+	h := startHub(t, store, Config{}, Deps{})
+	ctx := context.Background()
+	// chat:stored holds 1..30, chat:long 1..300; chat:hole has 30
+	// offsets, 5 never stored.
+	for name, n := range map[string]int64{"chat:stored": 30, "chat:hole": 30, "chat:long": 300} {
+		if _, err := h.log.allocateN(ctx, name, int(n)); err != nil {
+			t.Fatal(err)
+		}
+		for o := int64(1); o <= n; o++ {
+			if name == "chat:hole" && o == 5 {
+				continue
+			}
+			if err := h.log.insert(ctx, Message{Channel: name, Offset: o, Data: []byte("1"), At: storeTime(time.Now())}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	since := func(o int64) *int64 { return &o }
+	scenarios := []struct {
+		name      string
+		channel   string
+		since     *int64
+		settled   int64
+		want      []int64
+		covered   int64
+		recovered any // nil: no since
+	}{
+		{"everything settled", "chat:hole", nil, 30, span(21, 30), 30, nil},
+		{"settled below the history, all stored", "chat:stored", nil, 2, span(21, 30), 30, nil},
+		{"settled below a write under way", "chat:hole", nil, 2, []int64{}, 0, nil},
+		{"settled just below the history, the write under way older", "chat:hole", nil, 20, span(21, 30), 30, nil},
+		{"since older than the history, a write under way", "chat:hole", since(1), 2, []int64{}, 0, false},
+		{"since within the history: the client has the rest", "chat:hole", since(25), 2, span(26, 30), 30, true},
+		{"settled further behind than the log keeps", "chat:long", nil, 2, []int64{}, 0, nil},
+		{"settled as far behind as the log keeps", "chat:long", nil, 290 - 10 - logSlack, span(291, 300), 300, nil},
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			ans, covered, err := h.history(ctx, s.channel, 10, s.since, s.settled)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recovered any
+			if ans.Recovered != nil {
+				recovered = *ans.Recovered
+			}
+			if got := offsetsOfMessages(ans.Messages); !slices.Equal(got, s.want) || covered != s.covered || recovered != s.recovered {
+				t.Fatalf("history = %v covering %d, recovered %v; want %v covering %d, recovered %v", got, covered, recovered, s.want, s.covered, s.recovered)
+			}
+		})
+	}
+}
+
+func offsetsOfMessages(msgs []Message) []int64 {
+	out := []int64{}
+	for _, m := range msgs {
+		out = append(out, m.Offset)
+	}
+	return out
+}
+
 // TestLogTrimmed keeps a channel's log bounded by its history.
 func TestLogTrimmed(t *testing.T) {
 	t.Parallel()
@@ -151,33 +222,63 @@ func TestLogTrimmed(t *testing.T) {
 }
 
 // TestTail: delivery of a channel starts below the first offset that is
-// allocated but not stored yet, with what is stored above it pending.
+// allocated but not stored yet, however many offsets were stored after
+// it (as far back as the log keeps), with what is stored above it
+// pending.
 func TestTail(t *testing.T) {
 	t.Parallel()
 	store := openStore(t, t.TempDir())
 	ctx := context.Background()
 	l := msgLog{store: store}
-	for range 7 {
-		if _, err := l.allocate(ctx, "c"); err != nil {
-			t.Fatal(err)
-		}
+	const keep = 100
+	scenarios := []struct {
+		name      string
+		allocated int64
+		stored    []int64 // offsets written, in this order
+		delivered int64
+		pending   []int64 // first few
+	}{
+		{"a new channel", 0, nil, 0, nil},
+		{"a gap in the middle", 7, []int64{1, 2, 3, 5, 6}, 3, []int64{5, 6}},
+		{"the gap filled, the latest still in flight", 7, []int64{1, 2, 3, 5, 6, 4}, 6, nil},
+		{"the oldest in flight, more stored after it than one connection sends at once", 90, span(2, 90), 0, []int64{2, 3, 4}},
+		{"the gap as far back as the log keeps", keep + 10, append([]int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, span(12, keep+10)...), 10, []int64{12, 13}},
+		{"a gap further back than the log keeps", keep + 10, append([]int64{1, 2, 3, 4, 5, 6, 7, 8, 9}, span(11, keep+10)...), keep + 10, nil},
+		{"several gaps", 20, []int64{1, 2, 4, 5, 7}, 2, []int64{4, 5, 7}},
 	}
-	for _, o := range []int64{1, 2, 3, 5, 6} {
-		if err := l.insert(ctx, Message{Channel: "c", Offset: o, Data: []byte("1")}); err != nil {
-			t.Fatal(err)
-		}
+	for i, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			name := fmt.Sprintf("c%d", i)
+			if s.allocated > 0 {
+				if _, err := l.allocateN(ctx, name, int(s.allocated)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, o := range s.stored {
+				if err := l.insert(ctx, Message{Channel: name, Offset: o, Data: []byte("1")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tail, err := l.tail(ctx, name, keep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pending []int64
+			for _, m := range tail.pending[:min(len(s.pending), len(tail.pending))] {
+				pending = append(pending, m.Offset)
+			}
+			if tail.delivered != s.delivered || !slices.Equal(pending, s.pending) || (len(s.pending) == 0) != (len(tail.pending) == 0) {
+				t.Fatalf("tail = delivered %d, pending %v…; want delivered %d, pending %v…", tail.delivered, pending, s.delivered, s.pending)
+			}
+		})
 	}
-	tail, err := l.tail(ctx, "c")
-	if err != nil || tail.delivered != 3 || len(tail.pending) != 2 || tail.pending[0].Offset != 5 {
-		t.Fatalf("tail = %+v, %v; want delivered 3, pending 5 and 6", tail, err)
+}
+
+// span lists the offsets from to to, both included.
+func span(from, to int64) []int64 {
+	var out []int64
+	for o := from; o <= to; o++ {
+		out = append(out, o)
 	}
-	if err := l.insert(ctx, Message{Channel: "c", Offset: 4, Data: []byte("1")}); err != nil {
-		t.Fatal(err)
-	}
-	if tail, err = l.tail(ctx, "c"); err != nil || tail.delivered != 6 || len(tail.pending) != 0 {
-		t.Fatalf("tail = %+v, %v; want delivered 6 (7 still in flight)", tail, err)
-	}
-	if tail, err = l.tail(ctx, "empty"); err != nil || tail.delivered != 0 {
-		t.Fatalf("tail of a new channel = %+v, %v", tail, err)
-	}
+	return out
 }

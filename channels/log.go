@@ -101,10 +101,14 @@ func (l msgLog) currents(ctx context.Context, channels []string) (map[string]int
 	return out, nil
 }
 
-// tailWindow is how far back from its latest offset a channel's log is
-// read when a process starts delivering it: further than the sends that
-// can be in flight at once.
-const tailWindow = 64
+// logKeep is how many offsets below a channel's latest one its log keeps
+// at the least: its history and logSlack more. The log is trimmed only
+// below that.
+func logKeep(rule Rule) int64 { return int64(rule.HistorySize() + logSlack) }
+
+// tailPending bounds the messages above a gap that tail reads; delivery
+// fetches the rest from the store while anything is pending.
+const tailPending = 256
 
 // logTail is where delivery of a channel starts on this process.
 type logTail struct {
@@ -117,26 +121,56 @@ type logTail struct {
 	pending []Message
 }
 
-// tail reads where delivery of channel starts.
-func (l msgLog) tail(ctx context.Context, channel string) (logTail, error) {
+// tail reads where delivery of channel starts: before the first offset
+// that is allocated but not stored yet. It looks back keep offsets from
+// the latest one (logKeep), as far as the log is never trimmed, rather
+// than as far as one connection's sends in flight reach: several
+// connections, processes and functions send to a channel at once, and
+// an offset still being written that tail took for stored would be lost
+// to this process's members. An offset further back than that is taken
+// as settled (see "a process lagging so far behind" in
+// docs/channels.md).
+func (l msgLog) tail(ctx context.Context, channel string, keep int64) (logTail, error) {
 	cur, err := l.current(ctx, channel)
 	if err != nil || cur == 0 {
 		return logTail{}, err
 	}
-	from := max(cur-tailWindow, 0)
-	msgs, err := l.after(ctx, channel, from, tailWindow)
+	from := max(cur-keep, 0)
+	stored, err := l.offsetsAfter(ctx, channel, from, keep)
 	if err != nil {
 		return logTail{}, err
 	}
 	next := from + 1
-	for i, m := range msgs {
-		if m.Offset != next {
-			return logTail{delivered: next - 1, pending: msgs[i:]}, nil
+	for _, o := range stored {
+		if o != next {
+			break
 		}
 		next++
 	}
-	// Offsets allocated but not stored at the end: wait for them.
-	return logTail{delivered: next - 1}, nil
+	if next-1-from == int64(len(stored)) {
+		// Offsets allocated but not stored at the end: wait for them.
+		return logTail{delivered: next - 1}, nil
+	}
+	pending, err := l.after(ctx, channel, next-1, tailPending)
+	if err != nil {
+		return logTail{}, err
+	}
+	return logTail{delivered: next - 1, pending: pending}, nil
+}
+
+// offsetsAfter returns the offsets of up to limit messages (or markers)
+// of channel above after, in order, without reading the messages.
+func (l msgLog) offsetsAfter(ctx context.Context, channel string, after, limit int64) ([]int64, error) {
+	docs, err := l.store.C(db.ChannelMessages).Find(ctx, bson.M{"channel": channel, "offset": bson.M{"$gt": after}},
+		&db.FindOptions{Sort: bson.D{{Key: "offset", Value: 1}}, Limit: limit, Projection: bson.M{"offset": 1}})
+	if err != nil {
+		return nil, fmt.Errorf("read the offsets of %s: %w", channel, err)
+	}
+	out := make([]int64, len(docs))
+	for i, d := range docs {
+		out[i] = db.Int64Of(d["offset"])
+	}
+	return out, nil
 }
 
 // MessageID is the _id of a message in _channel_messages.
