@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -78,10 +76,7 @@ type Bus struct {
 	now      func() time.Time
 	handlers []Handler
 
-	started atomic.Bool
-	stop    chan struct{}
-	stopped sync.Once
-	done    chan struct{}
+	sweep *looper
 }
 
 // NewBus returns a bus over deps.Store. With deps.Queue set, every event
@@ -94,8 +89,7 @@ func NewBus(cfg Config, deps Deps) *Bus {
 		queue: deps.Queue,
 		log:   deps.logger(),
 		now:   deps.clock(),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		sweep: newLooper("bus"),
 	}
 }
 
@@ -208,50 +202,18 @@ func (b *Bus) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ensure index on %s: %w", db.Events, err)
 	}
-	if !b.started.CompareAndSwap(false, true) {
-		return fmt.Errorf("bus: %w", ErrAlreadyStarted)
-	}
-	go b.redispatchLoop()
-	return nil
-}
-
-// Shutdown stops the redispatch sweep. It is idempotent.
-func (b *Bus) Shutdown(ctx context.Context) error {
-	b.stopped.Do(func() { close(b.stop) })
-	if !b.started.Load() {
-		return nil
-	}
-	select {
-	case <-b.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("bus shutdown: %w", ctx.Err())
-	}
-}
-
-func (b *Bus) redispatchLoop() {
-	defer close(b.done)
-	ticker := time.NewTicker(redispatchEvery)
-	defer ticker.Stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-b.stop
-		cancel()
-	}()
-	for {
+	return b.sweep.start(func(ctx context.Context) bool {
 		if n, err := b.redispatch(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("redispatch events", "err", err)
 		} else if n > 0 {
 			b.log.Info("redispatched events", "count", n)
 		}
-		select {
-		case <-ticker.C:
-		case <-b.stop:
-			return
-		}
-	}
+		return false
+	}, func() time.Duration { return redispatchEvery })
 }
+
+// Shutdown stops the redispatch sweep. It is idempotent.
+func (b *Bus) Shutdown(ctx context.Context) error { return b.sweep.shutdown(ctx) }
 
 // redispatch dispatches the events left undispatched for longer than
 // redispatchGrace and returns how many it dispatched.

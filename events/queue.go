@@ -78,13 +78,13 @@ type Queue struct {
 	indexMu sync.Mutex
 	indexed bool
 
-	wake    chan struct{}
+	// fetch claims jobs while a worker slot is free (see fetchTick).
+	fetch   *looper
 	slots   chan struct{}
-	started atomic.Bool
-	stop    chan struct{}
-	stopped sync.Once
-	fetched chan struct{} // closed when the fetch loop has returned
 	running sync.WaitGroup
+	// lastReclaim is when fetchTick last looked for expired leases; only
+	// the fetch loop reads and writes it.
+	lastReclaim time.Time
 	// runCtx is the parent of every job's context; cancelling it cuts off
 	// jobs still running when Shutdown's deadline passes.
 	runCtx     context.Context
@@ -141,10 +141,8 @@ func NewQueue(cfg Config, deps Deps) (*Queue, error) {
 		now:        deps.clock(),
 		worker:     workerName(),
 		kinds:      map[string]kind{},
-		wake:       make(chan struct{}, 1),
+		fetch:      newLooper("queue"),
 		slots:      make(chan struct{}, cfg.Workers),
-		stop:       make(chan struct{}),
-		fetched:    make(chan struct{}),
 		runCtx:     runCtx,
 		cancelRuns: cancel,
 	}
@@ -310,12 +308,7 @@ func (q *Queue) insertJob(ctx context.Context, jobs db.Collection, kind string, 
 func isDuplicate(err error) bool { return errors.Is(err, ErrDuplicateJob) }
 
 // signal tells the local fetch loop that a job may be waiting.
-func (q *Queue) signal() {
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
+func (q *Queue) signal() { q.fetch.signal() }
 
 // jobIndexes are the indexes of _jobs. Every claim and every outcome
 // rewrites a job, and with it its entry in each index (in the embedded
@@ -373,11 +366,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	if err := q.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	if !q.started.CompareAndSwap(false, true) {
-		return fmt.Errorf("queue: %w", ErrAlreadyStarted)
-	}
-	go q.fetchLoop()
-	return nil
+	return q.fetch.start(q.fetchTick, func() time.Duration { return q.cfg.PollInterval })
 }
 
 // Shutdown stops claiming jobs and waits for the running ones until ctx
@@ -386,22 +375,20 @@ func (q *Queue) Start(ctx context.Context) error {
 // once the lease runs out. It is idempotent.
 func (q *Queue) Shutdown(ctx context.Context) error {
 	q.draining.Store(true)
-	q.stopped.Do(func() { close(q.stop) })
-	if !q.started.Load() {
-		return nil
+	err := q.fetch.shutdown(ctx)
+	if err == nil {
+		done := make(chan struct{})
+		go func() {
+			q.running.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+		}
 	}
-	done := make(chan struct{})
-	go func() {
-		<-q.fetched
-		q.running.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		q.cutOff.Store(true)
-		q.cancelRuns()
-		return fmt.Errorf("queue shutdown: jobs still running were left to their leases: %w", ctx.Err())
-	}
+	q.cutOff.Store(true)
+	q.cancelRuns()
+	return fmt.Errorf("queue shutdown: jobs still running were left to their leases: %w", ctx.Err())
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -76,11 +74,8 @@ type Sweeper struct {
 	log   *slog.Logger
 	now   func() time.Time
 
-	rules   []rule
-	started atomic.Bool
-	stop    chan struct{}
-	stopped sync.Once
-	done    chan struct{}
+	rules []rule
+	loop  *looper
 }
 
 // NewSweeper returns a sweeper over deps.Store and registers its job kind
@@ -98,8 +93,7 @@ func NewSweeper(cfg Config, deps Deps) (*Sweeper, error) {
 		queue: deps.Queue,
 		log:   deps.logger(),
 		now:   deps.clock(),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		loop:  newLooper("retention sweeper"),
 	}
 	deps.Queue.RegisterKind(KindRetention, func(ctx context.Context, _ Job) error {
 		res, err := s.Sweep(ctx)
@@ -117,45 +111,23 @@ func (s *Sweeper) Start(ctx context.Context) error {
 	if err := s.enqueue(ctx); err != nil {
 		return err
 	}
-	if !s.started.CompareAndSwap(false, true) {
-		return fmt.Errorf("retention sweeper: %w", ErrAlreadyStarted)
-	}
-	go s.loop()
-	return nil
-}
-
-// Shutdown stops enqueuing sweeps. It is idempotent.
-func (s *Sweeper) Shutdown(ctx context.Context) error {
-	s.stopped.Do(func() { close(s.stop) })
-	if !s.started.Load() {
-		return nil
-	}
-	select {
-	case <-s.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("retention sweeper shutdown: %w", ctx.Err())
-	}
-}
-
-func (s *Sweeper) loop() {
-	defer close(s.done)
-	for {
-		now := s.now()
-		wait := now.Truncate(s.cfg.Interval).Add(s.cfg.Interval).Sub(now)
-		timer := time.NewTimer(wait)
-		select {
-		case <-timer.C:
-		case <-s.stop:
-			timer.Stop()
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	return s.loop.startLater(func(ctx context.Context) bool {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
 		if err := s.enqueue(ctx); err != nil {
 			s.log.Warn("enqueue retention sweep", "err", err)
 		}
-		cancel()
-	}
+		return false
+	}, s.untilNextInterval)
+}
+
+// Shutdown stops enqueuing sweeps. It is idempotent.
+func (s *Sweeper) Shutdown(ctx context.Context) error { return s.loop.shutdown(ctx) }
+
+// untilNextInterval is the time left until the next interval starts.
+func (s *Sweeper) untilNextInterval() time.Duration {
+	now := s.now()
+	return now.Truncate(s.cfg.Interval).Add(s.cfg.Interval).Sub(now)
 }
 
 // enqueue adds the sweep of the current interval unless an instance

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -65,10 +64,7 @@ type Scheduler struct {
 	mu     sync.Mutex
 	parsed map[string]*schedule.Schedule
 
-	started atomic.Bool
-	stop    chan struct{}
-	stopped sync.Once
-	done    chan struct{}
+	loop *looper
 }
 
 // NewScheduler returns a scheduler over deps.Store that enqueues function
@@ -88,8 +84,7 @@ func NewScheduler(cfg Config, deps Deps) (*Scheduler, error) {
 		log:       deps.logger(),
 		now:       deps.clock(),
 		parsed:    map[string]*schedule.Schedule{},
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
+		loop:      newLooper("scheduler"),
 	}, nil
 }
 
@@ -199,11 +194,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	if err := s.reconcile(ctx); err != nil {
 		return err
 	}
-	if !s.started.CompareAndSwap(false, true) {
-		return fmt.Errorf("scheduler: %w", ErrAlreadyStarted)
-	}
-	go s.loop()
-	return nil
+	return s.loop.start(s.tick, func() time.Duration { return s.cfg.ScheduleTick })
 }
 
 // reconcile syncs the schedules of every stored function and removes the
@@ -234,46 +225,19 @@ func (s *Scheduler) reconcile(ctx context.Context) error {
 }
 
 // Shutdown stops firing. It is idempotent.
-func (s *Scheduler) Shutdown(ctx context.Context) error {
-	s.stopped.Do(func() { close(s.stop) })
-	if !s.started.Load() {
-		return nil
-	}
-	select {
-	case <-s.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("scheduler shutdown: %w", ctx.Err())
-	}
-}
+func (s *Scheduler) Shutdown(ctx context.Context) error { return s.loop.shutdown(ctx) }
 
 // fireBatch bounds the due entries read at once.
 const fireBatch = 100
 
-func (s *Scheduler) loop() {
-	defer close(s.done)
-	ticker := time.NewTicker(s.cfg.ScheduleTick)
-	defer ticker.Stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-s.stop
-		cancel()
-	}()
-	for {
-		n, err := s.fireDue(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("fire schedules", "err", err)
-		}
-		if n == fireBatch && err == nil {
-			continue
-		}
-		select {
-		case <-ticker.C:
-		case <-s.stop:
-			return
-		}
+// tick fires what is due, and asks to be called again at once when a
+// full batch was due.
+func (s *Scheduler) tick(ctx context.Context) bool {
+	n, err := s.fireDue(ctx)
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("fire schedules", "err", err)
 	}
+	return n == fireBatch && err == nil
 }
 
 // fireDue fires the entries whose next occurrence is due and returns how

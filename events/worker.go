@@ -12,51 +12,40 @@ import (
 	"github.com/moonbase-dev/moonbase/db"
 )
 
-// fetchLoop claims jobs while a worker slot is free. It polls only when
-// it found nothing: a local Enqueue wakes it at once, and a finished job
-// frees a slot that it fills without waiting.
-func (q *Queue) fetchLoop() {
-	defer close(q.fetched)
-	ticker := time.NewTicker(q.cfg.PollInterval)
-	defer ticker.Stop()
+// fetchTick claims a job once a worker slot is free and starts it. It
+// asks to be called again at once when it claimed one; otherwise the fetch
+// loop polls after PollInterval, or sooner when a local Enqueue or a
+// finished job signals it.
+func (q *Queue) fetchTick(ctx context.Context) bool {
+	select {
+	case q.slots <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	var (
+		claimed *claim
+		err     error
+	)
 	// Expired leases are rare; looking for them every few polls is
 	// enough, and each look is a write on the store.
-	reclaimEvery := max(q.cfg.PollInterval, q.cfg.Lease/4)
-	var lastReclaim time.Time
-	for {
-		select {
-		case q.slots <- struct{}{}:
-		case <-q.stop:
-			return
-		}
-		var (
-			claimed *claim
-			err     error
-		)
-		if time.Since(lastReclaim) >= reclaimEvery {
-			lastReclaim = time.Now()
-			claimed, err = q.claim(true)
-		}
-		if claimed == nil && err == nil {
-			claimed, err = q.claim(false)
-		}
-		if claimed != nil {
-			q.running.Add(1)
-			go q.run(claimed)
-			continue
-		}
-		<-q.slots
-		if err != nil {
-			// A busy or unreachable store: try again at the next poll.
-			q.log.Warn("claim job", "err", err)
-		}
-		select {
-		case <-q.wake:
-		case <-ticker.C:
-		case <-q.stop:
-			return
-		}
+	if time.Since(q.lastReclaim) >= max(q.cfg.PollInterval, q.cfg.Lease/4) {
+		q.lastReclaim = time.Now()
+		claimed, err = q.claim(true)
 	}
+	if claimed == nil && err == nil {
+		claimed, err = q.claim(false)
+	}
+	if claimed != nil {
+		q.running.Add(1)
+		go q.run(claimed)
+		return true
+	}
+	<-q.slots
+	if err != nil {
+		// A busy or unreachable store: try again at the next poll.
+		q.log.Warn("claim job", "err", err)
+	}
+	return false
 }
 
 // claim is a job this instance holds, with what it needs to finish it.
