@@ -21,9 +21,9 @@ var (
 	ErrInvalidName = errors.New("invalid name")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store closed")
-	// ErrNoTransactions: the store or deployment has no multi-document
-	// transactions (MongoDB standalone servers, FerretDB); Transact
-	// returns it without running anything.
+	// ErrNoTransactions: the store runs no multi-document transactions
+	// (the MongoDB store, on every deployment); Transact returns it
+	// without running anything.
 	ErrNoTransactions = errors.New("multi-document transactions are not supported by this database")
 )
 

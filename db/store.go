@@ -24,9 +24,9 @@ type Store interface {
 	// pass the ctx it is given to every call, and return the error of a
 	// call that fails (MongoDB aborts a transaction on a failed write);
 	// it may be run more than once when the store retries a transaction
-	// that conflicted, so it must not have effects outside tx. A store or deployment without
-	// multi-document transactions returns ErrNoTransactions at once,
-	// without calling fn (see Transactions).
+	// that conflicted, so it must not have effects outside tx. A store
+	// without multi-document transactions (the MongoDB store) returns
+	// ErrNoTransactions at once, without calling fn.
 	Transact(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 }
 

@@ -26,13 +26,13 @@ type Change struct {
 	// returns the event's data. It may run more than once (a transaction
 	// the store retries) and must have no effect outside tx.
 	Write func(ctx context.Context, tx db.Tx) (map[string]any, error)
-	// Pending and Check serve stores without transactions only. There
-	// Commit records the event as pending, with the data Pending returns
-	// (nil: no data), before the write, and settles it after. Should the process die
-	// between the two, the redispatch sweep settles it by Check: it is
-	// dispatched when Check finds the write, with Pending's data (its
-	// "doc", if any, read again from the store), and kept as aborted,
-	// never dispatched, when it does not.
+	// Pending and Check serve stores without transactions (MongoDB)
+	// only. There Commit records the event as pending, with the data
+	// Pending returns (nil: no data), before the write, and settles it
+	// after. Should the process die between the two, the redispatch sweep
+	// settles it by Check: it is dispatched when Check finds the write,
+	// with Pending's data (its "doc", if any, read again from the store),
+	// and kept as aborted, never dispatched, when it does not.
 	Pending func(ctx context.Context) (map[string]any, error)
 	Check   Check
 	// Cause is the id of the function run that made the write; empty for
@@ -54,10 +54,11 @@ type Check struct {
 }
 
 // Commit makes ch's write and records its event as one step, then runs
-// the event's functions as Emit does. On a store with transactions
-// (db.Store.Transact) the write, the event and the event's jobs commit in
-// one transaction: after a crash either all of them are stored or none.
-// On a store without, the event is recorded as pending first and settled
+// the event's functions as Emit does. On a store with transactions (the
+// embedded store) the write, the event and the event's jobs commit in one
+// transaction: after a crash either all of them are stored or none. On a
+// store without (MongoDB, whose Transact answers db.ErrNoTransactions on
+// every deployment), the event is recorded as pending first and settled
 // after the write (see Change.Pending). Write's error is returned as it
 // is, with nothing stored.
 //

@@ -114,7 +114,7 @@ type eventInfo struct {
 	Cause       string `json:"cause,omitempty"`
 	LoopStopped bool   `json:"loop_stopped,omitempty"`
 	// Aborted marks an event recorded before a write that, as far as the
-	// store can tell, did not happen (MongoDB without transactions).
+	// store can tell, did not happen (on MongoDB, see docs/events.md).
 	Aborted bool `json:"aborted,omitempty"`
 }
 

@@ -59,7 +59,6 @@ func ferretQuirks() map[string]bool {
 		"ferretdb-upsert-and":                   true,
 		"ferretdb-index-options-conflict":       true,
 		"ferretdb-regex-dollar":                 true,
-		"ferretdb-no-transactions":              true,
 	}
 }
 
@@ -79,7 +78,7 @@ func opener(cfg Config) func(t *testing.T) db.Store {
 }
 
 func TestConformanceFerretDB(t *testing.T) {
-	storetest.Run(t, opener(Config{URI: ferretURI, Database: "conformance"}), storetest.Options{Quirks: ferretQuirks()})
+	storetest.Run(t, opener(Config{URI: ferretURI, Database: "conformance"}), storetest.Options{Quirks: ferretQuirks(), NoTransactions: true})
 }
 
 // TestConformanceMongoDB runs the suite against a real MongoDB when
@@ -94,7 +93,7 @@ func TestConformanceMongoDB(t *testing.T) {
 	rand.Read(suffix)
 	name := "moonbase_test_" + hex.EncodeToString(suffix)
 	t.Cleanup(func() { dropDatabase(t, uri, name) })
-	storetest.Run(t, opener(Config{URI: uri, Database: name}), storetest.Options{Parallel: true})
+	storetest.Run(t, opener(Config{URI: uri, Database: name}), storetest.Options{Parallel: true, NoTransactions: true})
 }
 
 func dropDatabase(t *testing.T, uri, name string) {

@@ -19,9 +19,6 @@ type Store struct {
 	client   *mongo.Client
 	database *mongo.Database
 	closed   atomic.Bool
-	// transactions is whether the deployment runs multi-document
-	// transactions (asked once, at Open).
-	transactions bool
 }
 
 var _ db.Store = (*Store)(nil)
@@ -48,10 +45,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("open mongodb database %s: %w", cfg.Database, err)
-	}
-	if s.transactions, err = detectTransactions(ctx, s.database); err != nil {
-		_ = client.Disconnect(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("open mongodb database %s: %w", cfg.Database, mapError("", "hello", err))
 	}
 	return s, nil
 }

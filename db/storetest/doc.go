@@ -92,8 +92,6 @@
 //   - ferretdb-index-options-conflict: an index with the name and keys of
 //     an existing one but other options (unique or not) is accepted and
 //     the existing one kept; MongoDB refuses it.
-//   - ferretdb-no-transactions: Transact returns db.ErrNoTransactions, as
-//     on a standalone MongoDB server; replica sets and mongos run them.
 //   - ferretdb-regex-dollar: in a $regex, $ matches only at the very end
 //     of the string (Go's rule); in MongoDB's PCRE it also matches before
 //     a final newline.

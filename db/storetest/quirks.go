@@ -34,8 +34,6 @@ func quirks() []quirk {
 			"FerretDB's upsert does not take the equalities inside a top-level $and into the inserted document"},
 		{"ferretdb-index-options-conflict",
 			"FerretDB accepts an index with the name and keys of an existing one but other options (unique or not) and keeps the existing one; MongoDB refuses it"},
-		{"ferretdb-no-transactions",
-			"FerretDB has no multi-document transactions, so Transact returns db.ErrNoTransactions (as a standalone MongoDB server does)"},
 		{"ferretdb-regex-dollar",
 			"FerretDB's regular expressions are Go's, where $ matches only at the very end; in MongoDB's (PCRE) it also matches before a final newline"},
 	}

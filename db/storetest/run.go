@@ -21,6 +21,11 @@ type Options struct {
 	// collections, so this is safe for any store whose separate opens (or
 	// one shared store) take concurrent use.
 	Parallel bool
+	// NoTransactions says the store never runs multi-document
+	// transactions (the MongoDB store, by design: see its Transact). The
+	// suite then checks that Transact says so without running anything,
+	// in place of the transaction behaviours.
+	NoTransactions bool
 }
 
 // Run runs every behaviour of db.Store and db.Collection as subtests of t.

@@ -17,9 +17,8 @@ var errAbort = errors.New("storetest: abort the transaction")
 // that fails inside one fails it whole when fn returns its error. A store
 // without transactions says so without running anything.
 func testTransact(t *testing.T, s *suite) {
-	if s.opts.Quirks["ferretdb-no-transactions"] {
+	if s.opts.NoTransactions {
 		t.Run("Unsupported", func(t *testing.T) {
-			s.has(t, "ferretdb-no-transactions")
 			st := s.open(t)
 			called := false
 			err := st.Transact(t.Context(), func(context.Context, db.Tx) error {
