@@ -113,10 +113,12 @@ func TestMemoryBombsStayUnderTheLimit(t *testing.T) {
 			}
 			// /healthz must keep answering: the target is 100 ms, but the
 			// machine the tests run on may be busy with more than this
-			// test, so the test holds it to a second more than at rest
-			// (before, it stalled for seconds); docs/benchmarks.md has
-			// the figures measured.
-			if slowest > idle+time.Second {
+			// test (with both processors kept busy by other processes,
+			// eight runs sharing the server's turn of them made it 1.5 s),
+			// so the test holds it to two seconds more than at rest
+			// (before, it stalled for 6 s and more); the limits/memory-bombs
+			// row of the benchmark (docs/benchmarks.md) measures it.
+			if slowest > idle+2*time.Second {
 				t.Errorf("/healthz took %s while the bombs ran, %s at rest", slowest, idle)
 			}
 			waitLong(t, 10*time.Second, "the memory to come back", func() bool {

@@ -21,12 +21,12 @@ type Config struct {
 	// steady load no run makes a state. An idle state holds about 110 KiB.
 	// Default 256.
 	PoolSize int `yaml:"pool_size"`
-	// MemoryLimit is the live Go heap, in bytes, past which the run growing
-	// it is stopped with "memory limit exceeded" (see watchdog.go for how
-	// the run is chosen). It bounds the whole process, so leave room for
+	// MemoryLimit is the Go heap, in bytes, past which the runs growing it
+	// are stopped with "memory limit exceeded" (see watchdog.go for how
+	// they are chosen). It bounds the whole process, so leave room for
 	// the server itself. Moonbase also sets the Go runtime's soft memory
-	// limit an eighth above it, unless GOMEMLIMIT sets one. Default 256
-	// MiB; -1 turns the check off.
+	// limit to it, unless GOMEMLIMIT sets one. Default 256 MiB; -1 turns
+	// the check off.
 	MemoryLimit int64 `yaml:"memory_limit"`
 	// MaxStringBytes caps a string built in one call or one chain of ..
 	// (string.rep, string.format, table.concat, string.gsub, json.encode,

@@ -35,8 +35,11 @@ type runCtx struct {
 	// memory watchdog uses to pick the run to stop.
 	waiting atomic.Int32
 	// heapAtStart is the live heap the watchdog saw when it first saw the
-	// run (-1 until then); only the watchdog's goroutine touches it.
-	heapAtStart int64
+	// run (-1 until then), objectsAtStart the heap's objects, garbage
+	// included, at the same time; only the watchdog's goroutine touches
+	// them.
+	heapAtStart    int64
+	objectsAtStart int64
 }
 
 func newRunCtx(parent context.Context, started, deadline time.Time) *runCtx {

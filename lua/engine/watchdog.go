@@ -5,10 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"math"
-	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,9 +26,7 @@ const watchdogTick = 5 * time.Millisecond
 //
 // Memory: gopher-lua has no allocation limit, and Go cannot say which
 // goroutine allocated what, so the limit is on the process: when the live
-// heap passes Config.MemoryLimit (as the last collection measured it, or a
-// collection the watchdog forces, at most every forcedGCEvery, once the
-// heap with its garbage is past the limit), the
+// heap passes Config.MemoryLimit (as the last collection measured it), the
 // watchdog stops every run during which the live heap grew by at least an
 // eighth of the limit (so that a heap already large, or grown by the
 // server itself, blames no run: it only warns). Runs executing Lua are
@@ -37,12 +35,24 @@ const watchdogTick = 5 * time.Millisecond
 // growing tables together would otherwise each be stopped in turn while
 // the others kept growing. The watchdog then waits for the stopped runs to
 // end (for victimGrace at most), and hands their memory back to the
-// operating system before judging the heap anew.
+// operating system before judging the heap anew; while it waits, a heap
+// that still grows by an eighth of the limit stops the runs still going.
 //
-// The Go runtime's own soft memory limit is set an eighth above
-// Config.MemoryLimit (see setRuntimeLimit), so the collector works harder
-// as the heap nears the limit and garbage does not carry the process far
-// past it between two looks.
+// The live heap is known only as of the last collection, and on busy
+// processors collections take long while runs allocate at full speed, so
+// the heap's objects counted as they are allocated (garbage included) are
+// watched too: past the limit, the runs that grew them by an eighth are
+// stopped without waiting for a collection to say what is live. Without
+// it, eight runs building strings on a machine whose processors other work
+// kept busy grew the heap to 1.6 times the limit before a collection
+// reported it. The collections the watchdog starts (to hand memory back)
+// run beside it, so that it never stops looking.
+//
+// The Go runtime's own soft memory limit is set to Config.MemoryLimit (see
+// setRuntimeLimit), so the collector works harder as the heap nears the
+// limit and garbage does not carry the process past it between two looks.
+// (It was an eighth above the limit; with the processors busy, the garbage
+// that let through pushed the peak RSS past 1.5 times the limit.)
 type watchdog struct {
 	limit int64 // bytes; <= 0 turns the memory check off
 	log   *slog.Logger
@@ -56,15 +66,22 @@ type watchdog struct {
 	done chan struct{}
 
 	// Touched by the watchdog goroutine only.
-	victims      []*runCtx
-	stoppedAt    time.Time
-	lastGC       time.Time
+	victims   []*runCtx
+	stoppedAt time.Time
+	// objectsAtStop is the heap's objects, garbage included, when runs
+	// were last stopped.
+	objectsAtStop int64
+	// freeing is set once the stopped runs have ended and their memory
+	// is being handed back.
+	freeing bool
+
+	// collecting is set while a collection the watchdog started runs;
+	// collections counts them for close.
+	collecting   atomic.Bool
+	collections  sync.WaitGroup
 	lastIdleWarn time.Time
 	samples      []metrics.Sample
 }
-
-// forcedGCEvery spaces the collections the watchdog forces.
-const forcedGCEvery = 50 * time.Millisecond
 
 const (
 	metricLive  = "/gc/heap/live:bytes"
@@ -161,6 +178,7 @@ func (w *watchdog) close() {
 		close(w.stop)
 	}
 	<-w.done
+	w.collections.Wait()
 }
 
 func (w *watchdog) loop() {
@@ -201,14 +219,19 @@ func (w *watchdog) check(now time.Time) bool {
 		// The last run has ended. When runs were stopped for memory, or
 		// the heap with its garbage and its free pages not yet returned
 		// is past half the limit, that memory goes back to the operating
-		// system now rather than at the scavenger's pace.
+		// system now rather than at the scavenger's pace. A collection
+		// still under way is waited for first: it may be the one that
+		// frees them, or a forced one that returns nothing.
+		if w.collecting.Load() {
+			return true
+		}
 		if w.limit > 0 {
 			metrics.Read(w.samples)
 		}
-		if len(w.victims) > 0 || (w.limit > 0 && sampleBytes(w.samples[1])+sampleBytes(w.samples[2]) > w.limit/2) {
-			w.victims = nil
-			debug.FreeOSMemory()
-			w.lastGC = time.Now()
+		free := (len(w.victims) > 0 && !w.freeing) || (w.limit > 0 && sampleBytes(w.samples[1])+sampleBytes(w.samples[2]) > w.limit/2)
+		w.victims, w.freeing = nil, false
+		if free {
+			w.collect(debug.FreeOSMemory)
 		}
 		return false
 	}
@@ -232,7 +255,7 @@ func (w *watchdog) check(now time.Time) bool {
 		live := sampleBytes(w.samples[0])
 		for _, c := range active {
 			if c.heapAtStart < 0 {
-				c.heapAtStart = live
+				c.heapAtStart, c.objectsAtStart = live, sampleBytes(w.samples[1])
 			}
 		}
 		w.checkMemory(now, active)
@@ -244,41 +267,80 @@ func (w *watchdog) check(now time.Time) bool {
 // end before it judges the heap again without them.
 const victimGrace = time.Second
 
-// checkMemory stops the runs to blame when the live heap is past the limit.
+// checkMemory stops the runs to blame when the heap is past the limit.
 func (w *watchdog) checkMemory(now time.Time, active []*runCtx) {
+	objects := sampleBytes(w.samples[1])
 	if len(w.victims) > 0 {
+		waiting := false
 		for _, c := range w.victims {
 			if w.isActive(c) && now.Sub(w.stoppedAt) < victimGrace {
-				return // their memory is not free yet
+				waiting = true // their memory is not free yet
 			}
 		}
-		w.victims = nil
-		// What the stopped runs held goes back to the operating system
-		// now, not at the scavenger's pace.
-		debug.FreeOSMemory()
-		w.lastGC = time.Now()
+		if waiting || w.collecting.Load() {
+			// The stopped runs allocate no more, so a heap that still
+			// grows by an eighth of the limit is another run's doing: a
+			// run that started late, and had not grown the heap by an
+			// eighth when the others were stopped, would otherwise grow
+			// it for as long as they take to end.
+			if objects-w.objectsAtStop >= w.limit/8 && objects > w.limit {
+				w.blame(now, objects, active, func(c *runCtx) bool { return true })
+			}
+			return
+		}
+		if !w.freeing {
+			// What the stopped runs held goes back to the operating
+			// system now, not at the scavenger's pace; the heap is judged
+			// anew once that is done.
+			w.freeing = true
+			w.collect(debug.FreeOSMemory)
+			return
+		}
+		w.victims, w.freeing = nil, false
 	}
 	// The live heap as the last collection measured it: past the limit,
 	// the runs to blame are stopped at once, without waiting for a
 	// collection of the watchdog's own (the runtime's memory limit keeps
-	// collections frequent as the heap nears the limit). Else, when the
-	// heap with its garbage is past the limit, a forced collection tells
-	// whether what is live is.
+	// collections frequent as the heap nears the limit).
 	live := sampleBytes(w.samples[0])
-	if live <= w.limit {
-		if sampleBytes(w.samples[1]) <= w.limit || now.Sub(w.lastGC) < forcedGCEvery {
-			return
-		}
-		runtime.GC()
-		w.lastGC = time.Now()
-		metrics.Read(w.samples)
-		if live = sampleBytes(w.samples[0]); live <= w.limit {
-			return
-		}
+	if live > w.limit {
+		w.blame(now, live, active, func(c *runCtx) bool { return live-c.heapAtStart >= w.limit/8 })
+		return
 	}
+	// That measure is one collection old, and when the processors are
+	// busy a collection takes long while runs allocate at full speed (the
+	// runtime caps the collector's share of the processors). The heap's
+	// objects, garbage included, are counted as they are allocated; the
+	// runtime's soft limit, which is the limit and counts more than the
+	// heap's objects, has the collector keep them under it, so objects
+	// past the limit mean it is not keeping up, and the runs that grew
+	// them are stopped without waiting for it to say what is live.
+	if objects > w.limit {
+		w.blame(now, objects, active, func(c *runCtx) bool { return objects-c.objectsAtStart >= w.limit/8 })
+	}
+}
+
+// collect runs f, a collection, in a goroutine of its own unless one is
+// under way already.
+func (w *watchdog) collect(f func()) {
+	if !w.collecting.CompareAndSwap(false, true) {
+		return
+	}
+	w.collections.Add(1)
+	go func() {
+		defer w.collections.Done()
+		defer w.collecting.Store(false)
+		f()
+	}()
+}
+
+// blame stops the runs to blame for a heap of heap bytes: those grew says
+// grew it while they ran, the ones executing Lua first, the ones waiting
+// on a query or request only when no run executing Lua is to blame.
+func (w *watchdog) blame(now time.Time, heap int64, active []*runCtx, grew func(c *runCtx) bool) {
 	var executing, waiting []*runCtx
 	for _, c := range active {
-		if c.Err() != nil || live-c.heapAtStart < w.limit/8 {
+		if c.Err() != nil || !grew(c) {
 			continue // stopped already, or the heap has not grown while it ran
 		}
 		if c.waiting.Load() == 0 {
@@ -291,18 +353,22 @@ func (w *watchdog) checkMemory(now time.Time, active []*runCtx) {
 	if len(picks) == 0 {
 		picks = waiting
 	}
+	stopped := 0
 	for _, c := range picks {
 		if c.cancel(ErrMemoryLimit) {
 			w.victims = append(w.victims, c)
+			stopped++
 		}
 	}
 	switch {
-	case len(w.victims) > 0:
+	case stopped > 0:
 		w.stoppedAt = now
-		w.log.Warn("stopped function runs: memory limit exceeded", "runs", len(w.victims), "heap_live_bytes", live, "limit_bytes", w.limit)
-	case now.Sub(w.lastIdleWarn) > time.Minute:
+		metrics.Read(w.samples)
+		w.objectsAtStop = sampleBytes(w.samples[1])
+		w.log.Warn("stopped function runs: memory limit exceeded", "runs", stopped, "heap_bytes", heap, "limit_bytes", w.limit)
+	case len(w.victims) == 0 && now.Sub(w.lastIdleWarn) > time.Minute:
 		w.lastIdleWarn = now
-		w.log.Warn("the heap is past functions.memory_limit, but no function run grew it; raise the limit", "heap_live_bytes", live, "limit_bytes", w.limit)
+		w.log.Warn("the heap is past functions.memory_limit, but no function run grew it; raise the limit", "heap_bytes", heap, "limit_bytes", w.limit)
 	}
 }
 
@@ -320,13 +386,13 @@ func sampleBytes(s metrics.Sample) int64 {
 	return int64(s.Value.Uint64())
 }
 
-// setRuntimeLimit sets the Go runtime's soft memory limit an eighth above
-// limit, unless one is set already (by GOMEMLIMIT, or by another
-// registry), and returns the function that puts back what was there.
+// setRuntimeLimit sets the Go runtime's soft memory limit to limit,
+// unless one is set already (by GOMEMLIMIT, or by another registry), and
+// returns the function that puts back what was there.
 func setRuntimeLimit(limit int64) (restore func()) {
 	if limit <= 0 || debug.SetMemoryLimit(-1) != math.MaxInt64 {
 		return func() {}
 	}
-	debug.SetMemoryLimit(limit + limit/8)
+	debug.SetMemoryLimit(limit)
 	return func() { debug.SetMemoryLimit(math.MaxInt64) }
 }
