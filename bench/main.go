@@ -47,6 +47,7 @@ func scenarios(mongoURI string) []Scenario {
 	all = append(all, storeScenarios(storeImpls(mongoURI))...)
 	all = append(all, httpDataScenarios()...)
 	all = append(all, functionScenarios()...)
+	all = append(all, limitScenarios()...)
 	all = append(all, eventScenarios()...)
 	all = append(all, channelScenarios()...)
 	all = append(all, adminScenarios()...)

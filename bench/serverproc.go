@@ -53,6 +53,10 @@ type childSpec struct {
 	ChannelsBench bool `json:"channels_bench,omitempty"`
 	// NATSURL fans channels out over this NATS server.
 	NATSURL string `json:"nats_url,omitempty"`
+	// MemoryLimit and FunctionTimeout, when not zero, set
+	// functions.memory_limit and functions.timeout.
+	MemoryLimit     int64         `json:"memory_limit,omitempty"`
+	FunctionTimeout time.Duration `json:"function_timeout,omitempty"`
 }
 
 // childMain is the whole life of a child process: it serves spec, prints
@@ -139,6 +143,12 @@ func serveChild(spec childSpec) (string, func(context.Context) error, error) {
 		cfg.AdminToken = benchAdminToken
 		cfg.Collections = spec.Collections
 		cfg.Functions.HTTP.AllowHosts = spec.AllowHosts
+		if spec.MemoryLimit != 0 {
+			cfg.Functions.MemoryLimit = spec.MemoryLimit
+		}
+		if spec.FunctionTimeout != 0 {
+			cfg.Functions.Timeout = spec.FunctionTimeout
+		}
 		if spec.ChannelsBench {
 			cfg.Channels.Rules = map[string]channels.Rule{"bench:*": {Join: channels.Public, Send: channels.Public, Presence: new(false)}}
 			cfg.Channels.MessagesPerSecond = 1 << 30
