@@ -34,16 +34,17 @@ type runCtx struct {
 	// HTTP request): it cannot be growing the Lua heap meanwhile, which the
 	// memory watchdog uses to pick the run to stop.
 	waiting atomic.Int32
-	// heapAtStart is the live heap the watchdog saw when it first saw the
-	// run (-1 until then), objectsAtStart the heap's objects, garbage
-	// included, at the same time; only the watchdog's goroutine touches
-	// them.
-	heapAtStart    int64
-	objectsAtStart int64
+	// heapLow is the least live heap the watchdog has seen while the run
+	// was in progress (-1 until it first saw it), objectsLow the least of
+	// the heap's objects, garbage included: how much the heap grew while
+	// the run was in progress is measured from them. Only the watchdog's
+	// goroutine touches them.
+	heapLow    int64
+	objectsLow int64
 }
 
 func newRunCtx(parent context.Context, started, deadline time.Time) *runCtx {
-	return &runCtx{parent: parent, started: started, deadline: deadline, done: make(chan struct{}), heapAtStart: -1}
+	return &runCtx{parent: parent, started: started, deadline: deadline, done: make(chan struct{}), heapLow: -1}
 }
 
 // Deadline is the run's deadline.

@@ -28,8 +28,11 @@ const watchdogTick = 5 * time.Millisecond
 // goroutine allocated what, so the limit is on the process: when the live
 // heap passes Config.MemoryLimit (as the last collection measured it), the
 // watchdog stops every run during which the live heap grew by at least an
-// eighth of the limit (so that a heap already large, or grown by the
-// server itself, blames no run: it only warns). Runs executing Lua are
+// eighth of the limit, so that a heap already large, or grown by the
+// server itself, blames no run: it only warns. The growth is counted from
+// the heap's lowest while the run was in progress: a run that started
+// while the garbage of others was still to be collected would otherwise
+// be measured from a high point the heap then fell from. Runs executing Lua are
 // stopped first; runs waiting on a query or request only when no run
 // executing Lua is to blame. Stopping them all at once matters: eight runs
 // growing tables together would otherwise each be stopped in turn while
@@ -68,9 +71,9 @@ type watchdog struct {
 	// Touched by the watchdog goroutine only.
 	victims   []*runCtx
 	stoppedAt time.Time
-	// objectsAtStop is the heap's objects, garbage included, when runs
-	// were last stopped.
-	objectsAtStop int64
+	// lowSinceStop is the least the heap's objects, garbage included,
+	// have been since runs were last stopped.
+	lowSinceStop int64
 	// freeing is set once the stopped runs have ended and their memory
 	// is being handed back.
 	freeing bool
@@ -228,7 +231,7 @@ func (w *watchdog) check(now time.Time) bool {
 		if w.limit > 0 {
 			metrics.Read(w.samples)
 		}
-		free := (len(w.victims) > 0 && !w.freeing) || (w.limit > 0 && sampleBytes(w.samples[1])+sampleBytes(w.samples[2]) > w.limit/2)
+		free := len(w.victims) > 0 || (w.limit > 0 && sampleBytes(w.samples[1])+sampleBytes(w.samples[2]) > w.limit/2)
 		w.victims, w.freeing = nil, false
 		if free {
 			w.collect(debug.FreeOSMemory)
@@ -253,10 +256,12 @@ func (w *watchdog) check(now time.Time) bool {
 	if w.limit > 0 {
 		metrics.Read(w.samples)
 		live := sampleBytes(w.samples[0])
+		objects := sampleBytes(w.samples[1])
 		for _, c := range active {
-			if c.heapAtStart < 0 {
-				c.heapAtStart, c.objectsAtStart = live, sampleBytes(w.samples[1])
+			if c.heapLow < 0 {
+				c.heapLow, c.objectsLow = live, objects
 			}
+			c.heapLow, c.objectsLow = min(c.heapLow, live), min(c.objectsLow, objects)
 		}
 		w.checkMemory(now, active)
 	}
@@ -271,19 +276,23 @@ const victimGrace = time.Second
 func (w *watchdog) checkMemory(now time.Time, active []*runCtx) {
 	objects := sampleBytes(w.samples[1])
 	if len(w.victims) > 0 {
-		waiting := false
+		// Their memory is not free until they have ended and the
+		// collection that hands it back is over.
+		waiting := w.freeing && w.collecting.Load()
 		for _, c := range w.victims {
 			if w.isActive(c) && now.Sub(w.stoppedAt) < victimGrace {
-				waiting = true // their memory is not free yet
+				waiting = true
 			}
 		}
-		if waiting || w.collecting.Load() {
-			// The stopped runs allocate no more, so a heap that still
-			// grows by an eighth of the limit is another run's doing: a
-			// run that started late, and had not grown the heap by an
-			// eighth when the others were stopped, would otherwise grow
-			// it for as long as they take to end.
-			if objects-w.objectsAtStop >= w.limit/8 && objects > w.limit {
+		if waiting {
+			// The stopped runs allocate no more, so a heap past the limit
+			// that grows by an eighth of it from its lowest since they
+			// were stopped is another run's doing: a run that started
+			// late, and had not grown the heap by an eighth when the
+			// others were stopped, would otherwise grow it for as long as
+			// they take to end and their memory to be collected.
+			w.lowSinceStop = min(w.lowSinceStop, objects)
+			if objects > w.limit && objects-w.lowSinceStop >= w.limit/8 {
 				w.blame(now, objects, active, func(c *runCtx) bool { return true })
 			}
 			return
@@ -301,22 +310,22 @@ func (w *watchdog) checkMemory(now time.Time, active []*runCtx) {
 	// The live heap as the last collection measured it: past the limit,
 	// the runs to blame are stopped at once, without waiting for a
 	// collection of the watchdog's own (the runtime's memory limit keeps
-	// collections frequent as the heap nears the limit).
-	live := sampleBytes(w.samples[0])
-	if live > w.limit {
-		w.blame(now, live, active, func(c *runCtx) bool { return live-c.heapAtStart >= w.limit/8 })
-		return
-	}
-	// That measure is one collection old, and when the processors are
-	// busy a collection takes long while runs allocate at full speed (the
+	// collections frequent as the heap nears the limit). That measure is
+	// one collection old, though, and when the processors are busy a
+	// collection takes long while runs allocate at full speed (the
 	// runtime caps the collector's share of the processors). The heap's
 	// objects, garbage included, are counted as they are allocated; the
 	// runtime's soft limit, which is the limit and counts more than the
 	// heap's objects, has the collector keep them under it, so objects
 	// past the limit mean it is not keeping up, and the runs that grew
-	// them are stopped without waiting for it to say what is live.
-	if objects > w.limit {
-		w.blame(now, objects, active, func(c *runCtx) bool { return objects-c.objectsAtStart >= w.limit/8 })
+	// them are stopped without waiting for it to say what is live. A run
+	// is to blame by either measure.
+	live := sampleBytes(w.samples[0])
+	overLive, overObjects := live > w.limit, objects > w.limit
+	if overLive || overObjects {
+		w.blame(now, max(live, objects), active, func(c *runCtx) bool {
+			return (overLive && live-c.heapLow >= w.limit/8) || (overObjects && objects-c.objectsLow >= w.limit/8)
+		})
 	}
 }
 
@@ -364,7 +373,7 @@ func (w *watchdog) blame(now time.Time, heap int64, active []*runCtx, grew func(
 	case stopped > 0:
 		w.stoppedAt = now
 		metrics.Read(w.samples)
-		w.objectsAtStop = sampleBytes(w.samples[1])
+		w.lowSinceStop = sampleBytes(w.samples[1])
 		w.log.Warn("stopped function runs: memory limit exceeded", "runs", stopped, "heap_bytes", heap, "limit_bytes", w.limit)
 	case len(w.victims) == 0 && now.Sub(w.lastIdleWarn) > time.Minute:
 		w.lastIdleWarn = now
