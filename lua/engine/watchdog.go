@@ -32,9 +32,9 @@ const watchdogTick = 5 * time.Millisecond
 // server itself, blames no run: it only warns. The growth is counted from
 // the heap's lowest while the run was in progress: a run that started
 // while the garbage of others was still to be collected would otherwise
-// be measured from a high point the heap then fell from. Runs executing Lua are
-// stopped first; runs waiting on a query or request only when no run
-// executing Lua is to blame. Stopping them all at once matters: eight runs
+// be measured from a high point the heap then fell from. Runs executing
+// Lua are stopped first; runs waiting on a query or request only when no
+// run executing Lua is to blame. Stopping them all at once matters: eight runs
 // growing tables together would otherwise each be stopped in turn while
 // the others kept growing. The watchdog then waits for the stopped runs to
 // end (for victimGrace at most), and hands their memory back to the
@@ -54,8 +54,8 @@ const watchdogTick = 5 * time.Millisecond
 // The Go runtime's own soft memory limit is set to Config.MemoryLimit (see
 // setRuntimeLimit), so the collector works harder as the heap nears the
 // limit and garbage does not carry the process past it between two looks.
-// (It was an eighth above the limit; with the processors busy, the garbage
-// that let through pushed the peak RSS past 1.5 times the limit.)
+// (An eighth above the limit let garbage carry the heap further past it
+// while the processors were busy.)
 type watchdog struct {
 	limit int64 // bytes; <= 0 turns the memory check off
 	log   *slog.Logger
