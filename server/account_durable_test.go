@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,4 +225,164 @@ func jsonField(t *testing.T, body, name string) string {
 		t.Fatalf("answer %s has no string %s", body, name)
 	}
 	return s
+}
+
+// unblockEvent undoes blockEvent: the blocking event and its index go.
+func unblockEvent(t *testing.T, ts *testServer) {
+	t.Helper()
+	ctx := context.Background()
+	col := ts.Store().C(db.Events)
+	if err := col.DropIndex(ctx, "test_block"); err != nil {
+		t.Fatalf("drop the blocking index: %v", err)
+	}
+	if _, err := col.DeleteOne(ctx, db.ByID("blocker")); err != nil {
+		t.Fatalf("delete the blocking event: %v", err)
+	}
+}
+
+// A link is used in the same step as the change it asks for: when the
+// change fails — here the store refuses its user_updated event — the link
+// still works afterwards, once, on either store.
+func TestLinkSurvivesAFailedChange(t *testing.T) {
+	t.Parallel()
+	flows := []struct {
+		name string
+		// link asks for a link for alice and returns its token.
+		link func(t *testing.T, ts *testServer, alice testUser) string
+		// use uses the token and returns the status.
+		use func(t *testing.T, ts *testServer, token string) response
+		ok  int
+		// after checks the change was made.
+		after func(t *testing.T, ts *testServer, alice testUser)
+	}{
+		{
+			"password reset",
+			func(t *testing.T, ts *testServer, alice testUser) string {
+				n := len(ts.mailsTo(t, "alice@example.com"))
+				if res := ts.do(t, "POST", "/api/auth/password-reset", `{"email":"alice@example.com"}`, ""); res.status != http.StatusAccepted {
+					t.Fatalf("reset request: %d %s", res.status, res.body)
+				}
+				return ts.awaitLink(t, "alice@example.com", "Reset your password", n+1)
+			},
+			func(t *testing.T, ts *testServer, token string) response {
+				return ts.do(t, "POST", "/api/auth/password-reset/confirm", `{"token":"`+token+`","password":"a new password"}`, "")
+			},
+			http.StatusNoContent,
+			func(t *testing.T, ts *testServer, alice testUser) {
+				if res := ts.do(t, "POST", "/api/auth/login", `{"email":"alice@example.com","password":"a new password"}`, ""); res.status != http.StatusOK {
+					t.Errorf("sign-in with the new password: %d %s", res.status, res.body)
+				}
+			},
+		},
+		{
+			"email verification",
+			func(t *testing.T, ts *testServer, alice testUser) string {
+				n := len(ts.mailsTo(t, "alice@example.com"))
+				if res := ts.do(t, "POST", "/api/auth/verify-email/request", `{}`, alice.token); res.status != http.StatusAccepted {
+					t.Fatalf("verification request: %d %s", res.status, res.body)
+				}
+				return ts.awaitLink(t, "alice@example.com", "Verify your email", n+1)
+			},
+			func(t *testing.T, ts *testServer, token string) response {
+				return ts.do(t, "POST", "/api/auth/verify-email", `{"token":"`+token+`"}`, "")
+			},
+			http.StatusOK,
+			func(t *testing.T, ts *testServer, alice testUser) {
+				if res := ts.do(t, "GET", "/api/auth/me", "", alice.token); !strings.Contains(res.body, `"verified":true`) {
+					t.Errorf("me after verification: %d %s", res.status, res.body)
+				}
+			},
+		},
+		{
+			"email change",
+			func(t *testing.T, ts *testServer, alice testUser) string {
+				res := ts.do(t, "POST", "/api/auth/email", `{"new_email":"alice@example.org","password":"alice's password"}`, alice.token)
+				if res.status != http.StatusAccepted {
+					t.Fatalf("email change request: %d %s", res.status, res.body)
+				}
+				return ts.awaitLink(t, "alice@example.org", "Confirm your new email", 1)
+			},
+			func(t *testing.T, ts *testServer, token string) response {
+				return ts.do(t, "POST", "/api/auth/email/confirm", `{"token":"`+token+`"}`, "")
+			},
+			http.StatusOK,
+			func(t *testing.T, ts *testServer, alice testUser) {
+				if res := ts.do(t, "GET", "/api/auth/me", "", alice.token); !strings.Contains(res.body, `"email":"alice@example.org"`) {
+					t.Errorf("me after the change: %d %s", res.status, res.body)
+				}
+			},
+		},
+	}
+	for _, sc := range durableStores {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			ts := startServer(t, durableConfig(t, sc.mongo, "moonbase_links_test"), Deps{})
+			for i, fl := range flows {
+				t.Run(fl.name, func(t *testing.T) {
+					email := "alice@example.com"
+					alice := ts.register(t, email, "alice's password")
+					defer func() { // free the email for the next flow
+						cur := email
+						if i == 2 {
+							cur = "alice@example.org"
+						}
+						if _, err := ts.Store().C(db.Users).DeleteOne(context.Background(), bson.M{db.UserEmail: cur}); err != nil {
+							t.Fatal(err)
+						}
+					}()
+					token := fl.link(t, ts, alice)
+					blockEvent(t, ts, events.UserUpdated, alice.id)
+					if res := fl.use(t, ts, token); res.status < 400 {
+						t.Fatalf("the change answered %d %s though the store refuses its event", res.status, res.body)
+					}
+					unblockEvent(t, ts)
+					if res := fl.use(t, ts, token); res.status != fl.ok {
+						t.Fatalf("the link after the failed change: %d %s, want %d", res.status, res.body, fl.ok)
+					}
+					fl.after(t, ts, alice)
+					if res := fl.use(t, ts, token); res.status != http.StatusBadRequest || !strings.Contains(res.body, `"invalid_token"`) {
+						t.Errorf("the link used twice: %d %s", res.status, res.body)
+					}
+				})
+			}
+		})
+	}
+}
+
+// An email change refused because another account took the address
+// meanwhile (a write the store refuses after the link is marked used, on
+// a store without transactions) leaves the link usable once the address
+// is free again.
+func TestEmailLinkSurvivesATakenAddress(t *testing.T) {
+	t.Parallel()
+	for _, sc := range durableStores {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			ts := startServer(t, durableConfig(t, sc.mongo, "moonbase_email_link_test"), Deps{})
+			alice := ts.register(t, "alice@example.com", "alice's password")
+			res := ts.do(t, "POST", "/api/auth/email", `{"new_email":"carol@example.com","password":"alice's password"}`, alice.token)
+			if res.status != http.StatusAccepted {
+				t.Fatalf("email change request: %d %s", res.status, res.body)
+			}
+			token := ts.awaitLink(t, "carol@example.com", "Confirm your new email", 1)
+			carol := ts.register(t, "carol@example.com", "carol's password")
+			confirm := `{"token":"` + token + `"}`
+			// FerretDB reports the unique index's refusal of a
+			// find-and-modify as an internal error, not as MongoDB's
+			// duplicate key, so there the refusal is a 500.
+			res = ts.do(t, "POST", "/api/auth/email/confirm", confirm, "")
+			if want := http.StatusConflict; (!sc.mongo && res.status != want) || res.status < 400 {
+				t.Fatalf("confirm with the address taken: %d %s, want %d", res.status, res.body, want)
+			}
+			if res := ts.do(t, "DELETE", "/api/auth/me", `{"password":"carol's password"}`, carol.token); res.status != http.StatusNoContent {
+				t.Fatalf("delete carol: %d %s", res.status, res.body)
+			}
+			if res := ts.do(t, "POST", "/api/auth/email/confirm", confirm, ""); res.status != http.StatusOK || !strings.Contains(res.body, `"email":"carol@example.com"`) {
+				t.Fatalf("confirm once the address is free: %d %s", res.status, res.body)
+			}
+			if res := ts.do(t, "POST", "/api/auth/email/confirm", confirm, ""); res.status != http.StatusBadRequest {
+				t.Errorf("the link used twice: %d %s", res.status, res.body)
+			}
+		})
+	}
 }
