@@ -215,16 +215,19 @@ func (s *Server) deleteMe(c *fiber.Ctx) error {
 	if err != nil {
 		return ErrInvalidSession
 	}
-	// The account goes first, with its sessions, its pending links and
-	// its user_deleted event: once it is gone no session signs it in,
-	// whatever happens to the clean-up after.
+	// The account goes first, with its sessions, its pending links, its
+	// user_deleted event and (auth.on_delete: delete) the durable job that
+	// deletes its documents: once it is gone no session signs it in, and
+	// its documents are deleted whatever happens to this request.
 	gone, err := s.commitAccountDelete(ctx, oid)
 	if err != nil {
 		return err
 	}
 	if s.cfg.Auth.OnDelete == OnDeleteDelete {
-		if _, err := s.deleteOwnedDocuments(ctx, gone); err != nil {
-			return err
+		// The account's clean-up job was stored with its deletion and
+		// finishes what this does not; the answer does not depend on it.
+		if n, err := s.deleteOwnedDocuments(ctx, gone); err != nil {
+			s.log.Warn("delete the documents of a deleted account; its clean-up job will finish", "user", gone.ID, "deleted", n, "error", err.Error())
 		}
 	}
 	return c.SendStatus(http.StatusNoContent)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -38,6 +39,11 @@ type accountUpdate struct {
 	// dropTokens, when set, deletes the account's pending links it
 	// selects (user_id is added), in the same transaction.
 	dropTokens bson.M
+	// token, when set, is the hash of the account link (_account_tokens)
+	// that asks for the change: it is marked used in the same step, so a
+	// change that fails leaves it usable, and a link used meanwhile by
+	// another request fails the change with ErrInvalidToken.
+	token string
 	// cause and depth place a function's write in its chain of events.
 	cause string
 	depth int
@@ -69,9 +75,23 @@ func (s *Server) commitAccountUpdate(ctx context.Context, a accountUpdate) (*Use
 	fields = slices.Compact(fields)
 	var fresh *User
 	var ended []string
+	claimed := false
 	_, err := s.events.Commit(ctx, events.Change{
 		Name: events.UserUpdated,
 		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
+			claimed = false
+			if a.token != "" {
+				res, err := tx.C(db.AccountTokens).UpdateOne(ctx,
+					bson.M{"_id": a.token, "user_id": a.id.Hex(), "used_at": bson.M{"$exists": false}},
+					bson.M{"$set": bson.M{"used_at": at}}, nil)
+				if err != nil {
+					return nil, err
+				}
+				if res.Matched == 0 {
+					return nil, ErrInvalidToken
+				}
+				claimed = true
+			}
 			doc, err := tx.C(db.Users).FindOneAndUpdate(ctx, db.ByID(a.id), update, &db.FindOneAndUpdateOptions{ReturnAfter: true})
 			if err != nil {
 				return nil, err
@@ -106,6 +126,11 @@ func (s *Server) commitAccountUpdate(ctx context.Context, a accountUpdate) (*Use
 		Cause: a.cause,
 		Depth: a.depth,
 	})
+	if err != nil && claimed {
+		// Without transactions the link was marked used on its own: give
+		// it back. (With them the mark was rolled back with the change.)
+		s.releaseToken(ctx, a.token, at)
+	}
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, ErrInvalidSession
 	}
@@ -114,6 +139,17 @@ func (s *Server) commitAccountUpdate(ctx context.Context, a accountUpdate) (*Use
 	}
 	s.forgetSessions(ended)
 	return fresh, nil
+}
+
+// releaseToken makes a link marked used at at usable again, after the
+// change it was used for failed.
+func (s *Server) releaseToken(ctx context.Context, hash string, at time.Time) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := s.store.C(db.AccountTokens).UpdateOne(rctx, bson.M{"_id": hash, "used_at": at},
+		bson.M{"$unset": bson.M{"used_at": ""}}, nil); err != nil {
+		s.log.Warn("give back the link of a failed account change", "error", err.Error())
+	}
 }
 
 // endSessionsIn deletes every session of a user but keep through tx and

@@ -20,8 +20,9 @@ import (
 // Password reset and email verification by a link sent by email. A link
 // carries a random token; the store keeps its SHA-256 in _account_tokens
 // with the account, the kind and an expiry. Using a token marks it used in
-// one atomic find-one-and-update, so it works once even when two requests
-// race.
+// the same step as the change it asks for (accountUpdate.token): both
+// happen or neither, so a change that fails leaves the link usable, and of
+// two requests racing with one link only one changes the account.
 
 // Kinds of account tokens.
 const (
@@ -125,7 +126,7 @@ func (s *Server) confirmPasswordReset(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	u, err := s.useToken(ctx, token, tokenReset)
+	u, _, err := s.checkToken(ctx, token, tokenReset)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func (s *Server) confirmPasswordReset(c *fiber.Ctx) error {
 	}
 	// Every session ends: whoever knew the old password is signed out.
 	if _, err := s.updateByToken(ctx, u, accountUpdate{
-		update: bson.M{"$set": set}, fields: fields,
+		update: bson.M{"$set": set}, fields: fields, token: tokenHash(token),
 		endSessions: true, dropTokens: bson.M{"kind": tokenReset},
 	}); err != nil {
 		return err
@@ -195,12 +196,17 @@ func (s *Server) confirmVerification(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	u, err := s.useToken(ctx, token, tokenVerify)
+	u, _, err := s.checkToken(ctx, token, tokenVerify)
 	if err != nil {
 		return err
 	}
-	if !u.Verified {
-		u, err = s.updateByToken(ctx, u, accountUpdate{update: bson.M{"$set": bson.M{db.UserVerified: true}}, fields: []string{db.UserVerified}})
+	if u.Verified {
+		// Nothing to change: the link is only spent.
+		if err := s.spendToken(ctx, token); err != nil {
+			return err
+		}
+	} else {
+		u, err = s.updateByToken(ctx, u, accountUpdate{update: bson.M{"$set": bson.M{db.UserVerified: true}}, fields: []string{db.UserVerified}, token: tokenHash(token)})
 		if err != nil {
 			return err
 		}
@@ -312,19 +318,13 @@ func (s *Server) claimLinkSlot(ctx context.Context, userID, kind string) (releas
 	}, nil
 }
 
-// useToken claims an unused token of kind, so it cannot be used again,
-// and returns its account. An unknown, used or expired token, or one whose
+// checkToken finds an unused token of kind and returns its account and
+// its record, without using it: the change it asks for marks it used
+// (accountUpdate.token). An unknown, used or expired token, or one whose
 // account changed its email since, is ErrInvalidToken.
-func (s *Server) useToken(ctx context.Context, token, kind string) (*User, error) {
-	u, _, err := s.claimToken(ctx, token, kind)
-	return u, err
-}
-
-// claimToken is useToken, also returning the token's record.
-func (s *Server) claimToken(ctx context.Context, token, kind string) (*User, bson.M, error) {
-	doc, err := s.store.C(db.AccountTokens).FindOneAndUpdate(ctx,
-		bson.M{"_id": tokenHash(token), "kind": kind, "used_at": bson.M{"$exists": false}},
-		bson.M{"$set": bson.M{"used_at": now()}}, nil)
+func (s *Server) checkToken(ctx context.Context, token, kind string) (*User, bson.M, error) {
+	doc, err := s.store.C(db.AccountTokens).FindOne(ctx,
+		bson.M{"_id": tokenHash(token), "kind": kind, "used_at": bson.M{"$exists": false}}, nil)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, nil, ErrInvalidToken
 	}
@@ -346,6 +346,21 @@ func (s *Server) claimToken(ctx context.Context, token, kind string) (*User, bso
 		return nil, nil, ErrInvalidToken
 	}
 	return u, doc, nil
+}
+
+// spendToken marks a token used when using it changes nothing; one used
+// meanwhile is ErrInvalidToken.
+func (s *Server) spendToken(ctx context.Context, token string) error {
+	res, err := s.store.C(db.AccountTokens).UpdateOne(ctx,
+		bson.M{"_id": tokenHash(token), "used_at": bson.M{"$exists": false}},
+		bson.M{"$set": bson.M{"used_at": now()}}, nil)
+	if err != nil {
+		return err
+	}
+	if res.Matched == 0 {
+		return ErrInvalidToken
+	}
+	return nil
 }
 
 // sweepAccountTokensBefore deletes tokens that expired before t; used and
@@ -412,7 +427,7 @@ func (s *Server) confirmEmailChange(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	u, tok, err := s.claimToken(ctx, token, tokenEmail)
+	u, tok, err := s.checkToken(ctx, token, tokenEmail)
 	if err != nil {
 		return err
 	}
@@ -423,6 +438,7 @@ func (s *Server) confirmEmailChange(c *fiber.Ctx) error {
 	// Links sent to the old address no longer match the account.
 	fresh, err := s.updateByToken(ctx, u, accountUpdate{
 		update: bson.M{"$set": bson.M{db.UserEmail: email, db.UserVerified: true}}, fields: []string{db.UserEmail, db.UserVerified},
+		token:      tokenHash(token),
 		dropTokens: bson.M{"kind": bson.M{"$ne": tokenEmail}},
 	})
 	if errors.Is(err, db.ErrDuplicateKey) {

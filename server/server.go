@@ -133,6 +133,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.mailer = newMailer(cfg.SMTP, store)
 	registerEmail(jobs.Queue, s.mailer)
 	jobs.Queue.Register(KindPasswordReset, s.passwordResetJob)
+	jobs.Queue.RegisterKind(KindAccountCleanup, s.accountCleanupJob, events.KindOptions{MaxAttempts: accountCleanupAttempts})
 	if s.events == nil {
 		s.events = jobs.Bus
 	}
