@@ -38,7 +38,14 @@ func newFunctionsListCmd(o *clientOptions) *cobra.Command {
 		Short: "List the functions with their version and triggers",
 		Args:  argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return exchange(cmd, o, http.MethodGet, "/api/admin/functions", nil, func(w io.Writer, ans adminapi.FunctionsAnswer) error {
+			add := func(all *adminapi.FunctionsAnswer, page adminapi.FunctionsAnswer) string {
+				if all.Functions == nil {
+					all.Functions = []adminapi.Function{} // printed as [] with --json, not null
+				}
+				all.Functions = append(all.Functions, page.Functions...)
+				return page.Next
+			}
+			return exchangeAll(cmd, o, "/api/admin/functions", add, func(w io.Writer, ans adminapi.FunctionsAnswer) error {
 				if len(ans.Functions) == 0 {
 					fmt.Fprintln(w, "no functions yet: add one with `moonbase functions create FILE` or `moonbase deploy`")
 					return nil

@@ -55,3 +55,54 @@ func TestListsReadEveryPage(t *testing.T) {
 		t.Fatalf("secrets list --json holds %d names, want %d", strings.Count(out, `"K`), n)
 	}
 }
+
+// TestFunctionsListReadsEveryPage: the admin API pages functions 1,000 at
+// a time at most, and `functions list` follows next to the end, so every
+// function is printed once, in name order, and --json holds them all.
+func TestFunctionsListReadsEveryPage(t *testing.T) {
+	t.Parallel()
+	cli := startMoonbase(t)
+	const n = 1003
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 4 {
+				body := `{"source":"function handle() return 1 end","triggers":[{"invoke":true}]}`
+				req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/api/admin/functions/f%04d", cli.url, i), strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+cli.token)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusCreated {
+					errs <- fmt.Errorf("create f%04d: %d", i, res.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	out := cli.ok("functions", "list")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != n+1 || !strings.HasPrefix(lines[0], "NAME") {
+		t.Fatalf("functions list printed %d lines, want a header and %d functions", len(lines), n)
+	}
+	for i, line := range lines[1:] {
+		if name := strings.Fields(line)[0]; name != fmt.Sprintf("f%04d", i) {
+			t.Fatalf("line %d names %s, want f%04d: every function once, by name", i+1, name, i)
+		}
+	}
+	if js := cli.ok("functions", "list", "--json"); strings.Count(js, `"name": "f`) != n || !strings.Contains(js, `"next": ""`) {
+		t.Fatalf("functions list --json holds %d functions, want %d", strings.Count(js, `"name": "f`), n)
+	}
+}

@@ -140,8 +140,23 @@ type collectionInfo struct {
 }
 
 // adminCollections lists the configured collections and those that exist in
-// the store, with the rules in force: 200 {collections: […]}.
+// the store, with the rules in force: 200 {collections: […], next}, by
+// name. ?limit= pages it (paging.go: ?after=<last name of the previous
+// page>); without ?limit= it answers every collection from the cursor on,
+// as it did before it paged.
 func (s *Server) adminCollections(c *fiber.Ctx) error {
+	limit := 0
+	if c.Query("limit") != "" {
+		n, err := listLimit(c)
+		if err != nil {
+			return err
+		}
+		limit = n
+	}
+	after, err := cursorParam(c, "after")
+	if err != nil {
+		return err
+	}
 	names, err := s.store.Collections(c.UserContext())
 	if err != nil {
 		return err
@@ -171,5 +186,14 @@ func (s *Server) adminCollections(c *fiber.Ctx) error {
 		list = append(list, ci)
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
-	return c.JSON(fiber.Map{"collections": list})
+	// A store holds tens of collections, not thousands: the page is cut
+	// from the whole list, which the store answers from its catalogue.
+	from := sort.Search(len(list), func(i int) bool { return list[i].Name > after })
+	list = list[from:]
+	next := ""
+	if limit > 0 && len(list) > limit {
+		list = list[:limit]
+		next = list[limit-1].Name
+	}
+	return c.JSON(fiber.Map{"collections": list, "next": next})
 }

@@ -39,10 +39,33 @@ func bindFunctionsAdminApi(s *Server, r fiber.Router) {
 func nameParam(c *fiber.Ctx) string { return strings.Clone(c.Params("name")) }
 
 // adminListFunctions answers {functions: [{name, version, handler,
-// triggers, timeout, retries, created_at, updated_at}]}, by name, without
-// their sources.
+// triggers, timeout, retries, created_at, updated_at}], next}, by name,
+// without their sources. ?limit= pages it (paging.go: ?after=<last name
+// of the previous page>); without ?limit= it answers every function from
+// the cursor on, as it did before it paged, so a script that reads the
+// whole list once still gets it. ?prefix= keeps the names starting with
+// it.
 func (s *Server) adminListFunctions(c *fiber.Ctx) error {
-	fns, err := s.functions.List(c.UserContext())
+	limit := 0
+	if c.Query("limit") != "" {
+		n, err := listLimit(c)
+		if err != nil {
+			return err
+		}
+		limit = n
+	}
+	after, err := cursorParam(c, "after")
+	if err != nil {
+		return err
+	}
+	if after != "" && !validFunctionName(after) {
+		return badInput("after must be the name of a function (the next of the previous page), not %q", after)
+	}
+	prefix := strings.Clone(c.Query("prefix"))
+	if prefix != "" && !validFunctionName(prefix) {
+		return badInput("prefix must be the start of a function name (letters, digits, _ or -, starting with a letter, at most 64), not %q", prefix)
+	}
+	fns, err := s.functions.ListPage(c.UserContext(), after, prefix, limit)
 	if err != nil {
 		return err
 	}
@@ -50,8 +73,16 @@ func (s *Server) adminListFunctions(c *fiber.Ctx) error {
 	for i, fn := range fns {
 		list[i] = adminapi.FunctionOf(fn, false)
 	}
-	return c.JSON(adminapi.FunctionsAnswer{Functions: list})
+	next := ""
+	if limit > 0 && len(list) > 0 {
+		next = nextCursor(len(list), limit, list[len(list)-1].Name)
+	}
+	return c.JSON(adminapi.FunctionsAnswer{Functions: list, Next: next})
 }
+
+// validFunctionName reports whether name could name a function (a
+// cursor or a prefix of one).
+func validFunctionName(name string) bool { return functions.ValidateName(name) == nil }
 
 // adminPutFunction creates a function or saves a new version of it: 201
 // {function} when created, 200 when updated (or unchanged: saving what is

@@ -60,9 +60,12 @@ type FunctionAnswer struct {
 	Function Function `json:"function"`
 }
 
-// FunctionsAnswer answers GET /api/admin/functions.
+// FunctionsAnswer answers GET /api/admin/functions. Next is the name to
+// give as ?after= for the following page, "" on the last (and when the
+// whole list was asked for, without ?limit=).
 type FunctionsAnswer struct {
 	Functions []Function `json:"functions"`
+	Next      string     `json:"next"`
 }
 
 // Version is one saved version of a function.

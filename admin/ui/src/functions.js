@@ -4,6 +4,7 @@ import { api, qs } from "./api.js";
 import { h, replace, when, ago, json, table, badge, confirmOnce } from "./dom.js";
 import { createEditor, createDiff } from "./editor.js";
 import { stackedBars, lines, legend } from "./charts.js";
+import { cursorPages } from "./screens.js";
 
 const enc = encodeURIComponent;
 
@@ -27,24 +28,40 @@ export function triggerSummary(t) {
   return "?";
 }
 
+// FUNCTIONS_PAGE is how many functions the list shows at a time; the
+// server pages them by name (?limit=&after=) and narrows by ?prefix=.
+const FUNCTIONS_PAGE = 50;
+
 export async function functionsScreen(main, ui) {
-  const { functions } = await api.get("/api/admin/functions");
-  const rows = functions.map((f) => {
-    const last = h("span", {}, "…"), rate = h("span", {}, "…");
-    api.get(`/api/admin/functions/${enc(f.name)}/stats?window=1h`).then((s) => {
-      replace(last, s.last_run ? [badge(s.last_run.status), " ", h("time", { datetime: s.last_run.started_at, title: when(s.last_run.started_at) }, ago(s.last_run.started_at))] : "never");
-      replace(rate, s.runs ? `${(s.error_rate * 100).toFixed(1)}% of ${s.runs}` : "no runs");
-    }, (e) => { replace(last, "?"); ui.error(e); });
-    return [
-      h("a", { href: `#/functions/${enc(f.name)}` }, f.name),
-      f.triggers.map(triggerSummary).join(", ") || "none",
-      `v${f.version}`, last, rate, when(f.updated_at),
-    ];
-  });
+  let prefix = "";
+  const pages = cursorPages(() => ui.guard(load));
+  const listBox = h("div", {});
+  const prefixIn = h("input", { id: "fn-prefix", placeholder: "send-", spellcheck: "false", pattern: "[A-Za-z][A-Za-z0-9_-]{0,63}" });
+  async function load() {
+    const { functions, next } = await api.get(`/api/admin/functions${qs({ limit: FUNCTIONS_PAGE, after: pages.cursor(), prefix })}`);
+    const rows = functions.map((f) => {
+      const last = h("span", {}, "…"), rate = h("span", {}, "…");
+      api.get(`/api/admin/functions/${enc(f.name)}/stats?window=1h`).then((s) => {
+        replace(last, s.last_run ? [badge(s.last_run.status), " ", h("time", { datetime: s.last_run.started_at, title: when(s.last_run.started_at) }, ago(s.last_run.started_at))] : "never");
+        replace(rate, s.runs ? `${(s.error_rate * 100).toFixed(1)}% of ${s.runs}` : "no runs");
+      }, (e) => { replace(last, "?"); ui.error(e); });
+      return [
+        h("a", { href: `#/functions/${enc(f.name)}` }, f.name),
+        f.triggers.map(triggerSummary).join(", ") || "none",
+        `v${f.version}`, last, rate, when(f.updated_at),
+      ];
+    });
+    replace(listBox,
+      table("Functions", ["Name", "Triggers", "Version", "Last run", "Errors (1h)", "Saved"], rows,
+        prefix ? `No function's name starts with ${prefix}.` : "No functions yet. Create one, or deploy a folder with `moonbase deploy`."),
+      pages.nav(functions.length, next));
+  }
   replace(main,
     h("div", { class: "title-row" }, h("h1", {}, "Functions"), h("a", { class: "button", href: "#/functions/new" }, "New function")),
-    table("Functions", ["Name", "Triggers", "Version", "Last run", "Errors (1h)", "Saved"], rows,
-      "No functions yet. Create one, or deploy a folder with `moonbase deploy`."));
+    h("form", { class: "row", role: "search", onsubmit: (ev) => { ev.preventDefault(); prefix = prefixIn.value.trim(); pages.reset(); ui.guard(load); } },
+      h("label", { for: "fn-prefix" }, "Name starts with"), prefixIn, h("button", { type: "submit" }, "Filter")),
+    listBox);
+  await load();
 }
 
 // functionScreen edits one function; name null makes a new one.

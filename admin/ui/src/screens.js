@@ -22,7 +22,7 @@ function pager(skip, count, total, go) {
 // cursorPages pages a list the API pages with a cursor (?before= or
 // ?after=, answering next): it keeps the cursor of every page read so
 // far, so Previous goes back one. load reads the page at cursor().
-function cursorPages(load) {
+export function cursorPages(load) {
   const stack = [""];
   return {
     cursor: () => stack[stack.length - 1],
@@ -180,14 +180,21 @@ export async function secretsScreen(main, ui) {
   await load();
 }
 
-export async function collectionsScreen(main) {
-  const { collections } = await api.get("/api/admin/collections");
-  replace(main, h("h1", {}, "Collections"),
-    table("Collections", ["Name", "Read", "Write", "Indexes", ""], collections.map((c) => [
-      h("a", { href: `#/collections/${enc(c.name)}` }, c.name), c.read, c.write,
-      c.indexes.map((i) => `${i.fields.join(", ")}${i.unique ? " (unique)" : ""}`).join("; ") || "—",
-      c.configured ? "" : "not in config.yaml",
-    ]), "No collections yet."));
+export async function collectionsScreen(main, ui) {
+  const pages = cursorPages(() => ui.guard(load));
+  const listBox = h("div", {});
+  async function load() {
+    const { collections, next } = await api.get(`/api/admin/collections${qs({ limit: PAGE, after: pages.cursor() })}`);
+    replace(listBox,
+      table("Collections", ["Name", "Read", "Write", "Indexes", ""], collections.map((c) => [
+        h("a", { href: `#/collections/${enc(c.name)}` }, c.name), c.read, c.write,
+        c.indexes.map((i) => `${i.fields.join(", ")}${i.unique ? " (unique)" : ""}`).join("; ") || "—",
+        c.configured ? "" : "not in config.yaml",
+      ]), "No collections yet."),
+      pages.nav(collections.length, next));
+  }
+  replace(main, h("h1", {}, "Collections"), listBox);
+  await load();
 }
 
 export async function collectionScreen(main, ui, name) {
