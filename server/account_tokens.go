@@ -181,17 +181,23 @@ func (s *Server) requestVerification(c *fiber.Ctx) error {
 	return c.Status(http.StatusAccepted).JSON(accountAccepted{Message: "a verification link has been sent to " + u.Email})
 }
 
+// linkToken reads the body {token} of a request that follows an emailed
+// link.
+func (s *Server) linkToken(c *fiber.Ctx) (string, error) {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return "", err
+	}
+	if err := onlyFields(body, "token"); err != nil {
+		return "", err
+	}
+	return requiredString(body, "token")
+}
+
 // confirmVerification marks the account of {token} verified: 200 {user}.
 // It needs no session, since the link may be opened anywhere.
 func (s *Server) confirmVerification(c *fiber.Ctx) error {
-	body, err := s.jsonBody(c)
-	if err != nil {
-		return err
-	}
-	if err := onlyFields(body, "token"); err != nil {
-		return err
-	}
-	token, err := requiredString(body, "token")
+	token, err := s.linkToken(c)
 	if err != nil {
 		return err
 	}
@@ -415,14 +421,7 @@ func (s *Server) requestEmailChange(c *fiber.Ctx) error {
 // confirmEmailChange makes the new email of {token} the account's, and
 // verified: 200 {user}. An address another account took meanwhile is 409.
 func (s *Server) confirmEmailChange(c *fiber.Ctx) error {
-	body, err := s.jsonBody(c)
-	if err != nil {
-		return err
-	}
-	if err := onlyFields(body, "token"); err != nil {
-		return err
-	}
-	token, err := requiredString(body, "token")
+	token, err := s.linkToken(c)
 	if err != nil {
 		return err
 	}
