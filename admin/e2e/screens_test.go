@@ -304,8 +304,8 @@ const hookV2 = `function handle(input) return { seen = input.json, v = 2 } end`
 
 // TestHTTPMethodsAndInboundInBrowser: restrict an http trigger to POST
 // in the trigger form and see a GET answered 405; open a logged inbound
-// request with its headers and raw body and replay it to the current
-// version.
+// request with its headers and raw body, replay it to the current
+// version, and test-run the editor's text against it.
 func TestHTTPMethodsAndInboundInBrowser(t *testing.T) {
 	s := startServer(t)
 	def := fmt.Sprintf(`{"source":%q,"triggers":[{"http":true}]}`, hookV1)
@@ -393,6 +393,15 @@ func TestHTTPMethodsAndInboundInBrowser(t *testing.T) {
 		waitText("#notices", "answered 200"),
 		waitText("#inbound-view", "replay of"),
 		waitText("#inbound-answer", `"v":2`))
+	open(b, base, "#/functions/hook", "#test-context")
+	b.run("test-run the editor's text against a logged request",
+		setField("#test-context", "inbound"),
+		waitText("#test-pick", "POST 200"),
+		waitTrue(`document.querySelector("#test-input").value.includes("from-the-test")`),
+		waitTrue(`document.querySelector("#test-input").value.includes('"order": 42')`),
+		chromedp.Click("#run-test", chromedp.ByQuery),
+		waitText("#test-return", "order"),
+		waitText("#test-return", "42"))
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Fatalf("the page logged errors: %v", errs)
 	}

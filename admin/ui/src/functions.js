@@ -184,6 +184,7 @@ export async function functionScreen(main, ui, name) {
     h("option", { value: "custom" }, "Event: a custom one"),
     h("option", { value: "schedule" }, "Schedule tick"),
     h("option", { value: "recorded" }, "A recorded event…"),
+    h("option", { value: "inbound" }, "A logged HTTP request…"),
     h("option", { value: "dead" }, "A dead job's input…"));
   const pick = h("select", { id: "test-pick", hidden: true, "aria-label": "Recorded item" });
   const input = h("textarea", { id: "test-input", rows: 8, spellcheck: "false" }, '{\n  "name": "Ada"\n}');
@@ -207,6 +208,10 @@ export async function functionScreen(main, ui, name) {
     if (v === "recorded") {
       const { events } = await api.get("/api/admin/events?limit=50");
       fillPick(events.map((e) => [e.data, `${e.name} · ${when(e.at)}`, "event", e.name]), "No events recorded yet.");
+    } else if (v === "inbound") {
+      const { requests } = await api.get(`/api/admin/inbound${qs({ function: name, limit: 50 })}`);
+      fillPick(requests.map((r) => [inboundInput(r), `${r.method} ${r.status} · ${when(r.received_at)}`, "http", ""]),
+        "No requests to this function logged yet.");
     } else if (v === "dead") {
       const { jobs } = await api.get("/api/admin/jobs?status=dead&limit=50");
       const fnJobs = jobs.filter((j) => j.kind === "function");
@@ -461,6 +466,21 @@ function inputOf(r) {
 
 // syntheticInput is the input a function gets from each kind of trigger,
 // with made-up values to edit.
+// inboundInput is the http input a logged request gave its function:
+// method, path, url, headers, query, the raw body and, when the body is
+// JSON, json. (Redacted headers stay redacted.)
+function inboundInput(r) {
+  const query = {};
+  new URLSearchParams(r.query || "").forEach((value, key) => { query[key] = value; });
+  const input = { method: r.method, path: r.path, url: r.url, headers: r.headers || {}, query, body: r.body || "" };
+  try {
+    input.json = JSON.parse(input.body);
+  } catch {
+    // Not JSON: the handler reads body.
+  }
+  return input;
+}
+
 function syntheticInput(kind) {
   const now = new Date().toISOString();
   const user = { id: "65a000000000000000000001", email: "ada@example.com", name: "Ada", created_at: now };
