@@ -13,6 +13,8 @@ const systemEvents = [
   "doc_created", "doc_updated", "doc_deleted", "chan_in", "channel_join", "job_dead", "webhook_dead",
 ];
 const docEvents = new Set(["doc_created", "doc_updated", "doc_deleted"]);
+// channelEvents are the events a trigger may narrow to some channels.
+const channelEvents = new Set(["chan_in", "channel_join"]);
 
 const template = `function handle(input, ctx)
   print("called by", ctx.trigger)
@@ -23,7 +25,7 @@ end
 export function triggerSummary(t) {
   if (t.invoke) return "invoke";
   if (t.http) return t.methods && t.methods.length ? `http ${t.methods.join(" ")}` : "http";
-  if (t.event) return t.collection ? `${t.event} on ${t.collection}` : t.event;
+  if (t.event) return t.collection ? `${t.event} on ${t.collection}` : t.channel ? `${t.event} on ${t.channel}` : t.event;
   if (t.schedule) return `schedule ${t.schedule}${t.timezone ? ` (${t.timezone})` : ""}`;
   return "?";
 }
@@ -112,14 +114,18 @@ export async function functionScreen(main, ui, name) {
     if (t.event !== undefined) {
       const col = h("input", { id: `${id}-col`, value: t.collection || "", placeholder: "any collection", oninput: (e) => { t.collection = e.target.value || undefined; } });
       const colRow = h("div", { class: "row", hidden: !docEvents.has(t.event) }, h("label", { for: `${id}-col` }, "Collection"), col);
+      const chan = h("input", { id: `${id}-chan`, value: t.channel || "", placeholder: "any channel (or room:*)", oninput: (e) => { t.channel = e.target.value || undefined; } });
+      const chanRow = h("div", { class: "row", hidden: !channelEvents.has(t.event) }, h("label", { for: `${id}-chan` }, "Channel"), chan);
       return h("fieldset", { class: "trigger" }, h("legend", {}, "Event"),
         h("div", { class: "row" }, h("label", { for: `${id}-ev` }, "Event name"),
           h("input", { id: `${id}-ev`, list: "event-names", value: t.event, oninput: (e) => {
             t.event = e.target.value;
             colRow.hidden = !docEvents.has(t.event);
             if (colRow.hidden) delete t.collection;
+            chanRow.hidden = !channelEvents.has(t.event);
+            if (chanRow.hidden) delete t.channel;
           } })),
-        colRow, remove);
+        colRow, chanRow, remove);
     }
     const preview = h("ol", { class: "preview", id: `${id}-next`, "aria-live": "polite" });
     const explain = h("p", { class: "hint" });
