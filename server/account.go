@@ -112,21 +112,11 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.jsonBody(c)
+	fields, err := s.stringsBody(c, "current_password", "new_password")
 	if err != nil {
 		return err
 	}
-	if err := onlyFields(body, "current_password", "new_password"); err != nil {
-		return err
-	}
-	current, err := requiredString(body, "current_password")
-	if err != nil {
-		return err
-	}
-	next, err := requiredString(body, "new_password")
-	if err != nil {
-		return err
-	}
+	current, next := fields[0], fields[1]
 	if err := s.checkPassword(next); err != nil {
 		return err
 	}
@@ -196,17 +186,11 @@ func (s *Server) deleteMe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.jsonBody(c)
+	fields, err := s.stringsBody(c, "password")
 	if err != nil {
 		return err
 	}
-	if err := onlyFields(body, "password"); err != nil {
-		return err
-	}
-	password, err := requiredString(body, "password")
-	if err != nil {
-		return err
-	}
+	password := fields[0]
 	if err := s.recheckPassword(c, u, password); err != nil {
 		return err
 	}

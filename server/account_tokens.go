@@ -53,18 +53,11 @@ const KindPasswordReset = "password_reset"
 // look the email up — so neither the answer nor its timing tells who has
 // an account; the job looks it up and sends the link.
 func (s *Server) requestPasswordReset(c *fiber.Ctx) error {
-	body, err := s.jsonBody(c)
+	fields, err := s.stringsBody(c, "email")
 	if err != nil {
 		return err
 	}
-	if err := onlyFields(body, "email"); err != nil {
-		return err
-	}
-	raw, err := requiredString(body, "email")
-	if err != nil {
-		return err
-	}
-	email, err := normalizeEmail(raw)
+	email, err := normalizeEmail(fields[0])
 	if err != nil {
 		return err
 	}
@@ -103,21 +96,11 @@ func (s *Server) passwordResetJob(ctx context.Context, job events.Job) error {
 // confirmPasswordReset sets {password} on the account of {token}, marks its
 // email verified (the link reached it) and ends all its sessions: 204.
 func (s *Server) confirmPasswordReset(c *fiber.Ctx) error {
-	body, err := s.jsonBody(c)
+	body, err := s.stringsBody(c, "token", "password")
 	if err != nil {
 		return err
 	}
-	if err := onlyFields(body, "token", "password"); err != nil {
-		return err
-	}
-	token, err := requiredString(body, "token")
-	if err != nil {
-		return err
-	}
-	password, err := requiredString(body, "password")
-	if err != nil {
-		return err
-	}
+	token, password := body[0], body[1]
 	if err := s.checkPassword(password); err != nil {
 		return err
 	}
@@ -184,14 +167,11 @@ func (s *Server) requestVerification(c *fiber.Ctx) error {
 // linkToken reads the body {token} of a request that follows an emailed
 // link.
 func (s *Server) linkToken(c *fiber.Ctx) (string, error) {
-	body, err := s.jsonBody(c)
+	fields, err := s.stringsBody(c, "token")
 	if err != nil {
 		return "", err
 	}
-	if err := onlyFields(body, "token"); err != nil {
-		return "", err
-	}
-	return requiredString(body, "token")
+	return fields[0], nil
 }
 
 // confirmVerification marks the account of {token} verified: 200 {user}.
@@ -383,25 +363,15 @@ func (s *Server) requestEmailChange(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.jsonBody(c)
+	fields, err := s.stringsBody(c, "new_email", "password")
 	if err != nil {
 		return err
 	}
-	if err := onlyFields(body, "new_email", "password"); err != nil {
-		return err
-	}
-	raw, err := requiredString(body, "new_email")
+	email, err := normalizeEmail(fields[0])
 	if err != nil {
 		return err
 	}
-	email, err := normalizeEmail(raw)
-	if err != nil {
-		return err
-	}
-	password, err := requiredString(body, "password")
-	if err != nil {
-		return err
-	}
+	password := fields[1]
 	if err := s.recheckPassword(c, u, password); err != nil {
 		return err
 	}

@@ -84,21 +84,11 @@ func (s *Server) register(c *fiber.Ctx) error {
 // login checks the email and password, throttling repeated failures per
 // email and per client address: 200 {user, token, expires_at}.
 func (s *Server) login(c *fiber.Ctx) error {
-	body, err := s.jsonBody(c)
+	fields, err := s.stringsBody(c, "email", "password")
 	if err != nil {
 		return err
 	}
-	if err := onlyFields(body, "email", "password"); err != nil {
-		return err
-	}
-	rawEmail, err := requiredString(body, "email")
-	if err != nil {
-		return err
-	}
-	password, err := requiredString(body, "password")
-	if err != nil {
-		return err
-	}
+	rawEmail, password := fields[0], fields[1]
 	email, err := normalizeEmail(rawEmail)
 	if err != nil {
 		// No account can have it, so it is a failed attempt like any other.

@@ -33,6 +33,25 @@ func (s *Server) jsonBody(c *fiber.Ctx) (bson.M, error) {
 	return doc, err
 }
 
+// stringsBody reads a JSON body of exactly the named fields, each a
+// required string, and returns their values in the order named.
+func (s *Server) stringsBody(c *fiber.Ctx, names ...string) ([]string, error) {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := onlyFields(body, names...); err != nil {
+		return nil, err
+	}
+	values := make([]string, len(names))
+	for i, name := range names {
+		if values[i], err = requiredString(body, name); err != nil {
+			return nil, err
+		}
+	}
+	return values, nil
+}
+
 // stringField reads an optional string field; a value of another type is
 // refused by name.
 func stringField(doc bson.M, key string) (string, error) {
