@@ -37,21 +37,9 @@ func newJobsListCmd(o *clientOptions) *cobra.Command {
 		Short: "List jobs: every status, or only pending, running, done or dead ones",
 		Args:  argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if dead {
-				if status != "" && status != "dead" {
-					return errors.New("--dead and --status " + status + " contradict each other; give one")
-				}
-				status = "dead"
-			}
-			if status != "" && !slices.Contains(strings.Split(jobStatuses, ", "), status) {
-				return fmt.Errorf("--status %q is not a job status: use one of %s", status, jobStatuses)
-			}
-			if limit < 1 {
-				return errors.New("--limit must be at least 1")
-			}
-			q := url.Values{"limit": {strconv.Itoa(limit)}}
-			if status != "" {
-				q.Set("status", status)
+			q, err := statusQuery(dead, status, "job", jobStatuses, limit)
+			if err != nil {
+				return err
 			}
 			return exchange(cmd, o, http.MethodGet, "/api/admin/jobs?"+q.Encode(), nil, func(w io.Writer, ans adminapi.JobsAnswer) error {
 				if len(ans.Jobs) == 0 {
@@ -99,4 +87,27 @@ func newJobsReplayCmd(o *clientOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&allDead, "all-dead", false, "replay every dead job")
 	return cmd
+}
+
+// statusQuery is the query of a list with --dead, --status (one of
+// statuses, "a, b, c") and --limit: a status contradicting --dead, one
+// that is not a status of a noun, and a limit under 1 are refused.
+func statusQuery(dead bool, status, noun, statuses string, limit int) (url.Values, error) {
+	if dead {
+		if status != "" && status != "dead" {
+			return nil, errors.New("--dead and --status " + status + " contradict each other; give one")
+		}
+		status = "dead"
+	}
+	if status != "" && !slices.Contains(strings.Split(statuses, ", "), status) {
+		return nil, fmt.Errorf("--status %q is not a %s status: use one of %s", status, noun, statuses)
+	}
+	if limit < 1 {
+		return nil, errors.New("--limit must be at least 1")
+	}
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if status != "" {
+		q.Set("status", status)
+	}
+	return q, nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,21 +135,9 @@ func newDeliveriesListCmd(o *clientOptions) *cobra.Command {
 		Short: "List deliveries, newest first",
 		Args:  argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if dead {
-				if status != "" && status != "dead" {
-					return errors.New("--dead and --status " + status + " contradict each other; give one")
-				}
-				status = "dead"
-			}
-			if status != "" && !slices.Contains(strings.Split(deliveryStatuses, ", "), status) {
-				return fmt.Errorf("--status %q is not a delivery status: use one of %s", status, deliveryStatuses)
-			}
-			if limit < 1 {
-				return errors.New("--limit must be at least 1")
-			}
-			q := url.Values{"limit": {strconv.Itoa(limit)}}
-			if status != "" {
-				q.Set("status", status)
+			q, err := statusQuery(dead, status, "delivery", deliveryStatuses, limit)
+			if err != nil {
+				return err
 			}
 			if endpoint != "" {
 				q.Set("endpoint", endpoint)
