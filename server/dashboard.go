@@ -39,24 +39,9 @@ func bindDashboardApi(s *Server, r fiber.Router) {
 // data}, answer 202 {id}. The names and limits are those of POST
 // /api/events; the data carries no user.
 func (s *Server) adminPublishEvent(c *fiber.Ctx) error {
-	body, err := s.jsonBody(c)
+	name, data, err := s.eventBody(c)
 	if err != nil {
 		return err
-	}
-	if err := onlyFields(body, "name", "data"); err != nil {
-		return err
-	}
-	name, ok := body["name"].(string)
-	if !ok && body["name"] != nil {
-		return badInput("name must be a string")
-	}
-	data := map[string]any{}
-	switch d := body["data"].(type) {
-	case nil:
-	case bson.M:
-		data = d
-	default:
-		return badInput("data must be a JSON object")
 	}
 	if err := events.ValidateEventName(name); err != nil {
 		return err

@@ -69,24 +69,9 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.jsonBody(c)
+	name, data, err := s.eventBody(c)
 	if err != nil {
 		return err
-	}
-	if err := onlyFields(body, "name", "data"); err != nil {
-		return err
-	}
-	name, ok := body["name"].(string)
-	if !ok && body["name"] != nil {
-		return badInput("name must be a string")
-	}
-	data := map[string]any{}
-	switch d := body["data"].(type) {
-	case nil:
-	case bson.M:
-		data = d
-	default:
-		return badInput("data must be a JSON object")
 	}
 	if _, taken := data["user"]; taken {
 		return badInput("data.user is set by the server to the signed-in user; send the user's details under another name")
@@ -100,6 +85,31 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(http.StatusAccepted).JSON(fiber.Map{"id": ev.ID})
+}
+
+// eventBody reads a custom event's body {name, data}: name a string (its
+// rules are checked by the caller), data a JSON object or absent.
+func (s *Server) eventBody(c *fiber.Ctx) (string, map[string]any, error) {
+	body, err := s.jsonBody(c)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := onlyFields(body, "name", "data"); err != nil {
+		return "", nil, err
+	}
+	name, ok := body["name"].(string)
+	if !ok && body["name"] != nil {
+		return "", nil, badInput("name must be a string")
+	}
+	data := map[string]any{}
+	switch d := body["data"].(type) {
+	case nil:
+	case bson.M:
+		data = d
+	default:
+		return "", nil, badInput("data must be a JSON object")
+	}
+	return name, data, nil
 }
 
 // eventInfo is one recorded event as the admin API shows it.
