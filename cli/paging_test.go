@@ -15,35 +15,9 @@ func TestListsReadEveryPage(t *testing.T) {
 	t.Parallel()
 	cli := startMoonbase(t)
 	const n = 1003
-	// Four writers keep the set-up short; the order is the server's.
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += 4 {
-				req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/api/admin/secrets/K%04d", cli.url, i), strings.NewReader(`{"value":"v"}`))
-				req.Header.Set("Authorization", "Bearer "+cli.token)
-				req.Header.Set("Content-Type", "application/json")
-				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					errs <- err
-					return
-				}
-				res.Body.Close()
-				if res.StatusCode != http.StatusNoContent {
-					errs <- fmt.Errorf("set K%04d: %d", i, res.StatusCode)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	putMany(t, cli, n, http.StatusNoContent, func(i int) (string, string) {
+		return fmt.Sprintf("/api/admin/secrets/K%04d", i), `{"value":"v"}`
+	})
 	var want strings.Builder
 	for i := range n {
 		fmt.Fprintf(&want, "K%04d\n", i)
@@ -63,35 +37,9 @@ func TestFunctionsListReadsEveryPage(t *testing.T) {
 	t.Parallel()
 	cli := startMoonbase(t)
 	const n = 1003
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += 4 {
-				body := `{"source":"function handle() return 1 end","triggers":[{"invoke":true}]}`
-				req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/api/admin/functions/f%04d", cli.url, i), strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+cli.token)
-				req.Header.Set("Content-Type", "application/json")
-				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					errs <- err
-					return
-				}
-				res.Body.Close()
-				if res.StatusCode != http.StatusCreated {
-					errs <- fmt.Errorf("create f%04d: %d", i, res.StatusCode)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	putMany(t, cli, n, http.StatusCreated, func(i int) (string, string) {
+		return fmt.Sprintf("/api/admin/functions/f%04d", i), `{"source":"function handle() return 1 end","triggers":[{"invoke":true}]}`
+	})
 	out := cli.ok("functions", "list")
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	if len(lines) != n+1 || !strings.HasPrefix(lines[0], "NAME") {
@@ -104,5 +52,41 @@ func TestFunctionsListReadsEveryPage(t *testing.T) {
 	}
 	if js := cli.ok("functions", "list", "--json"); strings.Count(js, `"name": "f`) != n || !strings.Contains(js, `"next": ""`) {
 		t.Fatalf("functions list --json holds %d functions, want %d", strings.Count(js, `"name": "f`), n)
+	}
+}
+
+// putMany sends n admin PUTs, item i to the path and body of item(i),
+// from four writers to keep the set-up short, and fails the test unless
+// each is answered want.
+func putMany(t *testing.T, cli adminCLI, n, want int, item func(i int) (path, body string)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 4 {
+				path, body := item(i)
+				req, _ := http.NewRequest(http.MethodPut, cli.url+path, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+cli.token)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode != want {
+					errs <- fmt.Errorf("PUT %s: %d, want %d", path, res.StatusCode, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }
