@@ -211,7 +211,10 @@ func (r *Registry) execute(ctx context.Context, c *cached, input any, opts RunOp
 	v := r.getVM()
 	out, err := v.exec(ru, c, input)
 	ru.endTurn()
-	r.watch.remove(ru.ctx)
+	// The run stays watched until its record is queued: Shutdown waits
+	// for watched runs to end before it writes the records, so none is
+	// queued after the writer has closed.
+	defer r.watch.remove(ru.ctx)
 	ru.ctx.cancel(errRunEnded)
 	r.putVM(v)
 
