@@ -301,7 +301,9 @@ func TestLeaseRenewalKeepsLongJob(t *testing.T) {
 	t.Parallel()
 	store := openStore(t, t.TempDir())
 	cfg := testConfig()
-	cfg.Lease = 150 * time.Millisecond
+	// Renewal comes every third of a lease; a lease of 600ms leaves the
+	// renewal 400ms of slack on a loaded machine, still a short test.
+	cfg.Lease = 600 * time.Millisecond
 	var calls atomic.Int32
 	release := make(chan struct{})
 	handler := func(ctx context.Context, job Job) error {
@@ -320,8 +322,8 @@ func TestLeaseRenewalKeepsLongJob(t *testing.T) {
 	}
 	waitJob(t, a, id, StatusRunning)
 	b := newQueue(t, cfg, Deps{Store: store}, func(q *Queue) { q.Register("long", handler) })
-	// Five leases long; b polls all along.
-	deadline := time.Now().Add(5 * cfg.Lease)
+	// Four leases long; b polls all along.
+	deadline := time.Now().Add(4 * cfg.Lease)
 	for time.Now().Before(deadline) {
 		job, err := b.Get(context.Background(), id)
 		if err != nil {
