@@ -47,7 +47,8 @@ func resetPeak(t *testing.T, pid int) {
 }
 
 // TestMemoryBombsStayUnderTheLimit runs eight copies of each kind of
-// memory bomb at once in a server process of its own, and checks that
+// memory bomb at once in a server process of its own, then eight of every
+// kind together, and checks that
 // every one is stopped, that the process's peak RSS stays under 1.5 ×
 // functions.memory_limit, that the memory comes back afterwards and that
 // /healthz answers meanwhile.
@@ -86,17 +87,29 @@ func TestMemoryBombsStayUnderTheLimit(t *testing.T) {
 	idle := probeHealth(t, p.url, 2*time.Second, nil)
 	t.Logf("RSS at rest %d MiB, slowest /healthz at rest %s", baseline>>20, idle.Round(time.Millisecond))
 
+	// Each kind alone, then every kind at once (forty runs).
+	waves := [][]string{}
+	all := []string{}
 	for _, b := range bombs {
-		t.Run(b.name, func(t *testing.T) {
+		waves = append(waves, []string{b.name})
+		all = append(all, b.name)
+	}
+	waves = append(waves, all)
+	for _, wave := range waves {
+		name := wave[0]
+		if len(wave) > 1 {
+			name = "all-kinds"
+		}
+		t.Run(name, func(t *testing.T) {
 			resetPeak(t, pid)
-			answers := make([]response, 8)
+			answers := make([]response, 8*len(wave))
 			slowest := probeHealth(t, p.url, 0, func() {
 				var wg sync.WaitGroup
 				for i := range answers {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						answers[i] = callURL(t, p.url, "POST", "/functions/"+b.name, "", "")
+						answers[i] = callURL(t, p.url, "POST", "/functions/"+wave[i%len(wave)], "", "")
 					}()
 				}
 				wg.Wait()

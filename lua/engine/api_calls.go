@@ -27,7 +27,7 @@ func (v *vm) publishEvent(L *lua.LState) int {
 		}
 		data = doc
 	}
-	defer ru.ctx.wait()()
+	defer ru.wait()()
 	id, err := v.reg.deps.Publish(ru.ctx, name, data)
 	if err != nil {
 		v.raise(L, call, err)
@@ -57,7 +57,7 @@ func (v *vm) executeFunction(L *lua.LState) int {
 		}
 		input = in
 	}
-	done := ru.ctx.wait()
+	done := ru.wait()
 	res, err := v.reg.runNamed(ru.ctx, name, input, RunOptions{Trigger: functions.TriggerFunction, User: ru.user, Rights: ru.rights(), Event: ru.opts.Event, ID: ru.opts.ID, At: ru.opts.At, Attempt: ru.opts.Attempt, ChainDepth: ru.opts.ChainDepth}, ru.depth+1)
 	done()
 	if err != nil {
@@ -156,7 +156,7 @@ func (v *vm) sendEmail(L *lua.LState) int {
 	default:
 		L.ArgError(3, "text, {text, html, from, reply_to} or nothing (the subject is then the text) expected, got "+typeName(b))
 	}
-	defer ru.ctx.wait()()
+	defer ru.wait()()
 	id, err := v.reg.deps.SendEmail(ru.ctx, to, string(subject), body)
 	if err != nil {
 		v.raise(L, call, err)

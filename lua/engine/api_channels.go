@@ -25,7 +25,7 @@ func (v *vm) publish(L *lua.LState) int {
 	if err != nil {
 		v.raise(L, call, err)
 	}
-	defer ru.ctx.wait()()
+	defer ru.wait()()
 	offset, err := v.reg.deps.ChannelPublish(ru.ctx, channel, data)
 	if err != nil {
 		v.raise(L, call, err)
@@ -45,7 +45,7 @@ func (v *vm) channelMembers(L *lua.LState) int {
 		v.raise(L, call, errors.New("channels are not set up on this server"))
 	}
 	members, err := func() ([]map[string]any, error) {
-		defer ru.ctx.wait()()
+		defer ru.wait()()
 		return v.reg.deps.ChannelMembers(ru.ctx, channel)
 	}()
 	if err != nil {

@@ -117,4 +117,5 @@ func (v *vm) checkEncoded(L *lua.LState, fn string, size int) {
 	if int64(size) > v.reg.cfg.MaxStringBytes {
 		v.tooLong(L, fn, int64(size))
 	}
+	v.built(L, int64(size))
 }

@@ -172,7 +172,7 @@ func (v *vm) dataQuery(L *lua.LState, call string, service bool) int {
 	filter := v.filterArg(L, call, 2)
 	opts := v.findOptions(L, call, 3, false)
 	t.checkRead(v, L, call, filter, opts)
-	defer t.ru.ctx.wait()()
+	defer t.ru.wait()()
 	docs, err := t.col.Find(t.ru.ctx, db.And(filter, t.scope), opts)
 	if err != nil {
 		v.raise(L, call, err)
@@ -193,7 +193,7 @@ func (v *vm) dataGet(L *lua.LState, call string, service bool) int {
 	}
 	opts := &db.FindOptions{}
 	t.checkRead(v, L, call, nil, opts)
-	defer t.ru.ctx.wait()()
+	defer t.ru.wait()()
 	doc, err := t.col.FindOne(t.ru.ctx, db.And(sel, t.scope), opts)
 	return v.pushFound(L, call, t.view(doc), err)
 }
@@ -203,7 +203,7 @@ func (v *vm) dataFindOne(L *lua.LState, call string, service bool) int {
 	filter := v.filterArg(L, call, 2)
 	opts := v.findOptions(L, call, 3, true)
 	t.checkRead(v, L, call, filter, opts)
-	defer t.ru.ctx.wait()()
+	defer t.ru.wait()()
 	doc, err := t.col.FindOne(t.ru.ctx, db.And(filter, t.scope), opts)
 	return v.pushFound(L, call, t.view(doc), err)
 }
@@ -212,7 +212,7 @@ func (v *vm) dataCount(L *lua.LState, call string, service bool) int {
 	t := v.target(L, call, service, false)
 	filter := v.filterArg(L, call, 2)
 	t.checkRead(v, L, call, filter, nil)
-	defer t.ru.ctx.wait()()
+	defer t.ru.wait()()
 	n, err := t.col.Count(t.ru.ctx, db.And(filter, t.scope))
 	if err != nil {
 		v.raise(L, call, err)
@@ -244,7 +244,7 @@ func (v *vm) dataCreate(L *lua.LState, call string, service bool) int {
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	doc["_created_at"], doc["_updated_at"] = now, now
-	defer t.ru.ctx.wait()()
+	defer t.ru.wait()()
 	if _, owned := doc[db.OwnerField]; owned {
 		if err := v.reg.ensureOwnerIndex(t.ru.ctx, t.name); err != nil {
 			v.raise(L, call, err)
@@ -296,7 +296,7 @@ func (v *vm) dataUpdate(L *lua.LState, call string, service bool) int {
 			return c.FindOneAndUpdate(ctx, filter, update, &db.FindOneAndUpdateOptions{ReturnAfter: true})
 		})
 	}
-	defer t.ru.ctx.wait()()
+	defer t.ru.wait()()
 	if byID {
 		doc, err := updateOne(sel["_id"], filter)
 		if err == nil {
@@ -416,7 +416,7 @@ func (v *vm) dataDelete(L *lua.LState, call string, service bool) int {
 		}
 		return err == nil, err
 	}
-	defer t.ru.ctx.wait()()
+	defer t.ru.wait()()
 	if byID {
 		done, err := deleteOne(sel["_id"], filter)
 		if err != nil {

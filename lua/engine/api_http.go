@@ -227,7 +227,7 @@ func (v *vm) httpRequest(L *lua.LState) int {
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", "moonbase-functions")
 	}
-	done := ru.ctx.wait()
+	done := ru.wait()
 	resp, err := v.reg.http.Do(req)
 	var respBody []byte
 	if err == nil {

@@ -25,7 +25,7 @@ func (v *vm) once(L *lua.LState) int {
 	if key == "" || len(key) > MaxOnceKeyBytes {
 		v.raise(L, call, fmt.Errorf("the key must be 1 to %d bytes", MaxOnceKeyBytes))
 	}
-	defer ru.ctx.wait()()
+	defer ru.wait()()
 	_, err := v.reg.store.C(db.Dedupe).InsertOne(ru.ctx, map[string]any{
 		"_id": key, "at": time.Now().UTC().Truncate(time.Millisecond), "function": ru.fn.Name,
 	})
@@ -47,7 +47,7 @@ func (v *vm) env(L *lua.LState) int {
 	const call = "backend.env"
 	ru := v.cur(L)
 	name := L.CheckString(1)
-	defer ru.ctx.wait()()
+	defer ru.wait()()
 	val, ok, err := v.reg.Secret(ru.ctx, name)
 	if err != nil {
 		v.raise(L, call, err)

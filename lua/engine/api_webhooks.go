@@ -169,7 +169,7 @@ func (v *vm) webhooksEmit(L *lua.LState) int {
 	var payload any = map[string]any{}
 	switch p := L.Get(2).(type) {
 	case *lua.LFunction:
-		defer ru.ctx.wait()()
+		defer ru.wait()()
 		vs, err := wh.Versions(ru.ctx, typ)
 		if err != nil {
 			v.raise(L, call, err)
@@ -216,7 +216,7 @@ func (v *vm) webhooksEmit(L *lua.LState) int {
 			v.raise(L, call, bad)
 		}
 	}
-	defer ru.ctx.wait()()
+	defer ru.wait()()
 	id, n, err := wh.Emit(ru.ctx, typ, payload, versions)
 	if err != nil {
 		v.raise(L, call, err)
@@ -252,7 +252,7 @@ func (v *vm) webhooksSend(L *lua.LState) int {
 			h.ForEach(func(k, val lua.LValue) { o.Headers[k.String()] = val.String() })
 		}
 	}
-	defer ru.ctx.wait()()
+	defer ru.wait()()
 	id, err := wh.Send(ru.ctx, target, payload, o)
 	if err != nil {
 		v.raise(L, call, err)
@@ -279,7 +279,7 @@ func (v *vm) webhooksSeen(L *lua.LState) int {
 		v.raise(L, call, fmt.Errorf("the key must be 1 to %d bytes", MaxOnceKeyBytes))
 	}
 	id := "seen:" + ru.fn.Name + ":" + key
-	defer ru.ctx.wait()()
+	defer ru.wait()()
 	col := v.reg.store.C(db.Dedupe)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	_, err := col.InsertOne(ru.ctx, bson.M{"_id": id, "status": "pending", "run": ru.id, "at": now, "function": ru.fn.Name})
@@ -355,7 +355,7 @@ func (v *vm) webhooksDeliveries(L *lua.LState) int {
 	if limit < 1 || limit > MaxDeliveriesListed {
 		v.raise(L, call, fmt.Errorf("limit must be 1 to %d", MaxDeliveriesListed))
 	}
-	defer ru.ctx.wait()()
+	defer ru.wait()()
 	list, err := wh.Deliveries(ru.ctx, endpoint, status, limit)
 	if err != nil {
 		v.raise(L, call, err)
@@ -372,7 +372,7 @@ func (v *vm) webhooksReplay(L *lua.LState) int {
 	ru := v.cur(L)
 	wh := v.webhooksDep(L, call)
 	endpoint, delivery := L.CheckString(1), L.CheckString(2)
-	defer ru.ctx.wait()()
+	defer ru.wait()()
 	if err := wh.Replay(ru.ctx, endpoint, delivery); err != nil {
 		v.raise(L, call, err)
 	}

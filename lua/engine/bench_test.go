@@ -131,3 +131,23 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkRunLoop is a whole run of a handler that computes for a while
+// (100,000 iterations): what the per-instruction look at the run (its
+// deadline, its turn among long runs, see vmctx.go) costs a run that only
+// computes.
+func BenchmarkRunLoop(b *testing.B) {
+	r := benchRegistry(b, `function handle() local s = 0 for i = 1, 100000 do s = s + i % 7 end return s end`)
+	benchRun(b, r, map[string]any{})
+}
+
+// BenchmarkNewState is the cost of a fresh Lua state with the sandbox,
+// which a run pays when the pool has none (after a run was stopped, say).
+func BenchmarkNewState(b *testing.B) {
+	r := newTestRegistry(b, Config{}, Deps{})
+	b.ReportAllocs()
+	for b.Loop() {
+		v := r.newVM()
+		v.L.Close()
+	}
+}

@@ -166,6 +166,7 @@ func (v *vm) concat(L *lua.LState) int {
 		if size > v.reg.cfg.MaxStringBytes {
 			v.concatTooLong(L, n)
 		}
+		v.built(L, size)
 		var b strings.Builder
 		b.Grow(int(size))
 		for i := 1; i <= n; i++ {
@@ -185,6 +186,7 @@ func (v *vm) concat(L *lua.LState) int {
 			if int64(len(s)+len(r)) > v.reg.cfg.MaxStringBytes {
 				v.concatTooLong(L, n)
 			}
+			v.built(L, int64(len(s)+len(r)))
 			rhs = lua.LString(s + r)
 			continue
 		}

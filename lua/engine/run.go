@@ -184,6 +184,11 @@ type run struct {
 	// turnAt is when the run took its turn among long runs, zero when it
 	// holds none (see turns.go).
 	turnAt time.Time
+	// builtSince is how many bytes of strings the run built in library
+	// calls since it last ticked (see vm.built).
+	builtSince int64
+	// vmctx is the context set on the run's Lua state (vmctx.go).
+	vmctx vmCtx
 	// seen are the backend.webhooks.seen keys the run claimed, kept or
 	// released when it ends.
 	seen []string
@@ -334,7 +339,8 @@ func (v *vm) exec(ru *run, c *cached, input any) (res Result, err error) {
 	L := v.L
 	v.run = ru
 	env, chunk := v.runChunk(c.proto)
-	L.SetContext(ru.ctx)
+	ru.vmctx.ru = ru
+	L.SetContext(&ru.vmctx)
 	defer func() {
 		L.RemoveContext()
 		L.SetTop(0)

@@ -38,6 +38,7 @@ func (v *vm) strRep(L *lua.LState) int {
 		}
 		return v.tooLong(L, "string.rep", int64(size))
 	}
+	v.built(L, int64(size))
 	count := int(n)
 	if sep == "" {
 		L.Push(lua.LString(strings.Repeat(s, count)))
@@ -106,6 +107,7 @@ func (v *vm) strFormat(orig lua.LGFunction) lua.LGFunction {
 		if size > v.reg.cfg.MaxStringBytes {
 			return v.tooLong(L, "string.format", size)
 		}
+		v.built(L, size)
 		return orig(L)
 	}
 }
@@ -397,6 +399,7 @@ func (v *vm) tableConcat(L *lua.LState) int {
 		}
 		parts = append(parts, s)
 	}
+	v.built(L, size)
 	L.Push(lua.LString(strings.Join(parts, sep)))
 	return 1
 }

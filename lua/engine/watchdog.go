@@ -51,6 +51,13 @@ const watchdogTick = 5 * time.Millisecond
 // reported it. The collections the watchdog starts (to hand memory back)
 // run beside it, so that it never stops looking.
 //
+// The watchdog's goroutine is one among many: forty runs computing at once
+// kept it waiting for a processor for a third of a second while the heap
+// grew past the limit. So the runs check too: a run executing Lua looks
+// every thousand instructions, or every MiB of strings it builds, and when
+// no check has been made for a tick it makes one in the watchdog's place
+// (fromRun). The runs growing the heap are the ones sure to be executing.
+//
 // The Go runtime's own soft memory limit is set to Config.MemoryLimit (see
 // setRuntimeLimit), so the collector works harder as the heap nears the
 // limit and garbage does not carry the process past it between two looks.
@@ -68,7 +75,13 @@ type watchdog struct {
 	stop chan struct{}
 	done chan struct{}
 
-	// Touched by the watchdog goroutine only.
+	// checking is held while a check runs, by the watchdog's goroutine or
+	// by a run (see fromRun); lastCheck is when the last one started, in
+	// Unix nanoseconds.
+	checking  sync.Mutex
+	lastCheck atomic.Int64
+
+	// Touched under checking only.
 	victims   []*runCtx
 	stoppedAt time.Time
 	// lowSinceStop is the least the heap's objects, garbage included,
@@ -77,6 +90,11 @@ type watchdog struct {
 	// freeing is set once the stopped runs have ended and their memory
 	// is being handed back.
 	freeing bool
+
+	// lastFree is when the watchdog last started handing memory back;
+	// rest is the heap's objects and free pages right after it did.
+	lastFree time.Time
+	rest     atomic.Int64
 
 	// collecting is set while a collection the watchdog started runs;
 	// collections counts them for close.
@@ -101,6 +119,10 @@ func newWatchdog(limit int64, log *slog.Logger) *watchdog {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		samples: []metrics.Sample{{Name: metricLive}, {Name: metricTotal}, {Name: metricFree}},
+	}
+	if limit > 0 {
+		metrics.Read(w.samples)
+		w.rest.Store(sampleBytes(w.samples[1]) + sampleBytes(w.samples[2]))
 	}
 	go w.loop()
 	return w
@@ -198,7 +220,11 @@ func (w *watchdog) loop() {
 		}
 		select {
 		case now := <-ticker.C:
-			if !w.check(now) {
+			w.checking.Lock()
+			w.lastCheck.Store(time.Now().UnixNano())
+			more := w.check(now)
+			w.checking.Unlock()
+			if !more {
 				ticker.Stop()
 				ticker = nil
 			}
@@ -207,6 +233,21 @@ func (w *watchdog) loop() {
 			return
 		}
 	}
+}
+
+// fromRun is called by runs as they execute Lua (run.tick): when the
+// watchdog's goroutine has not checked for a tick, the run checks in its
+// place. A hundred runs computing at once keep the processors so busy
+// that the watchdog's goroutine, one among them, waited a third of a
+// second for its turn while the heap grew past the limit; the runs that
+// grow it are the ones sure to be executing.
+func (w *watchdog) fromRun(now time.Time) {
+	if now.UnixNano()-w.lastCheck.Load() < int64(watchdogTick) || !w.checking.TryLock() {
+		return
+	}
+	defer w.checking.Unlock()
+	w.lastCheck.Store(now.UnixNano())
+	w.check(now)
 }
 
 // check enforces deadlines, cancellations and the memory limit once, and
@@ -219,24 +260,7 @@ func (w *watchdog) check(now time.Time) bool {
 	}
 	w.mu.Unlock()
 	if len(active) == 0 {
-		// The last run has ended. When runs were stopped for memory, or
-		// the heap with its garbage and its free pages not yet returned
-		// is past half the limit, that memory goes back to the operating
-		// system now rather than at the scavenger's pace. A collection
-		// still under way is waited for first: it may be the one that
-		// frees them, or a forced one that returns nothing.
-		if w.collecting.Load() {
-			return true
-		}
-		if w.limit > 0 {
-			metrics.Read(w.samples)
-		}
-		free := len(w.victims) > 0 || (w.limit > 0 && sampleBytes(w.samples[1])+sampleBytes(w.samples[2]) > w.limit/2)
-		w.victims, w.freeing = nil, false
-		if free {
-			w.collect(debug.FreeOSMemory)
-		}
-		return false
+		return w.idle(now)
 	}
 	for _, c := range active {
 		if now.After(c.deadline) {
@@ -266,6 +290,51 @@ func (w *watchdog) check(now time.Time) bool {
 		w.checkMemory(now, active)
 	}
 	return true
+}
+
+// idleFreeEvery is how often at most the watchdog hands memory back when
+// the runs end without having been stopped: handing it back costs a full
+// collection, and a busy server whose runs often all end at once would
+// otherwise pay one each time.
+const idleFreeEvery = time.Second
+
+// idle is check once the last run has ended. When runs were stopped for
+// memory, or the heap with its garbage and its free pages not yet returned
+// has grown by an eighth of the limit since memory was last handed back,
+// that memory goes back to the operating system now rather than at the
+// scavenger's pace (eight runs that each built a string of 16 MiB and
+// ended by themselves left the process 90 MiB larger for as long as the
+// test waited). A collection still under way is waited for first: it may
+// be the one that frees them, or a forced one that returns nothing. It
+// reports whether to keep looking.
+func (w *watchdog) idle(now time.Time) bool {
+	if w.collecting.Load() {
+		return true
+	}
+	grown := false
+	if w.limit > 0 {
+		metrics.Read(w.samples)
+		grown = sampleBytes(w.samples[1])+sampleBytes(w.samples[2]) > w.rest.Load()+w.limit/8
+	}
+	if len(w.victims) == 0 && !grown {
+		w.freeing = false
+		return false
+	}
+	if len(w.victims) == 0 && now.Sub(w.lastFree) < idleFreeEvery {
+		return true
+	}
+	w.victims, w.freeing = nil, false
+	w.collect(w.free)
+	return false
+}
+
+// free hands the heap's free memory back to the operating system and
+// notes what the heap is after it, the measure idle judges growth by.
+func (w *watchdog) free() {
+	debug.FreeOSMemory()
+	samples := []metrics.Sample{{Name: metricTotal}, {Name: metricFree}}
+	metrics.Read(samples)
+	w.rest.Store(sampleBytes(samples[0]) + sampleBytes(samples[1]))
 }
 
 // victimGrace is how long the watchdog waits for the runs it stopped to
@@ -302,7 +371,7 @@ func (w *watchdog) checkMemory(now time.Time, active []*runCtx) {
 			// system now, not at the scavenger's pace; the heap is judged
 			// anew once that is done.
 			w.freeing = true
-			w.collect(debug.FreeOSMemory)
+			w.collect(w.free)
 			return
 		}
 		w.victims, w.freeing = nil, false
@@ -335,6 +404,7 @@ func (w *watchdog) collect(f func()) {
 	if !w.collecting.CompareAndSwap(false, true) {
 		return
 	}
+	w.lastFree = time.Now()
 	w.collections.Add(1)
 	go func() {
 		defer w.collections.Done()
