@@ -9,6 +9,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/moonbase-dev/moonbase/db"
+	"github.com/moonbase-dev/moonbase/events"
+	"github.com/moonbase-dev/moonbase/internal/testsupport"
 )
 
 // The server's retention sweep keeps _deliveries and _webhook_messages
@@ -19,6 +21,11 @@ func TestRetentionSweepsDeliveries(t *testing.T) {
 	cfg.Webhooks.DeliveryRetention = 7 * 24 * time.Hour
 	ts := startServer(t, cfg, Deps{})
 	ctx := context.Background()
+	// The server sweeps once as it starts; that sweep must be over before
+	// the records go in, or it takes some of them from the one under test.
+	testsupport.WaitFor(t, "the start-up sweep", func() bool {
+		return len(ts.docs(t, db.Jobs, bson.M{"kind": events.KindRetention, "status": events.StatusDone})) == 1
+	})
 	old := time.Now().Add(-8 * 24 * time.Hour).UTC()
 	recent := time.Now().Add(-6 * 24 * time.Hour).UTC()
 	for _, m := range []bson.M{
