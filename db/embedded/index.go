@@ -115,6 +115,15 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 		// Every collection has its unique _id index already.
 		return nil
 	}
+	// An index that exists already is found without the write lock: every
+	// server ensures its indexes as it starts, and one starting beside
+	// others that keep the lock busy would otherwise wait for it (and
+	// give up after BusyTimeout) only to learn that there is nothing to do.
+	if existing, err := readSpecs(ctx, c.s.reader, c.name); err == nil {
+		if found, err := c.existingIndex(existing, spec); found || err != nil {
+			return err
+		}
+	}
 	defer c.s.forgetIndexes(c.name)
 	return c.writeTx(ctx, "create index on", func(w runner) error {
 		if err := c.createTable(ctx, w); err != nil {
@@ -124,16 +133,8 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 		if err != nil {
 			return err
 		}
-		for _, e := range existing {
-			sameKeys := slices.Equal(e.Keys, spec.Keys)
-			switch {
-			case e.Name == spec.Name && sameKeys && e.Unique == spec.Unique:
-				return nil
-			case e.Name == spec.Name:
-				return fmt.Errorf("%w: index %q on %s already exists with different keys or options", db.ErrInvalidName, spec.Name, c.name)
-			case sameKeys:
-				return fmt.Errorf("%w: index %q on %s has the same keys as the existing index %q", db.ErrInvalidName, spec.Name, c.name, e.Name)
-			}
+		if found, err := c.existingIndex(existing, spec); found || err != nil {
+			return err
 		}
 		if _, err := w.ExecContext(ctx, createIndexSQL(c.name, spec)); err != nil {
 			if dup, ok := c.s.mapError(c.name, "", err).(*db.DuplicateKeyError); ok {
@@ -149,6 +150,23 @@ func (c *collection) EnsureIndex(ctx context.Context, idx db.Index) error {
 		_, err = w.ExecContext(ctx, `INSERT INTO mb_indexes (collection, name, spec) VALUES (?, ?, ?)`, c.name, spec.Name, string(raw))
 		return err
 	})
+}
+
+// existingIndex reports whether spec is among existing, or why it
+// conflicts with one of them.
+func (c *collection) existingIndex(existing []indexSpec, spec indexSpec) (bool, error) {
+	for _, e := range existing {
+		sameKeys := slices.Equal(e.Keys, spec.Keys)
+		switch {
+		case e.Name == spec.Name && sameKeys && e.Unique == spec.Unique:
+			return true, nil
+		case e.Name == spec.Name:
+			return false, fmt.Errorf("%w: index %q on %s already exists with different keys or options", db.ErrInvalidName, spec.Name, c.name)
+		case sameKeys:
+			return false, fmt.Errorf("%w: index %q on %s has the same keys as the existing index %q", db.ErrInvalidName, spec.Name, c.name, e.Name)
+		}
+	}
+	return false, nil
 }
 
 func (c *collection) DropIndex(ctx context.Context, name string) error {
