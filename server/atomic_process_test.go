@@ -34,7 +34,11 @@ func TestKilledServersLoseNoEvent(t *testing.T) {
 		clients = 16
 	)
 	dir := t.TempDir()
-	env := []string{"MOONBASE_EVENTS_LEASE=2s"}
+	// Several processes writing flat out on one directory: SQLite does
+	// not queue their writers fairly, and on a loaded machine a process
+	// starting beside a busy one waited more than the default 5s for the
+	// write lock. Waiting is not what this test is about.
+	env := []string{"MOONBASE_EVENTS_LEASE=2s", "MOONBASE_DB_BUSY_TIMEOUT=30s"}
 	var (
 		mu    sync.Mutex
 		procs = []*serverProcess{startServerProcess(t, dir, env...), startServerProcess(t, dir, env...)}

@@ -78,6 +78,11 @@ type DBConfig struct {
 	// in KiB; 0 takes the store's default (embedded.DefaultCacheKB). MongoDB
 	// ignores it.
 	CacheKB int `yaml:"cache_kb"`
+	// BusyTimeout is how long a write to the embedded store waits for
+	// another process on the same data_dir that holds the write lock,
+	// before it fails (a request answered 503); default 5s. MongoDB
+	// ignores it.
+	BusyTimeout time.Duration `yaml:"busy_timeout"`
 }
 
 // Embedded reports whether the configuration selects the embedded store.
@@ -200,7 +205,7 @@ func DefaultConfig() Config {
 			ShutdownTimeout: 15 * time.Second,
 		},
 		DataDir: "./data",
-		DB:      DBConfig{CacheKB: embedded.DefaultCacheKB},
+		DB:      DBConfig{CacheKB: embedded.DefaultCacheKB, BusyTimeout: embedded.DefaultBusyTimeout},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Auth: AuthConfig{
 			SessionTTL:        14 * 24 * time.Hour,
@@ -262,6 +267,9 @@ func (c Config) Validate() error {
 	}
 	if c.DB.CacheKB < 0 {
 		return configErr("db.cache_kb", "must not be negative (0 takes the default)")
+	}
+	if c.DB.BusyTimeout < 0 {
+		return configErr("db.busy_timeout", "must not be negative (0 takes the default)")
 	}
 	if c.DB.Embedded() {
 		if c.DataDir == "" {

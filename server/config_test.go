@@ -194,6 +194,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad addr", "server:\n  addr: localhost\n", nil, `server.addr: "localhost" is not host:port`},
 		{"bad db uri", "db:\n  uri: postgres://x\n", nil, "db.uri: must be empty, embedded, or start with mongodb:// or mongodb+srv://"},
 		{"negative page cache", "db:\n  cache_kb: -1\n", nil, "db.cache_kb: must not be negative (0 takes the default)"},
+		{"negative busy timeout", "db:\n  busy_timeout: -1s\n", nil, "db.busy_timeout: must not be negative (0 takes the default)"},
 		{"bad rule", "collections:\n  posts:\n    read: everyone\n", nil, `collections.posts: unknown access rule "everyone"`},
 		{"system collection", "collections:\n  _users: {}\n", nil, "collections._users: names starting with _ belong to moonbase"},
 		{"bad collection name", "collections:\n  \"a b\": {}\n", nil, "collections.a b: not a valid collection name"},

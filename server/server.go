@@ -187,7 +187,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // cfg.DataDir, or MongoDB.
 func OpenStore(ctx context.Context, cfg Config) (db.Store, error) {
 	if cfg.DB.Embedded() {
-		st, err := embedded.Open(embedded.Config{Dir: cfg.DataDir, CacheKB: cfg.DB.CacheKB})
+		st, err := embedded.Open(embedded.Config{Dir: cfg.DataDir, CacheKB: cfg.DB.CacheKB, BusyTimeout: cfg.DB.BusyTimeout})
 		if err != nil {
 			return nil, fmt.Errorf("open embedded store in %s: %w", cfg.DataDir, err)
 		}
