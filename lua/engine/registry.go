@@ -147,9 +147,10 @@ func NewRegistry(cfg Config, deps Deps) (*Registry, error) {
 	}
 	r.Store = fns
 	r.pool = newPool(cfg.PoolSize, r.newVM)
-	r.watch = newWatchdog(cfg.MemoryLimit, log)
+	var ownLimit bool
+	r.restoreLimit, ownLimit = setRuntimeLimit(cfg.MemoryLimit)
+	r.watch = newWatchdog(cfg.MemoryLimit, log, ownLimit)
 	r.turns = newTurns()
-	r.restoreLimit = setRuntimeLimit(cfg.MemoryLimit)
 	return r, nil
 }
 
