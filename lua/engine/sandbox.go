@@ -212,7 +212,9 @@ func (r *Registry) newVM() *vm {
 	v.ctx.Metatable = v.ctxMT
 	v.readOnly[v.ctx] = "ctx"
 
-	for name, t := range map[string]*lua.LTable{"string": str, "table": tbl, "math": base.RawGetString("math").(*lua.LTable), "coroutine": base.RawGetString("coroutine").(*lua.LTable), "os": os} {
+	co := base.RawGetString("coroutine").(*lua.LTable)
+	v.hookCoroutines(co)
+	for name, t := range map[string]*lua.LTable{"string": str, "table": tbl, "math": base.RawGetString("math").(*lua.LTable), "coroutine": co, "os": os} {
 		base.RawSetString(name, v.freeze(t, name))
 	}
 	base.RawSetString("backend", v.backendModule())

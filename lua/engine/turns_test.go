@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -61,5 +63,40 @@ end`
 	wg.Wait()
 	if errA != nil {
 		t.Fatalf("run A: %v", errA)
+	}
+}
+
+// A loop inside a coroutine looks at its run too: with the watchdog's
+// goroutine stopped, nothing but the run's own looks can end it at its
+// deadline, whether the coroutine came from coroutine.wrap or from
+// coroutine.create.
+func TestCoroutinesLookAtTheirRun(t *testing.T) {
+	t.Parallel()
+	r := newTestRegistry(t, Config{Timeout: 300 * time.Millisecond}, Deps{})
+	r.watch.close()
+	t.Cleanup(func() {
+		// Had a run escaped, shutting down cancels it rather than wait.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		r.Shutdown(ctx)
+	})
+	for name, src := range map[string]string{
+		"wrap":   `function handle() coroutine.wrap(function() while true do end end)() end`,
+		"create": `function handle() local co = coroutine.create(function() while true do end end) return coroutine.resume(co) end`,
+		"nested": `function handle() coroutine.wrap(function() coroutine.wrap(function() while true do end end)() end)() end`,
+	} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := runSource(t, r, src, nil, RunOptions{})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrTimeout) {
+				t.Errorf("%s: %v, want ErrTimeout", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the run in a coroutine was not stopped at its deadline", name)
+		}
 	}
 }

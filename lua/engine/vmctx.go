@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // vmCtx is the context set on a run's Lua state. gopher-lua calls its Done
@@ -44,3 +46,38 @@ func (c *vmCtx) Value(key any) any           { return c.ru.ctx.Value(key) }
 func (c *vmCtx) AfterFunc(f func()) (stop func() bool) { return c.ru.ctx.AfterFunc(f) }
 
 var _ context.Context = (*vmCtx)(nil)
+
+// hookCoroutines makes coroutine.create and coroutine.wrap give each new
+// coroutine the run's own vmCtx. gopher-lua runs a coroutine on a state of
+// its own, with a context it derives from the creator's, whose Done counts
+// nothing: a loop inside coroutine.wrap would otherwise escape the run's
+// looks at itself (its deadline, its turn, the memory check) and be left
+// to the watchdog alone. The thread is read from what the originals
+// return: the value create returns, the upvalue of the function wrap
+// returns.
+func (v *vm) hookCoroutines(co *lua.LTable) {
+	for _, name := range []string{"create", "wrap"} {
+		orig, ok := co.RawGetString(name).(*lua.LFunction)
+		if !ok {
+			continue
+		}
+		co.RawSetString(name, v.L.NewFunction(func(L *lua.LState) int {
+			L.Push(orig)
+			L.Push(L.Get(1))
+			L.Call(1, 1)
+			var th *lua.LState
+			switch x := L.Get(-1).(type) {
+			case *lua.LState:
+				th = x
+			case *lua.LFunction:
+				if len(x.Upvalues) > 0 {
+					th, _ = x.Upvalues[0].Value().(*lua.LState)
+				}
+			}
+			if th != nil && v.run != nil {
+				th.SetContext(&v.run.vmctx)
+			}
+			return 1
+		}))
+	}
+}
