@@ -145,13 +145,9 @@ type collectionInfo struct {
 // page>); without ?limit= it answers every collection from the cursor on,
 // as it did before it paged.
 func (s *Server) adminCollections(c *fiber.Ctx) error {
-	limit := 0
-	if c.Query("limit") != "" {
-		n, err := listLimit(c)
-		if err != nil {
-			return err
-		}
-		limit = n
+	limit, err := optionalListLimit(c)
+	if err != nil {
+		return err
 	}
 	after, err := cursorParam(c, "after")
 	if err != nil {

@@ -46,13 +46,9 @@ func nameParam(c *fiber.Ctx) string { return strings.Clone(c.Params("name")) }
 // whole list once still gets it. ?prefix= keeps the names starting with
 // it.
 func (s *Server) adminListFunctions(c *fiber.Ctx) error {
-	limit := 0
-	if c.Query("limit") != "" {
-		n, err := listLimit(c)
-		if err != nil {
-			return err
-		}
-		limit = n
+	limit, err := optionalListLimit(c)
+	if err != nil {
+		return err
 	}
 	after, err := cursorParam(c, "after")
 	if err != nil {

@@ -186,6 +186,15 @@ func listLimit(c *fiber.Ctx) (int, error) {
 	return n, nil
 }
 
+// optionalListLimit is listLimit for the lists that answer everything
+// when no ?limit= is given, as they did before they paged: 0 then.
+func optionalListLimit(c *fiber.Ctx) (int, error) {
+	if c.Query("limit") == "" {
+		return 0, nil
+	}
+	return listLimit(c)
+}
+
 // timeValue reads a date a store returned.
 func timeValue(v any) time.Time {
 	switch t := v.(type) {
