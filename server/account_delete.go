@@ -257,38 +257,12 @@ func (s *Server) deleteOwnedIn(ctx context.Context, name string, u *User) (int64
 // deleteOwnedDoc deletes one document with its doc_deleted, as deleteDoc
 // does; one deleted meanwhile is no error (false).
 func (s *Server) deleteOwnedDoc(ctx context.Context, t dataTarget, id any) (bool, error) {
-	filter := bson.M{fieldID: id, db.OwnerField: t.user.ID}
 	data := func(doc bson.M) map[string]any {
 		d := t.eventData(doc)
 		d["reason"] = ReasonAccountDeleted
 		return d
 	}
-	_, err := s.events.Commit(ctx, events.Change{
-		Name: events.DocDeleted,
-		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
-			col := tx.C(t.name)
-			stored, err := col.FindOne(ctx, filter, nil)
-			if err != nil {
-				return nil, err
-			}
-			n, err := col.DeleteOne(ctx, filter)
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				return nil, db.ErrNotFound
-			}
-			return data(stored), nil
-		},
-		Pending: func(ctx context.Context) (map[string]any, error) {
-			stored, err := t.col.FindOne(ctx, filter, nil)
-			if err != nil {
-				return nil, err
-			}
-			return data(stored), nil
-		},
-		Check: events.Check{Collection: t.name, Filter: db.ByID(id), Exists: false},
-	})
+	_, err := s.events.Commit(ctx, t.deleteChange(bson.M{fieldID: id, db.OwnerField: t.user.ID}, id, data))
 	if errors.Is(err, db.ErrNotFound) {
 		return false, nil
 	}

@@ -338,9 +338,19 @@ func (s *Server) deleteDoc(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	filter := byID(c, scope)
-	_, err = s.events.Commit(ctx, events.Change{
+	change := t.deleteChange(byID(c, scope), parseID(c.Params("id")), t.eventData)
+	if _, err := s.events.Commit(c.UserContext(), change); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// deleteChange deletes the document filter selects (id is its _id) with
+// its doc_deleted, whose data is eventData of the document as it was; it
+// fails with db.ErrNotFound when there is none, deleted by someone else
+// meanwhile included.
+func (t dataTarget) deleteChange(filter bson.M, id any, eventData func(bson.M) map[string]any) events.Change {
+	return events.Change{
 		Name: events.DocDeleted,
 		Write: func(ctx context.Context, tx db.Tx) (map[string]any, error) {
 			col := tx.C(t.name)
@@ -353,18 +363,20 @@ func (s *Server) deleteDoc(c *fiber.Ctx) error {
 			if err != nil {
 				return nil, err
 			}
-			if n == 0 { // deleted by someone else meanwhile
+			if n == 0 {
 				return nil, db.ErrNotFound
 			}
-			return t.eventData(stored), nil
+			return eventData(stored), nil
 		},
-		Pending: t.pendingDoc(filter),
-		Check:   events.Check{Collection: t.name, Filter: db.ByID(parseID(c.Params("id"))), Exists: false},
-	})
-	if err != nil {
-		return err
+		Pending: func(ctx context.Context) (map[string]any, error) {
+			stored, err := t.col.FindOne(ctx, filter, nil)
+			if err != nil {
+				return nil, err
+			}
+			return eventData(stored), nil
+		},
+		Check: events.Check{Collection: t.name, Filter: db.ByID(id), Exists: false},
 	}
-	return c.SendStatus(http.StatusNoContent)
 }
 
 // pendingDoc is the event data of a change to the document filter
