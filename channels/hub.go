@@ -204,10 +204,7 @@ func (h *Hub) Start(ctx context.Context) error {
 		}
 		h.bus = b
 	}
-	h.loops.Add(3)
-	go h.heartbeatLoop()
-	go h.pollLoop()
-	go h.sessionLoop()
+	h.startLoops()
 	return nil
 }
 

@@ -5,28 +5,44 @@ import (
 	"time"
 )
 
-// heartbeatLoop records this process as alive every Heartbeat, sweeps the
-// presence of dead processes and tells members here who vanished.
-func (h *Hub) heartbeatLoop() {
+// startLoops starts the hub's three loops: the heartbeat, the poll and
+// the session check.
+func (h *Hub) startLoops() {
+	h.loops.Add(3)
+	go h.every(h.cfg.Heartbeat, nil, h.heartbeat)
+	go h.every(h.cfg.PollInterval, h.kick, h.pollStep())
+	go h.every(h.cfg.SessionCheck, nil, h.checkSessions)
+}
+
+// every calls f every d, and at each kick (nil: none), with a context
+// bounded by storeTimeout, until the hub stops.
+func (h *Hub) every(d time.Duration, kick <-chan struct{}, f func(ctx context.Context)) {
 	defer h.loops.Done()
-	t := time.NewTicker(h.cfg.Heartbeat)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-h.stop:
 			return
 		case <-t.C:
+		case <-kick:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		others, err := h.presence.heartbeat(ctx)
-		if err != nil {
-			h.logger.Warn("channels: heartbeat", "error", err.Error())
-		} else {
-			h.others.Store(int64(others))
-		}
-		h.refreshAllPresence(ctx)
+		f(ctx)
 		cancel()
 	}
+}
+
+// heartbeat records this process as alive (every Heartbeat), sweeps the
+// presence of dead processes and tells members here who vanished.
+func (h *Hub) heartbeat(ctx context.Context) {
+	others, err := h.presence.heartbeat(ctx)
+	if err != nil {
+		h.logger.Warn("channels: heartbeat", "error", err.Error())
+	} else {
+		h.others.Store(int64(others))
+	}
+	h.refreshAllPresence(ctx)
 }
 
 // refreshAllPresence refreshes the presence of every channel with
@@ -52,25 +68,15 @@ func (h *Hub) refreshAllPresence(ctx context.Context) {
 // other processes share it and no NATS tells of changes.
 const presencePollEvery = time.Second
 
-// pollLoop brings in what this process did not send itself: with other
-// processes and no NATS, every PollInterval it reads the offsets of the
-// channels with members here and fetches the messages past what was
-// delivered; with NATS, or alone, it only fills gaps (offsets allocated
-// but not yet seen) from the store, and gives up on those missing longer
-// than GapTimeout.
-func (h *Hub) pollLoop() {
-	defer h.loops.Done()
-	t := time.NewTicker(h.cfg.PollInterval)
-	defer t.Stop()
+// pollStep is the poll loop's step, called every PollInterval and when
+// kicked. It brings in what this process did not send itself: with other
+// processes and no NATS, it reads the offsets of the channels with members
+// here and fetches the messages past what was delivered; with NATS, or
+// alone, it only fills gaps (offsets allocated but not yet seen) from the
+// store, and gives up on those missing longer than GapTimeout.
+func (h *Hub) pollStep() func(ctx context.Context) {
 	lastPresence, lastCount := time.Now(), time.Now()
-	for {
-		select {
-		case <-h.stop:
-			return
-		case <-t.C:
-		case <-h.kick:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	return func(ctx context.Context) {
 		// Alone, with members here, look every second for a process that
 		// started since: its messages are to be polled from now on, not
 		// from this process's next heartbeat.
@@ -86,7 +92,6 @@ func (h *Hub) pollLoop() {
 			lastPresence = time.Now()
 			h.refreshAllPresence(ctx)
 		}
-		cancel()
 	}
 }
 
@@ -148,24 +153,6 @@ func (h *Hub) fetch(ctx context.Context, names []string) bool {
 		h.arrive(msgs...)
 	}
 	return true
-}
-
-// sessionLoop checks the sessions of signed-in connections every
-// SessionCheck.
-func (h *Hub) sessionLoop() {
-	defer h.loops.Done()
-	t := time.NewTicker(h.cfg.SessionCheck)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.stop:
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		h.checkSessions(ctx)
-		cancel()
-	}
 }
 
 // hasChannels reports whether any channel has members on this process.
