@@ -153,18 +153,7 @@ func (s *Store) CurrentVersion(ctx context.Context, name string) (int64, error) 
 // List returns every function by name, without their sources (Get has
 // them).
 func (s *Store) List(ctx context.Context) ([]Function, error) {
-	docs, err := s.store.C(db.Functions).Find(ctx, nil, &db.FindOptions{
-		Sort:       bson.D{{Key: "_id", Value: 1}},
-		Projection: bson.M{"source": 0},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list functions: %w", err)
-	}
-	out := make([]Function, len(docs))
-	for i, d := range docs {
-		out[i] = functionFromDoc(d)
-	}
-	return out, nil
+	return s.ListPage(ctx, "", "", 0)
 }
 
 // Delete removes a function and its version history. Its execution
