@@ -46,6 +46,51 @@ func (ts *testServer) dialWS(t *testing.T, header http.Header) *wsClient {
 	return c
 }
 
+// joinRaw dials /api/ws with a session token, joins channel and waits
+// for the join's ok, on a bare connection that closeOf can read to its
+// end.
+func (ts *testServer) joinRaw(t *testing.T, token, channel string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+ts.Addr()+"/api/ws", http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	if err := ws.WriteJSON(map[string]any{"type": "join", "channel": channel, "id": 1}); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var f map[string]any
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("join %s: %v", channel, err)
+		}
+		if f["id"] == 1.0 {
+			if f["type"] != "ok" {
+				t.Fatalf("join %s: %v", channel, f)
+			}
+			return ws
+		}
+	}
+}
+
+// closeOf reads ws, skipping its frames, until the server closes it (10 s
+// at most), and returns the close frame.
+func closeOf(t *testing.T, ws *websocket.Conn) *websocket.CloseError {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var f map[string]any
+		if err := ws.ReadJSON(&f); err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) {
+				t.Fatalf("the socket ended with %v, want a close frame", err)
+			}
+			return ce
+		}
+	}
+}
+
 // call sends frame and returns the first frame that answers its id.
 func (c *wsClient) call(frame map[string]any) map[string]any {
 	c.t.Helper()
@@ -256,34 +301,12 @@ func TestSessionExpiryClosesChannels(t *testing.T) {
 	ts := startServer(t, cfg, Deps{})
 	alice := ts.register(t, "alice@example.com", "password1")
 	expires := time.Now().Add(cfg.Auth.SessionTTL)
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+ts.Addr()+"/api/ws", http.Header{"Authorization": {"Bearer " + alice.token}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	if err := ws.WriteJSON(map[string]any{"type": "join", "channel": "lobby", "id": 1}); err != nil {
-		t.Fatal(err)
-	}
-	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var ce *websocket.CloseError
-	joined := false
-	for {
-		var f map[string]any
-		err := ws.ReadJSON(&f)
-		if err != nil {
-			if !errors.As(err, &ce) {
-				t.Fatalf("the socket ended with %v, want a close frame", err)
-			}
-			break
-		}
-		if f["id"] == 1.0 && f["type"] == "ok" {
-			joined = true
-		}
-	}
+	ws := ts.joinRaw(t, alice.token, "lobby")
+	ce := closeOf(t, ws)
 	// The session lasted about SessionTTL from the register answer;
 	// allow for the register round trip before expires was taken.
-	if !joined || ce.Code != websocket.ClosePolicyViolation || ce.Text != "signed out" || time.Now().Before(expires.Add(-time.Second)) {
-		t.Fatalf("joined %v, closed with %d %q at %s, the session expiring at %s", joined, ce.Code, ce.Text, time.Now().Format(time.StampMilli), expires.Format(time.StampMilli))
+	if ce.Code != websocket.ClosePolicyViolation || ce.Text != "signed out" || time.Now().Before(expires.Add(-time.Second)) {
+		t.Fatalf("closed with %d %q at %s, the session expiring at %s", ce.Code, ce.Text, time.Now().Format(time.StampMilli), expires.Format(time.StampMilli))
 	}
 	// A session that has not expired keeps its socket.
 	bob := ts.register(t, "bob@example.com", "password1")
@@ -307,32 +330,11 @@ func TestPasswordChangeClosesChannelsAtOnce(t *testing.T) {
 		t.Fatalf("login: %d %s", res.status, res.body)
 	}
 	other, _ := res.json(t)["token"].(string)
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+ts.Addr()+"/api/ws", http.Header{"Authorization": {"Bearer " + other}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	if err := ws.WriteJSON(map[string]any{"type": "join", "channel": "lobby", "id": 1}); err != nil {
-		t.Fatal(err)
-	}
-	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var f map[string]any
-	if err := ws.ReadJSON(&f); err != nil || f["type"] != "ok" {
-		t.Fatalf("join: %v %v", f, err)
-	}
+	ws := ts.joinRaw(t, other, "lobby")
 	if res := ts.do(t, "POST", "/api/auth/password", `{"current_password":"password1","new_password":"password2"}`, alice.token); res.status >= 300 {
 		t.Fatalf("change password: %d %s", res.status, res.body)
 	}
-	var ce *websocket.CloseError
-	for {
-		if err := ws.ReadJSON(&f); err != nil {
-			if !errors.As(err, &ce) {
-				t.Fatalf("the socket ended with %v, want a close frame", err)
-			}
-			break
-		}
-	}
-	if ce.Code != websocket.ClosePolicyViolation || ce.Text != "signed out" {
+	if ce := closeOf(t, ws); ce.Code != websocket.ClosePolicyViolation || ce.Text != "signed out" {
 		t.Fatalf("closed with %d %q", ce.Code, ce.Text)
 	}
 	// The session that changed the password keeps its socket.
